@@ -1,0 +1,71 @@
+"""``./course`` subcommands (``./course --help``)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+
+
+from . import ROOT, lessons
+from .mistakes import check_lessons
+from .run import main_job
+
+
+def _lessons(names: list[str]) -> list[str]:
+    known = lessons()
+    for n in names:
+        if n not in known:
+            raise SystemExit(f"unknown lesson {n!r}; lessons: {', '.join(known)}")
+    return names or known
+
+
+def release(names: list[str]) -> None:
+    """Regenerate notebooks/<lesson>/ from solutions/ with nbgrader generate_assignment."""
+    for lesson in _lessons(names):
+        proc = subprocess.run(
+            [sys.executable, "-m", "nbgrader", "generate_assignment", lesson, "--force"],
+            cwd=ROOT, capture_output=True, text=True,
+        )
+        if proc.returncode != 0:
+            raise SystemExit(f"generate_assignment {lesson} failed:\n{proc.stdout}{proc.stderr}")
+        print(f"released notebooks/{lesson}/{lesson}.ipynb")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="./course", description="Deep-learning basics course tools")
+    sub = ap.add_subparsers(dest="cmd")
+    p = sub.add_parser("run", help="the main job (also: ./course with no command)")
+    p.add_argument("--workers", type=int, default=None)
+    p = sub.add_parser("release", help="regenerate the student notebooks from solutions/")
+    p.add_argument("lessons", nargs="*")
+    p = sub.add_parser("check", help="grade the reference, the release and every known mistake")
+    p.add_argument("lessons", nargs="*")
+    sub.add_parser("test", help="run the test suite (pytest)")
+    p = sub.add_parser("lab", help="open JupyterLab on the student notebooks")
+    p.add_argument("--port", type=int, default=8888)
+    sub.add_parser("lab-instructor", help="open JupyterLab on the instructor notebooks")
+    args, rest = ap.parse_known_args(argv)
+
+    if args.cmd in (None, "run"):
+        return main_job(workers=getattr(args, "workers", None))
+    if args.cmd == "release":
+        release(args.lessons)
+        return 0
+    if args.cmd == "check":
+        return 0 if check_lessons(_lessons(args.lessons)) else 1
+    if args.cmd == "test":
+        return subprocess.call([sys.executable, "-m", "pytest", *rest], cwd=ROOT)
+    if args.cmd in ("lab", "lab-instructor"):
+        folder = "notebooks" if args.cmd == "lab" else "solutions"
+        env = {**os.environ, "JUPYTER_CONFIG_DIR": str(ROOT / ".venv" / "etc" / "jupyter")}
+        return subprocess.call(
+            [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={ROOT}",
+             f"--LabApp.default_url=/lab/tree/{folder}", *rest],
+            cwd=ROOT, env=env)
+    ap.error(f"unknown command {args.cmd}")
+    return 2
+
+
+

@@ -1,0 +1,73 @@
+"""``nbgrader export`` with a status beside every number.
+
+One row per student × lesson × test cell, plus one ``(total)`` row per notebook. ``status`` is
+``graded``, ``timed out``, ``crashed``, ``not run``, ``missing``, ``needs manual grading``,
+``grader error`` or why the file could not be read; ``message`` says what the student sees.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.plugins import ExportPlugin
+
+from . import status
+
+COLUMNS = ["student", "assignment", "cell", "score", "max_score", "status", "message"]
+
+
+def rows(gradebook: Gradebook, root: Path, students=(), assignments=()) -> list[dict]:
+    known = status.load(gradebook.engine.url.render_as_string(hide_password=False))
+    out = []
+    for assignment in gradebook.assignments:
+        if assignments and assignment.name not in assignments:
+            continue
+        for student in gradebook.students:
+            if students and student.id not in students:
+                continue
+            try:
+                sub = gradebook.find_submission_notebook(assignment.name, assignment.name,
+                                                         student.id)
+            except MissingEntry:
+                continue
+            submitted = root / "submitted" / student.id / assignment.name / f"{assignment.name}.ipynb"
+            nb_row = known.get((assignment.name, student.id, assignment.name, ""), {})
+            nb_status = nb_row.get("status", "graded")
+            if not submitted.exists():
+                nb_status = "missing"
+            total = max_total = 0.0
+            for grade in sorted(sub.grades, key=lambda g: g.name):
+                if grade.cell_type != "code" or not grade.max_score:
+                    continue
+                cell = known.get((assignment.name, student.id, assignment.name, grade.name), {})
+                state = cell.get("status", "graded")
+                if nb_status == "missing":
+                    state = "missing"
+                if grade.needs_manual_grade:
+                    state = "needs manual grading"
+                score = grade.score
+                total += score or 0.0
+                max_total += grade.max_score
+                out.append(dict(student=student.id, assignment=assignment.name, cell=grade.name,
+                                score=score, max_score=grade.max_score, status=state,
+                                message=cell.get("message", "")))
+            out.append(dict(student=student.id, assignment=assignment.name, cell="(total)",
+                            score=total, max_score=max_total, status=nb_status,
+                            message=nb_row.get("message", "")))
+    return out
+
+
+class StatusCsvExport(ExportPlugin):
+    """CSV export (default ``grades.csv``) with a status column for every score."""
+
+    def export(self, gradebook: Gradebook) -> None:
+        dest = Path(self.to or "grades.csv")
+        data = rows(gradebook, Path.cwd(), [str(s) for s in self.student],
+                    [str(a) for a in self.assignment])
+        with dest.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=COLUMNS)
+            writer.writeheader()
+            writer.writerows(data)
+        self.log.info("Exported %d rows to %s", len(data), dest)

@@ -1,0 +1,124 @@
+"""Building submissions and grading them with nbgrader in a scratch course.
+
+Used by ``./course check``, the example class and the tests: a scratch course is a temporary
+folder with this course's nbgrader configuration, its lessons and a ``submitted/`` tree, so
+grading there never touches the instructor's gradebook.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.utils import is_solution
+
+from . import ROOT
+
+SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
+
+
+def reference_answers(lesson: str, root: Path = ROOT) -> dict[str, str]:
+    """``{answer grade_id: the reference answer as a student would type it}``."""
+    nb = nbformat.read(root / "solutions" / lesson / f"{lesson}.ipynb", as_version=4)
+    return {c.metadata.nbgrader["grade_id"]: SOLUTION_MARKERS.sub("", c.source)
+            for c in nb.cells if is_solution(c)}
+
+
+def release_notebook(lesson: str, root: Path = ROOT) -> nbformat.NotebookNode:
+    return nbformat.read(root / "notebooks" / lesson / f"{lesson}.ipynb", as_version=4)
+
+
+def submission(lesson: str, answers: dict[str, str] | None = None,
+               reference: bool = True, root: Path = ROOT) -> nbformat.NotebookNode:
+    """The student notebook with answer cells filled in: ``answers`` first, then (when
+    ``reference``) the reference answer, else the released stub."""
+    nb = release_notebook(lesson, root)
+    ref = reference_answers(lesson, root) if reference else {}
+    answers = answers or {}
+    for cell in nb.cells:
+        if is_solution(cell):
+            gid = cell.metadata.nbgrader["grade_id"]
+            if gid in answers:
+                cell.source = answers[gid]
+            elif gid in ref:
+                cell.source = ref[gid]
+    return nb
+
+
+class ScratchCourse:
+    """A temporary nbgrader course sharing this course's lessons and configuration."""
+
+    def __init__(self, lessons: list[str], root: Path = ROOT, path: Path | None = None):
+        if path is not None:
+            shutil.rmtree(path, ignore_errors=True)
+            Path(path).mkdir(parents=True)
+        self.path = Path(path or tempfile.mkdtemp(prefix="dlcourse-grade-"))
+        self.root = root
+        self.lessons = lessons
+        shutil.copy(root / "nbgrader_config.py", self.path / "nbgrader_config.py")
+        link = self.path / "autograder"
+        if not link.exists():
+            link.symlink_to(root / "autograder", target_is_directory=True)
+        for sub in ("solutions", "notebooks"):
+            for lesson in lessons:
+                dest = self.path / sub / lesson
+                shutil.rmtree(dest, ignore_errors=True)
+                shutil.copytree(root / sub / lesson, dest)
+        self.db_url = f"sqlite:///{self.path / 'gradebook.db'}?timeout=300"
+
+    def nbgrader(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        cmd = [sys.executable, "-m", "nbgrader", *args]
+        env = {**os.environ, "NBGRADER_DB_URL": self.db_url,
+               "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+        proc = subprocess.run(cmd, cwd=self.path, env=env, capture_output=True, text=True)
+        if check and proc.returncode != 0:
+            raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    def release(self) -> None:
+        """Register every lesson in the scratch gradebook (nbgrader generate_assignment)."""
+        self.nbgrader("generate_assignment", "*", "--force")
+
+    def submit(self, student: str, lesson: str, nb: nbformat.NotebookNode | bytes | None) -> Path:
+        """Put a submission in place; ``bytes`` are written as they are (broken files),
+        ``None`` submits the folder without the notebook."""
+        folder = self.path / "submitted" / student / lesson
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        path = folder / f"{lesson}.ipynb"
+        if isinstance(nb, bytes):
+            path.write_bytes(nb)
+        elif nb is not None:
+            path.write_text(nbformat.writes(nb), encoding="utf-8")
+        return path
+
+    def autograde(self, lesson: str, student: str | None = None) -> subprocess.CompletedProcess:
+        args = ["autograde", lesson, "--force"]
+        if student:
+            args.append(f"--student={student}")
+        return self.nbgrader(*args, check=False)
+
+    def scores(self, lesson: str, student: str) -> dict[str, float]:
+        """``{test cell grade_id: score}`` of one graded notebook."""
+        with Gradebook(self.db_url) as gb:
+            try:
+                nb = gb.find_submission_notebook(lesson, lesson, student)
+            except MissingEntry:
+                return {}
+            return {g.name: g.score for g in nb.grades if g.cell_type == "code"
+                    and not g.cell.max_score == 0}
+
+    def max_scores(self, lesson: str) -> dict[str, float]:
+        with Gradebook(self.db_url) as gb:
+            nb = gb.find_notebook(lesson, lesson)
+            return {g.name: g.max_score for g in nb.grade_cells if g.cell_type == "code"}
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)

@@ -1,0 +1,66 @@
+"""nbgrader settings for the course (loaded by the repo root's nbgrader_config.py).
+
+Plain nbgrader commands run from the repo root use all of this, so `nbgrader autograde 01_neuron`
+grades with the same integrity rules as `./course grade`.
+"""
+
+import os
+
+c = get_config()  # noqa: F821
+
+c.CourseDirectory.course_id = "dl-basics"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "notebooks"
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "*_files"]
+# SQLite by default, waiting (instead of failing with "database is locked") while another
+# grading worker writes; NBGRADER_DB_URL switches to PostgreSQL (see README).
+c.CourseDirectory.db_url = os.environ.get(
+    "NBGRADER_DB_URL", "sqlite:///" + os.path.abspath("gradebook.db") + "?timeout=300"
+)
+
+c.ClearSolutions.code_stub = {
+    "python": (
+        "# 여기에 코드를 작성하세요 (YOUR CODE HERE)\n"
+        'raise NotImplementedError("아직 구현하지 않았습니다 (not implemented yet)")'
+    )
+}
+c.ClearSolutions.text_stub = "여기에 답을 쓰세요 (YOUR ANSWER HERE)"
+
+# Students' notebooks are untrusted: rebuild each one from the source notebook keeping only the
+# answer cells, run it in a sandbox, and decide every test cell in this process.
+c.Autograde.exporter_class = "autograder.preprocessors.SubmissionReader"
+c.Autograde.sanitize_preprocessors = [
+    "autograder.preprocessors.RebuildFromSource",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.Autograde.autograde_preprocessors = [
+    "autograder.preprocessors.SandboxedExecute",
+    "autograder.preprocessors.VerifyChecks",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+    "autograder.preprocessors.SaveStatus",
+]
+# ClearMetadataPreprocessor must keep nbgrader's cell metadata and our grading status.
+c.ClearMetadataPreprocessor.preserve_cell_metadata_mask = ["nbgrader", "dlcourse"]
+c.ClearMetadataPreprocessor.preserve_nb_metadata_mask = [
+    "kernelspec", "language_info", "dlcourse"
+]
+
+# The per-cell limit is Execute.timeout (nbgrader's key; ExecutePreprocessor.timeout is ignored).
+c.Execute.timeout = 60
+# A whole notebook never runs longer than this, however many cells time out.
+c.SandboxedExecute.notebook_timeout = 300
+
+# Feedback shows the visible tests and the grader's verdict, never hidden tests.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+
+c.ExportApp.plugin_class = "autograder.export.StatusCsvExport"

@@ -1,0 +1,206 @@
+"""Grade a whole class in parallel through nbgrader (``./course grade``).
+
+Each worker process holds one nbgrader API object and autogrades one (student, lesson) pair at a
+time with the course's configuration, so every integrity rule of ``nbgrader autograde`` applies.
+The gradebook is nbgrader's own: SQLite waits for its lock (``?timeout=`` in ``db_url``) and
+PostgreSQL (``NBGRADER_DB_URL``) takes concurrent writers as it is.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+import warnings
+import zipfile
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.apps import NbGraderAPI
+from sqlalchemy.exc import SAWarning
+from tqdm import tqdm
+from traitlets.config.loader import PyFileConfigLoader
+
+from . import lessons as course_lessons
+from . import status
+from .reference import reference_records
+
+MAX_UPLOAD_BYTES = 50 * 2**20
+
+
+@dataclass
+class Result:
+    student: str
+    lesson: str
+    seconds: float
+    success: bool
+    message: str = ""
+
+
+def load_config(root: Path):
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    config.CourseDirectory.root = str(root)
+    return config
+
+
+def db_url(root: Path) -> str:
+    cwd = os.getcwd()
+    try:
+        os.chdir(root)  # the config resolves the SQLite file against the course root
+        return load_config(root).CourseDirectory.db_url
+    finally:
+        os.chdir(cwd)
+
+
+_api: NbGraderAPI | None = None
+
+
+def _init_worker(root: str) -> None:
+    global _api
+    # nbgrader 0.9.6's gradebook code trips SQLAlchemy 2's autoflush warnings; they are noise.
+    warnings.filterwarnings("ignore", category=SAWarning)
+    os.chdir(root)
+    _api = NbGraderAPI(config=load_config(Path(root)))
+    _api.log.setLevel("ERROR")
+
+
+def _grade(student: str, lesson: str) -> Result:
+    t0 = time.monotonic()
+    try:
+        res = _api.autograde(lesson, student, force=True, create=True)
+        ok, msg = res["success"], res.get("error") or ""
+    except Exception as err:  # one submission never stops the batch
+        ok, msg = False, f"{type(err).__name__}: {err}"
+    return Result(student, lesson, time.monotonic() - t0, ok, msg[-2000:])
+
+
+def submissions(root: Path, lessons: list[str] | None = None) -> list[tuple[str, str]]:
+    """(student, lesson) pairs found in ``submitted/<student>/<lesson>/``."""
+    lessons = lessons or course_lessons(root)
+    sub = root / "submitted"
+    if not sub.exists():
+        return []
+    return sorted((s.name, lesson) for s in sub.iterdir() if s.is_dir()
+                  for lesson in lessons if (s / lesson).is_dir())
+
+
+def inspect_submission(root: Path, student: str, lesson: str) -> str:
+    """A message about missing, renamed, duplicated or extra files ('' when all is in order)."""
+    folder = root / "submitted" / student / lesson
+    expected = folder / f"{lesson}.ipynb"
+    others = sorted(p.name for p in folder.iterdir() if p.name != expected.name
+                    and p.name != "timestamp.txt") if folder.exists() else []
+    notes = []
+    if not expected.exists():
+        renamed = [n for n in others if n.endswith(".ipynb")]
+        hint = f"; 다른 이름의 노트북 (renamed?): {', '.join(renamed)}" if renamed else ""
+        notes.append(f"{student}: {lesson}.ipynb 제출 없음 (missing notebook){hint}")
+    elif others:
+        notes.append(f"{student}/{lesson}: 채점하지 않는 추가 파일 (extra files): {', '.join(others)}")
+    return "; ".join(notes)
+
+
+def _invalidate(url: str, student: str, lesson: str, state: str, message: str) -> None:
+    """Zero a submission's grades so that no older grade survives a failed or missing run."""
+    with Gradebook(url) as gb:
+        try:
+            nb = gb.find_submission_notebook(lesson, lesson, student)
+        except MissingEntry:
+            return
+        cells = []
+        for grade in nb.grades:
+            if grade.cell_type == "code" and grade.max_score:
+                grade.auto_score, grade.needs_manual_grade = 0.0, False
+                cells.append((grade.name, state, message))
+        gb.db.commit()
+    status.save(url, lesson, student, lesson, state, message, None, cells)
+
+
+def grade_class(root: Path, pairs: list[tuple[str, str]], workers: int | None = None,
+                progress: bool = True) -> list[Result]:
+    """Autograde ``pairs`` with ``workers`` processes; returns one Result per pair."""
+    root = Path(root).resolve()
+    workers = workers or os.cpu_count() or 1
+    url = db_url(root)
+    for lesson in sorted({lesson for _, lesson in pairs}):
+        reference_records(lesson, lesson, root)  # once, before the workers need it
+    results: list[Result] = []
+    ctx = get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+                             initargs=(str(root),)) as pool:
+        futures = {pool.submit(_grade, s, lesson): (s, lesson) for s, lesson in pairs}
+        bar = tqdm(as_completed(futures), total=len(futures), disable=not progress,
+                   desc="grading", unit="nb")
+        for fut in bar:
+            res = fut.result()
+            note = inspect_submission(root, res.student, res.lesson)
+            notebook = root / "submitted" / res.student / res.lesson / f"{res.lesson}.ipynb"
+            if not notebook.exists():
+                _invalidate(url, res.student, res.lesson, "missing", note)
+                res.success = True
+            elif not res.success:
+                _invalidate(url, res.student, res.lesson, "grader error",
+                            "채점 중 오류 (grader error); 관리자에게 알리세요")
+            res.message = note or res.message
+            if note:
+                bar.write(note)
+            results.append(res)
+    return sorted(results, key=lambda r: (r.student, r.lesson))
+
+
+# --------------------------------------------------------------------------- LMS downloads
+
+LMS_NAME = re.compile(r"^(?P<student>[A-Za-z0-9][A-Za-z0-9.]*)[_\- ]")
+
+
+def layout_lms(download: Path, root: Path, lessons: list[str] | None = None) -> list[str]:
+    """Lay out an LMS download (one ``.ipynb`` or ``.zip`` per student and lesson, the student id
+    first in the file name: ``<student>_<anything with the lesson id>``) as
+    ``submitted/<student>/<lesson>/<lesson>.ipynb``. Returns messages about what was skipped."""
+    lessons = lessons or course_lessons(root)
+    notes = []
+
+    def place(student: str, name: str, data: bytes) -> None:
+        found = [lesson for lesson in lessons if lesson in name]
+        if len(found) != 1:
+            notes.append(f"{student}: {name}: 어느 과제인지 알 수 없습니다 (no lesson id in name)")
+            return
+        dest = root / "submitted" / student / found[0] / f"{found[0]}.ipynb"
+        if dest.exists():
+            notes.append(f"{student}: {found[0]} 제출이 여러 개입니다 (duplicate); {name} 사용")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(data)
+
+    for path in sorted(Path(download).iterdir()):
+        m = LMS_NAME.match(path.name)
+        if not m or path.suffix not in (".ipynb", ".zip"):
+            notes.append(f"{path.name}: 학생 id를 찾을 수 없거나 노트북이 아닙니다 (skipped)")
+            continue
+        student = m.group("student")
+        if path.stat().st_size > MAX_UPLOAD_BYTES:
+            notes.append(f"{student}: {path.name}: 파일이 너무 큽니다 (too large)")
+            continue
+        if path.suffix == ".ipynb":
+            place(student, path.name, path.read_bytes())
+            continue
+        try:
+            with zipfile.ZipFile(path) as zf:
+                for info in zf.infolist():
+                    inner = Path(info.filename).name
+                    if info.is_dir() or not inner.endswith(".ipynb") or "__MACOSX" in info.filename:
+                        continue
+                    if info.file_size > MAX_UPLOAD_BYTES:
+                        notes.append(f"{student}: {inner}: 파일이 너무 큽니다 (too large)")
+                        continue
+                    place(student, inner, zf.read(info))
+        except zipfile.BadZipFile:
+            notes.append(f"{student}: {path.name}: 깨진 zip 파일입니다 (bad zip)")
+    return notes
+
+
+def fresh_submitted(root: Path) -> None:
+    shutil.rmtree(root / "submitted", ignore_errors=True)

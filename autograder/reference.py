@@ -1,0 +1,118 @@
+"""What the reference solution produces in every test cell, computed in a trusted run.
+
+The instructor notebook (``solutions/<lesson>/<lesson>.ipynb``) is executed as nbgrader would
+(``NBGRADER_EXECUTION=autograde``), and each test cell's published check records are kept in
+``.grading/reference/``, keyed by a hash of everything that can change them. The grader compares a
+student's records with these in its own process; the sandboxed kernel never sees them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import nbformat
+import torch
+from filelock import FileLock
+from nbclient import NotebookClient
+from nbgrader.utils import is_grade, is_solution, setenv
+
+from dlcourse.check import MIME
+
+from . import ROOT, STATE
+
+MAX_PAYLOAD_BYTES = 4 * 2**20
+
+
+class ReferenceError(RuntimeError):
+    """The instructor notebook does not produce what grading needs (a course bug)."""
+
+
+def is_test_cell(cell) -> bool:
+    return cell.cell_type == "code" and is_grade(cell) and not is_solution(cell)
+
+
+def payloads(outputs) -> list[dict]:
+    """The check payloads among a cell's outputs, structurally validated (untrusted input)."""
+    found = []
+    for out in outputs:
+        if out.get("output_type") not in ("display_data", "execute_result"):
+            continue
+        data = out.get("data", {}).get(MIME)
+        if data is None:
+            continue
+        if isinstance(data, str):
+            if len(data) > MAX_PAYLOAD_BYTES:
+                continue
+            try:
+                data = json.loads(data)
+            except ValueError:
+                continue
+        records = data.get("records") if isinstance(data, dict) else None
+        if not isinstance(records, list):
+            continue
+        good = [
+            r for r in records
+            if isinstance(r, dict) and isinstance(r.get("label"), str)
+            and isinstance(r.get("actual"), str) and len(r["actual"]) <= MAX_PAYLOAD_BYTES
+        ]
+        found.append({"title": str(data.get("title", "")), "records": good})
+    return found
+
+
+def _fingerprint(source: Path) -> str:
+    h = hashlib.sha256()
+    h.update(source.read_bytes())
+    for folder in ("dlcourse", "data"):
+        for p in sorted((ROOT / folder).rglob("*")):
+            if p.is_file() and "__pycache__" not in p.parts:
+                h.update(p.relative_to(ROOT).as_posix().encode())
+                h.update(p.read_bytes())
+    h.update(torch.__version__.encode())
+    return h.hexdigest()[:20]
+
+
+def run_reference(source: Path, timeout: int = 300) -> dict[str, list[dict]]:
+    """Execute ``source`` and return ``{test cell grade_id: records}``."""
+    nb = nbformat.read(source, as_version=4)
+    with setenv(NBGRADER_EXECUTION="autograde", DLCOURSE_DEVICE="cpu", MPLBACKEND="agg"):
+        NotebookClient(
+            nb, timeout=timeout, kernel_name="python3", allow_errors=True,
+            resources={"metadata": {"path": str(source.parent)}},
+        ).execute()
+    refs: dict[str, list[dict]] = {}
+    for cell in nb.cells:
+        if not is_test_cell(cell):
+            continue
+        gid = cell.metadata.nbgrader["grade_id"]
+        errors = [o for o in cell.outputs if o.get("output_type") == "error"]
+        found = payloads(cell.outputs)
+        if errors or len(found) != 1 or not found[0]["records"]:
+            detail = f"{errors[0]['ename']}: {errors[0]['evalue']}" if errors else "no payload"
+            raise ReferenceError(f"{source.name} test cell {gid!r} fails on the reference: {detail}")
+        refs[gid] = found[0]["records"]
+    return refs
+
+
+def reference_records(assignment: str, notebook: str, root: Path = ROOT) -> dict[str, list[dict]]:
+    """Cached :func:`run_reference` for ``solutions/<assignment>/<notebook>.ipynb``."""
+    source = root / "solutions" / assignment / f"{notebook}.ipynb"
+    if not source.exists():
+        raise ReferenceError(f"no instructor notebook {source}")
+    # The cache lives in this checkout's .grading/ (outside every sandbox), shared by scratch
+    # courses: the key covers everything that can change the results.
+    cache = STATE / "reference" / assignment / f"{notebook}-{_fingerprint(source)}.json"
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(cache) + ".lock"):
+        if cache.exists():
+            return json.loads(cache.read_text(encoding="utf-8"))
+        refs = run_reference(source)
+        tmp = cache.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps(refs), encoding="utf-8")
+        tmp.replace(cache)
+        for old in cache.parent.glob(f"{notebook}-*.json"):
+            if old != cache:
+                old.unlink(missing_ok=True)
+        return refs

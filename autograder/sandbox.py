@@ -1,0 +1,109 @@
+"""Run a student's kernel inside bubblewrap (Debian's ``bubblewrap`` package).
+
+The kernel sees a read-only system, Python and the course's ``dlcourse`` and ``data`` folders, a
+writable copy of its own notebook folder and an empty ``/tmp``; nothing else of the course
+(``solutions/``, the gradebook, other students' work, the grader's reference results) exists
+inside. It has no network (a new network namespace) and talks to nbclient over Unix sockets
+(ZeroMQ's ``ipc`` transport) in a folder made for that one kernel. ``prlimit`` bounds its memory,
+file size and process count.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import Integer, Unicode
+
+from . import ROOT
+
+
+def bwrap_path() -> str | None:
+    return shutil.which("bwrap")
+
+
+def _ro_binds() -> list[Path]:
+    """Read-only paths the kernel needs: the system, the interpreter and the course helpers."""
+    paths = [Path(p) for p in ("/usr", "/etc/ld.so.cache", "/etc/localtime", "/etc/alternatives")]
+    paths += [Path(sys.base_prefix), Path(sys.prefix), ROOT / "dlcourse", ROOT / "data"]
+    seen, out = set(), []
+    for p in paths:
+        p = p.resolve() if p.exists() else p
+        if p.exists() and p not in seen:
+            seen.add(p)
+            out.append(p)
+    return out
+
+
+def sandbox_command(cmd: list[str], workdir: Path, sockets: Path, memory_mb: int,
+                    file_mb: int = 256, max_procs: int = 256) -> list[str]:
+    """``cmd`` wrapped in prlimit and bwrap, run in ``workdir`` (read-write)."""
+    bw = bwrap_path()
+    if bw is None:
+        raise RuntimeError(
+            "bubblewrap(bwrap)가 없습니다: `apt-get install bubblewrap` (sandbox unavailable); "
+            "trusted notebooks only: --SandboxedExecute.sandbox=none"
+        )
+    args = [
+        "prlimit", f"--as={memory_mb * 2**20}", f"--fsize={file_mb * 2**20}",
+        f"--nproc={max_procs}", "--core=0", "--",
+        bw, "--die-with-parent", "--new-session", "--unshare-all", "--cap-drop", "ALL",
+        "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/run",
+    ]
+    for top in ("/bin", "/lib", "/lib64", "/sbin"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    for p in _ro_binds():
+        args += ["--ro-bind", str(p), str(p)]
+    # The venv's python is a link into base_prefix; keep the path the kernelspec names working.
+    venv = Path(sys.prefix)
+    if venv != venv.resolve():
+        args += ["--ro-bind", str(venv.resolve()), str(venv)]
+    args += [
+        "--bind", str(sockets), str(sockets),
+        "--bind", str(workdir), str(workdir),
+        "--chdir", str(workdir),
+        "--setenv", "HOME", "/tmp", "--setenv", "MPLCONFIGDIR", "/tmp/mpl",
+        "--setenv", "MPLBACKEND", "agg", "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
+        "--setenv", "DLCOURSE_DEVICE", "cpu", "--unsetenv", "NBGRADER_DB_URL",
+        # ipykernel watches its parent pid, which a new pid namespace hides; 1 tells it not to
+        # (bwrap's --die-with-parent ends the kernel with the grader instead).
+        "--setenv", "JPY_PARENT_PID", "1",
+        "--",
+    ]
+    return args + cmd
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel runs in :func:`sandbox_command`."""
+
+    memory_mb = Integer(4096, help="Address-space limit of the kernel, MiB").tag(config=True)
+    workdir = Unicode("", help="The notebook's folder, writable inside the sandbox")
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._sockets = Path(tempfile.mkdtemp(prefix="dlcourse-kernel-"))
+        self.transport = "ipc"
+        self.ip = str(self._sockets / "k")
+        self.connection_file = str(self._sockets / "kernel.json")
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        cmd = super().format_kernel_cmd(extra_arguments)
+        # The kernelspec names "python" or the interpreter running this process; inside the
+        # sandbox it must be the course venv's interpreter, which is bound read-only.
+        if cmd and Path(cmd[0]).name.startswith("python"):
+            cmd[0] = sys.executable
+        workdir = Path(self.workdir or os.getcwd())
+        return sandbox_command(cmd, workdir, self._sockets, self.memory_mb)
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart:
+            shutil.rmtree(self._sockets, ignore_errors=True)
+

@@ -1,0 +1,303 @@
+"""Checks for the notebooks' test cells.
+
+A test cell opens a :class:`Check` and states each fact about the student's answer with one of
+its methods::
+
+    with Check("연습 1.1 sigmoid (2점)") as ck:
+        ck.close("sigmoid([-2, 0, 3])", sigmoid(torch.tensor([-2.0, 0.0, 3.0])),
+                 [0.1192, 0.5, 0.9526], atol=1e-4)
+        ### BEGIN HIDDEN TESTS
+        ck.record("float64 입력, 큰 |z|", sigmoid(z_hidden))
+        ### END HIDDEN TESTS
+
+In the student's kernel every visible fact is judged at once and a failure raises an
+``AssertionError`` in Korean with the English key phrase. While nbgrader autogrades, the cell also
+publishes what the student's code *produced* (never a verdict) as a display output of type
+:data:`MIME`; the grader's own process compares it with what the reference solution produced in a
+trusted run (``autograder.verify``), using :func:`judge`, the same function that judges here.
+Nothing in the kernel decides a grade, so replacing ``torch.allclose`` or faking "통과" earns
+nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import warnings
+from typing import Any
+
+import numpy as np
+
+MIME = "application/vnd.dlcourse.check+json"
+KINDS = ("close", "equal", "at_least", "at_most", "increasing", "decreasing", "accuracy")
+
+
+class CheckFailed(AssertionError):
+    """A fact about the answer is not what the lesson asks for."""
+
+
+# --------------------------------------------------------------------------- values
+
+
+def to_numpy(value: Any) -> np.ndarray:
+    """A detached CPU copy of ``value`` as a NumPy array (tensors, arrays, numbers, strings,
+    nested lists/tuples of these, ``torch.Size``). Anything else raises ``TypeError``."""
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is always installed with the course
+        torch = None
+    if torch is not None and isinstance(value, torch.Tensor):
+        t = value.detach().cpu()
+        if t.dtype in (torch.bfloat16, torch.float16):
+            t = t.float()
+        return t.numpy().copy()
+    if torch is not None and isinstance(value, torch.Size):
+        return np.asarray(list(value), dtype=np.int64)
+    if isinstance(value, np.ndarray):
+        arr = value.copy()
+    elif isinstance(value, (list, tuple)):
+        arr = np.asarray([to_numpy(v) for v in value])
+    elif isinstance(value, (bool, int, float, str, np.generic)):
+        arr = np.asarray(value)
+    else:
+        raise TypeError(
+            f"기록할 수 없는 값입니다 (unsupported value type): {type(value).__name__}"
+        )
+    if arr.dtype == object:
+        raise TypeError("모양이 고르지 않은 값입니다 (ragged or object array)")
+    return arr
+
+
+def encode(arr: np.ndarray) -> str:
+    buf = io.BytesIO()
+    np.save(buf, arr, allow_pickle=False)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def decode(text: str) -> np.ndarray:
+    """Inverse of :func:`encode`; never unpickles, so untrusted payloads are safe to read."""
+    return np.load(io.BytesIO(base64.b64decode(text, validate=True)), allow_pickle=False)
+
+
+def _describe(arr: np.ndarray, limit: int = 6) -> str:
+    flat = arr.reshape(-1)
+    body = np.array2string(flat[:limit], precision=4, separator=", ")
+    more = f" … ({flat.size}개)" if flat.size > limit else ""
+    return f"{body}{more}"
+
+
+# --------------------------------------------------------------------------- judging
+
+
+def judge(kind: str, actual: np.ndarray, spec: dict, reveal: bool = True) -> str | None:
+    """Judge ``actual`` against ``spec`` (``expected``, ``rtol``, ``atol``, ``bound``,
+    ``dtype``). Returns ``None`` when it holds, else a message in Korean with the English key
+    phrase; ``reveal=False`` leaves expected values out of the message (hidden checks)."""
+    expected = spec.get("expected")
+    if kind in ("close", "equal"):
+        if actual.shape != expected.shape:
+            exp_shape = tuple(expected.shape) if reveal else "(숨김)"
+            return f"모양(shape)이 다릅니다: 기대 {exp_shape}, 실제 {tuple(actual.shape)}"
+        if spec.get("dtype") and actual.dtype != expected.dtype:
+            return f"자료형(dtype)이 다릅니다: 기대 {expected.dtype}, 실제 {actual.dtype}"
+        if kind == "equal":
+            if actual.dtype.kind != expected.dtype.kind and not (
+                actual.dtype.kind in "biu" and expected.dtype.kind in "biu"
+            ):
+                return f"자료형(dtype)이 다릅니다: 기대 {expected.dtype}, 실제 {actual.dtype}"
+            if np.array_equal(actual, expected):
+                return None
+            wrong = int(np.sum(actual != expected))
+            detail = f"; 기대 {_describe(expected)}, 실제 {_describe(actual)}" if reveal else ""
+            return f"값(value)이 다릅니다 (not equal): {wrong}개 원소가 틀림{detail}"
+        if actual.dtype.kind not in "biuf" or expected.dtype.kind not in "biuf":
+            return f"숫자가 아닙니다 (not numeric): 자료형 {actual.dtype}"
+        a, e = actual.astype(np.float64), expected.astype(np.float64)
+        if np.isnan(a).any() and not np.isnan(e).any():
+            return f"NaN이 나왔습니다 (NaN in output): {_describe(actual)}"
+        if np.allclose(a, e, rtol=spec["rtol"], atol=spec["atol"]):
+            return None
+        with np.errstate(invalid="ignore"):
+            diff = float(np.nanmax(np.abs(a - e))) if a.size else 0.0
+        detail = f"; 기대 {_describe(expected)}, 실제 {_describe(actual)}" if reveal else ""
+        return (
+            f"값(value)이 다릅니다 (not close): 최대 차이 {diff:.3g} "
+            f"(허용 rtol={spec['rtol']:g}, atol={spec['atol']:g}){detail}"
+        )
+    if kind in ("at_least", "at_most"):
+        if actual.shape != () or actual.dtype.kind not in "biuf":
+            return f"스칼라 숫자가 아닙니다 (not a scalar number): 모양 {tuple(actual.shape)}"
+        value, bound = float(actual), float(spec["bound"])
+        ok = value >= bound if kind == "at_least" else value <= bound
+        if ok and np.isfinite(value):
+            return None
+        sign = "≥" if kind == "at_least" else "≤"
+        return f"기준을 넘지 못했습니다 (bound not met): {value:.4g} {sign} {bound:g} 이어야 합니다"
+    if kind in ("increasing", "decreasing"):
+        if actual.ndim != 1 or actual.size < 2 or actual.dtype.kind not in "biuf":
+            return f"1차원 수열이 아닙니다 (not a 1-D sequence): 모양 {tuple(actual.shape)}"
+        steps = np.diff(actual.astype(np.float64))
+        ok = np.all(steps > 0) if kind == "increasing" else np.all(steps < 0)
+        if ok and np.isfinite(actual.astype(np.float64)).all():
+            return None
+        word = "증가 (increasing)" if kind == "increasing" else "감소 (decreasing)"
+        return f"순서가 맞지 않습니다: 값이 계속 {word}해야 합니다, 실제 {_describe(actual)}"
+    if kind == "accuracy":
+        labels = expected
+        if actual.ndim != 2 or actual.shape[0] != labels.shape[0] or actual.dtype.kind != "f":
+            return (
+                f"점수 행렬 모양(shape)이 다릅니다: 기대 ({labels.shape[0]}, 클래스 수), "
+                f"실제 {tuple(actual.shape)}"
+            )
+        if not np.isfinite(actual).all():
+            return "점수에 NaN/inf가 있습니다 (non-finite scores)"
+        correct = int(np.sum(actual.argmax(axis=1) == labels))
+        need = int(np.ceil(float(spec["bound"]) * labels.shape[0] - 1e-9))
+        if correct >= need:
+            return None
+        return f"정확도(accuracy)가 낮습니다: {correct}/{labels.shape[0]} 맞음, {need}개 이상 필요"
+    raise ValueError(f"unknown check kind {kind!r}")
+
+
+# --------------------------------------------------------------------------- the test cell
+
+
+class Check:
+    """One test cell's checks; use as ``with Check("연습 1.1 ...") as ck:``.
+
+    Each method returns the converted value, judges it where the expectation is visible, and
+    keeps it for the grader. Warnings raised inside the block are shown on stdout, so a
+    library's warning never turns a right answer into a failure (nbgrader fails any test cell
+    that writes to stderr).
+    """
+
+    def __init__(self, title: str):
+        self.title = title
+        self.records: list[dict] = []
+        self._warnings = None
+
+    # -- context -----------------------------------------------------------------------
+    def __enter__(self) -> Check:
+        self._catcher = warnings.catch_warnings(record=True)
+        self._warnings = self._catcher.__enter__()
+        warnings.simplefilter("always")
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        self._catcher.__exit__(None, None, None)
+        for w in self._warnings or []:
+            print(f"참고: 경고(warning) {w.category.__name__}: {w.message}")
+        if exc_type is NameError:
+            raise NameError(
+                f"{exc} — 위쪽의 답안 셀과 준비 셀을 먼저 실행하세요 "
+                "(run the cells above first, in order)"
+            ) from exc
+        if exc_type is not None:
+            return False
+        if os.environ.get("NBGRADER_EXECUTION") == "autograde":
+            self._publish()
+        print(f"통과 (OK): {self.title}")
+        return False
+
+    def _publish(self) -> None:
+        from IPython.display import display
+
+        display({MIME: {"title": self.title, "records": self.records}}, raw=True)
+
+    # -- facts -------------------------------------------------------------------------
+    def _keep(self, label: str, kind: str, actual: np.ndarray, **spec) -> None:
+        rec = {"label": label, "kind": kind, "actual": encode(actual)}
+        if spec.get("expected") is not None:
+            spec["expected"] = encode(spec["expected"])
+        rec.update({k: v for k, v in spec.items() if v is not None})
+        self.records.append(rec)
+
+    def _judge_now(self, label: str, kind: str, actual: np.ndarray, spec: dict) -> None:
+        problem = judge(kind, actual, spec, reveal=True)
+        if problem:
+            raise CheckFailed(f"[{self.title}] {label}: {problem}")
+
+    def _convert(self, label: str, value: Any) -> np.ndarray:
+        try:
+            return to_numpy(value)
+        except TypeError as err:
+            raise CheckFailed(f"[{self.title}] {label}: {err}") from None
+
+    def close(self, label, actual, expected, *, rtol=1e-5, atol=1e-8, dtype=False):
+        """``actual`` has ``expected``'s shape (and dtype if ``dtype=True``) and values within
+        ``rtol``/``atol`` (as ``numpy.allclose``)."""
+        a, e = self._convert(label, actual), to_numpy(expected)
+        spec = {"expected": e, "rtol": rtol, "atol": atol, "dtype": dtype}
+        self._judge_now(label, "close", a, spec)
+        self._keep(label, "close", a, **spec)
+        return a
+
+    def equal(self, label, actual, expected, *, dtype=False):
+        """``actual`` equals ``expected`` exactly (shapes, integers, booleans, strings)."""
+        a, e = self._convert(label, actual), to_numpy(expected)
+        spec = {"expected": e, "dtype": dtype}
+        self._judge_now(label, "equal", a, spec)
+        self._keep(label, "equal", a, **spec)
+        return a
+
+    def record(self, label, actual, *, rtol=1e-5, atol=1e-8, dtype=True, exact=False):
+        """A hidden fact: ``actual`` is compared, in the grader, with what the reference
+        solution produced for the same call (same shape, dtype unless ``dtype=False``,
+        values within tolerance, or exactly equal with ``exact=True``)."""
+        a = self._convert(label, actual)
+        kind = "equal" if exact or a.dtype.kind in "biuU" else "close"
+        self._keep(label, kind, a, rtol=rtol, atol=atol, dtype=dtype)
+        return a
+
+    def at_least(self, label, actual, bound):
+        """A scalar ``actual >= bound`` (for example an accuracy)."""
+        a = self._convert(label, actual)
+        self._judge_now(label, "at_least", a, {"bound": bound})
+        self._keep(label, "at_least", a, bound=bound)
+        return a
+
+    def at_most(self, label, actual, bound):
+        """A scalar ``actual <= bound`` (for example a loss after training)."""
+        a = self._convert(label, actual)
+        self._judge_now(label, "at_most", a, {"bound": bound})
+        self._keep(label, "at_most", a, bound=bound)
+        return a
+
+    def increasing(self, label, actual):
+        """A 1-D sequence that strictly increases (for example losses of worse guesses)."""
+        a = self._convert(label, actual)
+        self._judge_now(label, "increasing", a, {})
+        self._keep(label, "increasing", a)
+        return a
+
+    def decreasing(self, label, actual):
+        """A 1-D sequence that strictly decreases."""
+        a = self._convert(label, actual)
+        self._judge_now(label, "decreasing", a, {})
+        self._keep(label, "decreasing", a)
+        return a
+
+    def accuracy(self, label, scores, labels, at_least):
+        """``scores: (N, C)`` (logits or log-probabilities) pick the right class in ``labels:
+        (N,)`` for at least the fraction ``at_least`` of rows; the grader takes the argmax
+        itself from the raw scores."""
+        a, y = self._convert(label, scores), to_numpy(labels)
+        spec = {"expected": y, "bound": at_least}
+        self._judge_now(label, "accuracy", a, spec)
+        self._keep(label, "accuracy", a, **spec)
+        return a
+
+    def no_warnings(self, label, fn, *args, **kwargs):
+        """Call ``fn(*args, **kwargs)`` with warnings and NumPy floating-point errors raised as
+        errors, and return its result (for example a sigmoid must not overflow)."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with np.errstate(all="raise"):
+                try:
+                    return fn(*args, **kwargs)
+                except (Warning, FloatingPointError) as err:
+                    raise CheckFailed(
+                        f"[{self.title}] {label}: 경고(warning)나 부동소수점 오류가 났습니다 "
+                        f"(overflow/invalid): {type(err).__name__}: {err}"
+                    ) from None

@@ -1,0 +1,143 @@
+"""Pictures for lesson 01 (a neuron is logistic regression).
+
+Nothing here computes a neuron: every function that needs probabilities takes a ``prob_fn``
+(for example ``lambda G: neuron_forward(G, w, b)`` with the student's own function). Figure text
+is in English because matplotlib's default fonts have no Hangul glyphs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.patches import Circle, FancyArrowPatch
+
+from . import grading
+
+ProbFn = Callable[[torch.Tensor], torch.Tensor]
+
+
+def draw_neuron(ax=None, n_inputs: int = 3):
+    """A schematic artificial neuron: inputs x_1..x_n, weights w_i on the arrows, a bias b,
+    the weighted sum z and the sigmoid, and the output probability p. Returns the axes."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.2))
+    ys = np.linspace(2.4, 0.6, n_inputs)
+    body = (4.2, 1.5)
+    for i, y in enumerate(ys, start=1):
+        ax.add_patch(Circle((1.0, y), 0.28, fc="#dbe9f6", ec="#2b6cb0"))
+        ax.text(1.0, y, f"$x_{i}$", ha="center", va="center", fontsize=13)
+        ax.add_patch(FancyArrowPatch((1.3, y), (body[0] - 0.62, body[1] + (y - body[1]) * 0.3),
+                                     arrowstyle="-|>", mutation_scale=14, color="#555"))
+        ax.text(2.35, (y + body[1]) / 2 + 0.12, f"$w_{i}$", fontsize=12, color="#2b6cb0")
+    ax.text(body[0], body[1] + 0.95, "bias $b$", ha="center", fontsize=11, color="#555")
+    ax.add_patch(FancyArrowPatch((body[0], body[1] + 0.85), (body[0], body[1] + 0.6),
+                                 arrowstyle="-|>", mutation_scale=12, color="#555"))
+    ax.add_patch(Circle(body, 0.6, fc="#fdebd3", ec="#c05621", lw=2))
+    ax.text(body[0], body[1] + 0.15, r"$z=\sum_i w_i x_i + b$", ha="center", fontsize=9)
+    ax.text(body[0], body[1] - 0.22, r"$p=\sigma(z)$", ha="center", fontsize=11)
+    ax.add_patch(FancyArrowPatch((body[0] + 0.62, body[1]), (6.6, body[1]),
+                                 arrowstyle="-|>", mutation_scale=16, color="#c05621", lw=2))
+    ax.text(6.75, body[1], r"$p \in (0, 1)$", va="center", fontsize=12)
+    ax.text(1.0, 0.05, "inputs\n(dendrites)", ha="center", fontsize=9, color="#555")
+    ax.text(2.6, 0.05, "weights\n(synapses)", ha="center", fontsize=9, color="#555")
+    ax.text(body[0], 0.05, "sum + activation\n(cell body)", ha="center", fontsize=9, color="#555")
+    ax.text(6.1, 0.75, "output\n(axon)", ha="center", fontsize=9, color="#555")
+    ax.set_xlim(0.4, 8.2)
+    ax.set_ylim(-0.1, 2.9)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return ax
+
+
+def plot_sigmoid(z: torch.Tensor, p: torch.Tensor, ax=None, threshold: float = 0.5):
+    """The curve ``p`` against ``z`` (both ``(M,)`` tensors, ``z`` increasing), with the
+    threshold line and the point ``z = 0, p = 0.5`` marked. Returns the axes."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.5))
+    z_np, p_np = z.detach().cpu().numpy(), p.detach().cpu().numpy()
+    ax.plot(z_np, p_np, lw=2.5, color="#2b6cb0", label=r"$\sigma(z)$")
+    ax.axhline(threshold, ls="--", color="#c05621", lw=1, label=f"threshold {threshold:g}")
+    ax.axhline(0, color="#999", lw=0.8)
+    ax.axhline(1, color="#999", lw=0.8)
+    ax.axvline(0, color="#999", lw=0.8)
+    ax.fill_between(z_np, 0, 1, where=p_np >= threshold, color="#c05621", alpha=0.08,
+                    label="predict 1")
+    ax.set_xlabel("z = w . x + b")
+    ax.set_ylabel("p = sigmoid(z)")
+    ax.set_ylim(-0.05, 1.05)
+    ax.legend(loc="upper left", fontsize=9)
+    return ax
+
+
+def plot_probability_map(prob_fn: ProbFn, X: torch.Tensor, y: torch.Tensor, ax=None, *,
+                         xlim=(0.0, 1.05), ylim=(0.0, 1.05), xlabel: str = "x1",
+                         ylabel: str = "x2", class_names=("0", "1"), title: str | None = None,
+                         resolution: int = 200):
+    """Shade ``p = prob_fn(G)`` over a grid ``G: (M, 2)`` of the plane (float32), draw the
+    decision boundary ``p = 0.5`` and scatter the points ``X: (N, 2)`` coloured by ``y: (N,)``
+    (0 or 1). ``prob_fn`` must return ``(M,)`` probabilities. Returns the axes."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 4.2))
+    gx = torch.linspace(xlim[0], xlim[1], resolution)
+    gy = torch.linspace(ylim[0], ylim[1], resolution)
+    mx, my = torch.meshgrid(gx, gy, indexing="xy")
+    grid = torch.stack([mx.reshape(-1), my.reshape(-1)], dim=1)
+    with torch.no_grad():
+        p = prob_fn(grid).detach().cpu().reshape(resolution, resolution).numpy()
+    ax.contourf(mx.numpy(), my.numpy(), p, levels=np.linspace(0, 1, 11), cmap="RdBu_r",
+                alpha=0.35, vmin=0, vmax=1)
+    if p.min() < 0.5 < p.max():
+        ax.contour(mx.numpy(), my.numpy(), p, levels=[0.5], colors="k", linewidths=2)
+    Xn, yn = X.detach().cpu().numpy(), y.detach().cpu().numpy()
+    for label, marker, color in ((0, "o", "#2b6cb0"), (1, "^", "#c05621")):
+        pts = Xn[yn == label]
+        ax.scatter(pts[:, 0], pts[:, 1], marker=marker, s=70, c=color, edgecolors="k",
+                   label=class_names[label], zorder=3)
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.legend(loc="lower left", fontsize=9)
+    return ax
+
+
+def widgets_available() -> bool:
+    """True when an interactive slider can work: not grading, ``ipywidgets`` importable and
+    running inside a Jupyter kernel (a browser or editor front end may be attached)."""
+    if grading():
+        return False
+    try:
+        import ipywidgets  # noqa: F401
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def boundary_explorer(make_prob_fn: Callable[[float, float, float], ProbFn], X: torch.Tensor,
+                      y: torch.Tensor, w1: float, w2: float, b: float, **plot_kw) -> bool:
+    """Sliders for ``w1, w2, b`` redrawing :func:`plot_probability_map` with
+    ``make_prob_fn(w1, w2, b)``; does nothing (returns ``False``) where widgets cannot work
+    (see :func:`widgets_available`), so a static figure must always be drawn as well."""
+    if not widgets_available():
+        return False
+    import ipywidgets as widgets
+
+    def draw(w1, w2, b):
+        _, ax = plt.subplots(figsize=(5, 4.2))
+        plot_probability_map(make_prob_fn(w1, w2, b), X, y, ax=ax,
+                             title=f"w = ({w1:.1f}, {w2:.1f}), b = {b:.1f}", **plot_kw)
+        plt.show()
+
+    slider = dict(continuous_update=False, step=0.5)
+    widgets.interact(draw,
+                     w1=widgets.FloatSlider(value=w1, min=-20, max=20, **slider),
+                     w2=widgets.FloatSlider(value=w2, min=-20, max=20, **slider),
+                     b=widgets.FloatSlider(value=b, min=-40, max=40, **slider))
+    return True
