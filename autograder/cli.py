@@ -6,6 +6,7 @@ import argparse
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 
 from . import ROOT, lessons
@@ -42,7 +43,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("lessons", nargs="*")
     p = sub.add_parser("check", help="grade the reference, the release and every known mistake")
     p.add_argument("lessons", nargs="*")
-    sub.add_parser("test", help="run the test suite (pytest)")
+    sub.add_parser("test", help="run the test suite (pytest; extra arguments go to pytest)")
+    p = sub.add_parser("validate", help="validate notebooks as the Validate button does; exit 1 "
+                                        "on any failed test")
+    p.add_argument("notebooks", nargs="+")
+    p = sub.add_parser("grade", help="grade submitted/ (or an LMS download) in parallel, then "
+                                     "feedback, CSV export and the instructor report")
+    p.add_argument("lessons", nargs="*")
+    p.add_argument("--lms", type=Path, help="folder of <student>_<...lesson...>.ipynb/.zip files")
+    p.add_argument("--workers", type=int, default=None, help="default: the machine's cores")
     p = sub.add_parser("lab", help="open JupyterLab on the student notebooks")
     p.add_argument("--port", type=int, default=8888)
     sub.add_parser("lab-instructor", help="open JupyterLab on the instructor notebooks")
@@ -56,7 +65,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "check":
         return 0 if check_lessons(_lessons(args.lessons)) else 1
     if args.cmd == "test":
-        return subprocess.call([sys.executable, "-m", "pytest", *rest], cwd=ROOT)
+        return subprocess.call([sys.executable, "-m", "pytest", *(rest or ["-n", "auto"])],
+                               cwd=ROOT)
+    if args.cmd == "validate":
+        from dlcourse.validate import validate
+
+        return validate(args.notebooks)
+    if args.cmd == "grade":
+        from .instructor import grade_command
+
+        return grade_command(_lessons(args.lessons), lms=args.lms, workers=args.workers)
     if args.cmd in ("lab", "lab-instructor"):
         folder = "notebooks" if args.cmd == "lab" else "solutions"
         env = {**os.environ, "JUPYTER_CONFIG_DIR": str(ROOT / ".venv" / "etc" / "jupyter")}

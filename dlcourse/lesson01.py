@@ -23,30 +23,33 @@ def draw_neuron(ax=None, n_inputs: int = 3):
     """A schematic artificial neuron: inputs x_1..x_n, weights w_i on the arrows, a bias b,
     the weighted sum z and the sigmoid, and the output probability p. Returns the axes."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 3.2))
-    ys = np.linspace(2.4, 0.6, n_inputs)
-    body = (4.2, 1.5)
+        _, ax = plt.subplots(figsize=(8, 3.6))
+    ys = np.linspace(2.6, 0.6, n_inputs)
+    cx, cy, r = 4.6, 1.6, 0.55
     for i, y in enumerate(ys, start=1):
-        ax.add_patch(Circle((1.0, y), 0.28, fc="#dbe9f6", ec="#2b6cb0"))
+        ax.add_patch(Circle((1.0, y), 0.3, fc="#dbe9f6", ec="#2b6cb0"))
         ax.text(1.0, y, f"$x_{i}$", ha="center", va="center", fontsize=13)
-        ax.add_patch(FancyArrowPatch((1.3, y), (body[0] - 0.62, body[1] + (y - body[1]) * 0.3),
-                                     arrowstyle="-|>", mutation_scale=14, color="#555"))
-        ax.text(2.35, (y + body[1]) / 2 + 0.12, f"$w_{i}$", fontsize=12, color="#2b6cb0")
-    ax.text(body[0], body[1] + 0.95, "bias $b$", ha="center", fontsize=11, color="#555")
-    ax.add_patch(FancyArrowPatch((body[0], body[1] + 0.85), (body[0], body[1] + 0.6),
-                                 arrowstyle="-|>", mutation_scale=12, color="#555"))
-    ax.add_patch(Circle(body, 0.6, fc="#fdebd3", ec="#c05621", lw=2))
-    ax.text(body[0], body[1] + 0.15, r"$z=\sum_i w_i x_i + b$", ha="center", fontsize=9)
-    ax.text(body[0], body[1] - 0.22, r"$p=\sigma(z)$", ha="center", fontsize=11)
-    ax.add_patch(FancyArrowPatch((body[0] + 0.62, body[1]), (6.6, body[1]),
-                                 arrowstyle="-|>", mutation_scale=16, color="#c05621", lw=2))
-    ax.text(6.75, body[1], r"$p \in (0, 1)$", va="center", fontsize=12)
-    ax.text(1.0, 0.05, "inputs\n(dendrites)", ha="center", fontsize=9, color="#555")
-    ax.text(2.6, 0.05, "weights\n(synapses)", ha="center", fontsize=9, color="#555")
-    ax.text(body[0], 0.05, "sum + activation\n(cell body)", ha="center", fontsize=9, color="#555")
-    ax.text(6.1, 0.75, "output\n(axon)", ha="center", fontsize=9, color="#555")
-    ax.set_xlim(0.4, 8.2)
-    ax.set_ylim(-0.1, 2.9)
+        end = (cx - r * 1.05, cy + (y - cy) * 0.35)
+        ax.add_patch(FancyArrowPatch((1.32, y), end, arrowstyle="-|>", mutation_scale=14,
+                                     color="#555"))
+        ax.text(2.1, y + (end[1] - y) * 0.3 + 0.08, f"$w_{i}$", fontsize=12, color="#2b6cb0",
+                ha="center", va="bottom")
+    ax.text(cx, cy + 1.15, "bias $b$", ha="center", fontsize=11, color="#555")
+    ax.add_patch(FancyArrowPatch((cx, cy + 1.08), (cx, cy + r + 0.02), arrowstyle="-|>",
+                                 mutation_scale=12, color="#555"))
+    ax.add_patch(Circle((cx, cy), r, fc="#fdebd3", ec="#c05621", lw=2))
+    ax.text(cx, cy, r"$\Sigma \;\rightarrow\; \sigma$", ha="center", va="center", fontsize=14)
+    ax.add_patch(FancyArrowPatch((cx + r + 0.02, cy), (7.0, cy), arrowstyle="-|>",
+                                 mutation_scale=16, color="#c05621", lw=2))
+    ax.text(7.1, cy, r"$p = \sigma(z)$", va="center", fontsize=13)
+    ax.text(cx + 1.25, cy - 0.55, r"$z = \sum_i w_i x_i + b$", ha="center", fontsize=11)
+    label = dict(ha="center", va="top", fontsize=9, color="#555")
+    ax.text(1.0, 0.05, "inputs\n(dendrites)", **label)
+    ax.text(2.4, 0.05, "weights\n(synapses)", **label)
+    ax.text(cx, 0.05, "sum + activation\n(cell body)", **label)
+    ax.text(7.6, 0.05, "output\n(axon)", **label)
+    ax.set_xlim(0.4, 8.6)
+    ax.set_ylim(-0.6, 3.0)
     ax.set_aspect("equal")
     ax.axis("off")
     return ax
@@ -75,7 +78,7 @@ def plot_sigmoid(z: torch.Tensor, p: torch.Tensor, ax=None, threshold: float = 0
 def plot_probability_map(prob_fn: ProbFn, X: torch.Tensor, y: torch.Tensor, ax=None, *,
                          xlim=(0.0, 1.05), ylim=(0.0, 1.05), xlabel: str = "x1",
                          ylabel: str = "x2", class_names=("0", "1"), title: str | None = None,
-                         resolution: int = 200):
+                         resolution: int = 120):
     """Shade ``p = prob_fn(G)`` over a grid ``G: (M, 2)`` of the plane (float32), draw the
     decision boundary ``p = 0.5`` and scatter the points ``X: (N, 2)`` coloured by ``y: (N,)``
     (0 or 1). ``prob_fn`` must return ``(M,)`` probabilities. Returns the axes."""

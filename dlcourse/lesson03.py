@@ -29,7 +29,7 @@ def plot_regression_losses(losses: dict[str, LossFn], span: float = 3.0, label: 
         values = [float(fn(p.reshape(1), target)) for p in preds]
         ax.plot(preds.numpy(), values, label=name)
     ax.axvline(label, color="gray", lw=0.8, ls="--")
-    ax.set_xlabel("prediction (label = %g)" % label)
+    ax.set_xlabel(f"prediction (label = {label:g})")
     ax.set_ylabel("loss")
     ax.set_title("Regression losses")
     ax.legend()
@@ -45,8 +45,8 @@ def plot_cross_entropy(num_classes: int = 3, ax=None):
     ax.plot(p.numpy(), (-torch.log(p)).numpy(), label="cross-entropy = -ln p")
     p0, l0 = 1.0 / num_classes, math.log(num_classes)
     ax.plot([p0], [l0], "o", color="C3")
-    ax.annotate(f"uniform guess: p = 1/{num_classes}, loss = ln {num_classes} = {l0:.3f}",
-                (p0, l0), xytext=(p0 + 0.08, l0 + 1.0), arrowprops={"arrowstyle": "->"})
+    ax.annotate(f"uniform guess p = 1/{num_classes}\nloss = ln {num_classes} = {l0:.3f}",
+                (p0, l0), xytext=(p0 + 0.12, l0 + 1.2), arrowprops={"arrowstyle": "->"})
     ax.set_xlabel("probability given to the right class")
     ax.set_ylabel("loss")
     ax.set_title("Cross-entropy")

@@ -27,9 +27,10 @@ def draw_graph(nodes: Mapping[str, Mapping], edges: Sequence[tuple[str, str]], *
     """Draw a computational graph: forward values in black, gradients in red.
 
     ``nodes``: ``{name: {"xy": (x, y), "label": str, "value": float | str | None,
-    "grad": float | str | None}}``; ``label`` is the text in the box (mathtext allowed, default
-    the name), ``value`` is printed under it in black (the forward value) and ``grad`` under the
-    box in red (the backward value ∂L/∂node). ``edges``: ``[(src, dst), ...]``, drawn as a black
+    "grad": float | str | None, "grad_above": bool}}``; ``label`` is the text in the box
+    (mathtext allowed, default the name), ``value`` is printed under it in black (the forward
+    value) and ``grad`` under the box in red (the backward value ∂L/∂node; above the box when
+    ``grad_above`` is true). ``edges``: ``[(src, dst), ...]``, drawn as a black
     forward arrow src → dst and a dashed red backward arrow dst → src.
     Numbers are formatted with ``fmt``; strings are printed as they are.
     Returns the matplotlib ``Axes``.
@@ -61,7 +62,8 @@ def draw_graph(nodes: Mapping[str, Mapping], edges: Sequence[tuple[str, str]], *
             ax.text(x, y, label, ha="center", va="center", fontsize=11, zorder=3)
         grad = _text(node.get("grad"), fmt)
         if grad:
-            ax.text(x, y - h / 2 - 0.22, grad, ha="center", va="center", fontsize=10,
+            gy = y + h / 2 + 0.22 if node.get("grad_above") else y - h / 2 - 0.22
+            ax.text(x, gy, grad, ha="center", va="center", fontsize=10,
                     color=BACKWARD_COLOR, zorder=3)
     for src, dst in edges:
         a, b = patches[src], patches[dst]
@@ -76,7 +78,7 @@ def draw_graph(nodes: Mapping[str, Mapping], edges: Sequence[tuple[str, str]], *
     xs = [n["xy"][0] for n in nodes.values()]
     ys = [n["xy"][1] for n in nodes.values()]
     ax.set_xlim(min(xs) - w, max(xs) + w)
-    ax.set_ylim(min(ys) - 1.3 * h - 0.3, max(ys) + 1.1 * h)
+    ax.set_ylim(min(ys) - 1.3 * h - 0.3, max(ys) + 1.3 * h + 0.3)
     ax.set_aspect("equal")
     ax.axis("off")
     if title:

@@ -1,0 +1,62 @@
+"""``./course grade``: grade a whole class, then feedback, the CSV export and the report."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from nbgrader.api import Gradebook, MissingEntry
+
+from . import ROOT
+from .parallel import db_url, grade_class, layout_lms, submissions
+from .report import write_report
+
+
+def _nbgrader(root: Path, *args: str) -> None:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, env=env,
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"nbgrader {' '.join(args)} failed:\n{proc.stdout}{proc.stderr}")
+
+
+def ensure_released(root: Path, url: str, lessons: list[str]) -> None:
+    """Register lessons the gradebook does not know yet (nbgrader generate_assignment)."""
+    with Gradebook(url) as gb:
+        missing = []
+        for lesson in lessons:
+            try:
+                gb.find_assignment(lesson)
+            except MissingEntry:
+                missing.append(lesson)
+    for lesson in missing:
+        _nbgrader(root, "generate_assignment", lesson, "--force")
+
+
+def grade_command(lessons: list[str], lms: Path | None = None, workers: int | None = None,
+                  root: Path = ROOT) -> int:
+    t0 = time.monotonic()
+    if lms:
+        for note in layout_lms(lms, root, lessons):
+            print(note)
+    url = db_url(root)
+    ensure_released(root, url, lessons)
+    pairs = submissions(root, lessons)
+    if not pairs:
+        print("submitted/ 에 채점할 제출이 없습니다 (no submissions found)")
+        return 1
+    results = grade_class(root, pairs, workers=workers)
+    for lesson in sorted({lesson for _, lesson in pairs}):
+        _nbgrader(root, "generate_feedback", lesson, "--force")
+    _nbgrader(root, "export", "--to", "grades.csv")
+    report = write_report(root, url, root / "reports" / "instructor-report.html")
+    errors = [r for r in results if not r.success]
+    print(f"graded {len(results)} notebooks in {time.monotonic() - t0:.0f} s "
+          f"({len(errors)} grader errors)")
+    print(f"CSV: {root / 'grades.csv'}\nfeedback: {root / 'feedback'}\nreport: {report}")
+    for r in errors:
+        print(f"  grader error: {r.student}/{r.lesson}: {r.message.splitlines()[-1:]}")
+    return 1 if errors else 0

@@ -1,0 +1,250 @@
+"""JupyterLab for students: the notebooks folder, nbgrader's student tools, nothing to configure.
+
+``./course lab`` and the browser test (``tests/test_browser.py``) both start JupyterLab through
+:func:`lab_command`, so the test proves what students get:
+
+- the server's root is the notebooks folder; kernels run each notebook in its own folder;
+- nbgrader's *Validate* button and *Assignment List* are on; the instructor-only parts
+  (formgrader, create-assignment toolbar, course list) are off, in the browser and in the server;
+- the Validate button reads ``nbgrader_config.py`` from the server's working directory, so the
+  server runs in a *lab home* holding :data:`STUDENT_CONFIG` (``student_nbgrader_config.py``),
+  which needs nothing but nbgrader: students have no ``autograder`` package;
+- JupyterLab never fetches news or update checks (offline classrooms, no pop-up).
+
+:class:`LabServer` runs one in the background (tests): loopback address, free port, random
+token, private Jupyter config/data/runtime folders, and a :meth:`LabServer.stop` that ends the
+server, its kernels and the kernels Validate started.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+STUDENT_CONFIG = Path(__file__).with_name("student_nbgrader_config.py")
+
+#: Browser-side plugins students do not get (instructor tools, JupyterLab's news pop-up).
+DISABLED_LAB_PLUGINS = (
+    "@jupyter/nbgrader:formgrader",
+    "@jupyter/nbgrader:create-assignment",
+    "@jupyter/nbgrader:course-list",
+    "@jupyterlab/apputils-extension:announcements",
+)
+#: Server extensions students do not get (the formgrader would create a gradebook).
+DISABLED_SERVER_EXTENSIONS = (
+    "nbgrader.server_extensions.formgrader",
+    "nbgrader.server_extensions.course_list",
+)
+
+
+def prepare_home(home: Path) -> Path:
+    """Fill ``home`` (the server's working directory) with the student ``nbgrader_config.py``
+    and a Jupyter config folder (``home/config``) that disables the instructor-only parts."""
+    home = Path(home)
+    (home / "config" / "labconfig").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(STUDENT_CONFIG, home / "nbgrader_config.py")
+    page = {"disabledExtensions": {name: True for name in DISABLED_LAB_PLUGINS}}
+    (home / "config" / "labconfig" / "page_config.json").write_text(
+        json.dumps(page, indent=2) + "\n", encoding="utf-8")
+    server = {"ServerApp": {"jpserver_extensions": {n: False for n in DISABLED_SERVER_EXTENSIONS}}}
+    (home / "config" / "jupyter_server_config.json").write_text(
+        json.dumps(server, indent=2) + "\n", encoding="utf-8")
+    return home
+
+
+@dataclass
+class LabLaunch:
+    """How to start JupyterLab: run ``argv`` in ``cwd`` with ``env``."""
+
+    argv: list[str]
+    env: dict[str, str]
+    cwd: Path
+    port: int
+    token: str | None
+    ip: str = "127.0.0.1"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.ip}:{self.port}"
+
+
+def free_port(ip: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((ip, 0))
+        return s.getsockname()[1]
+
+
+def lab_command(notebooks: Path, home: Path, *, port: int | None = None,
+                ip: str = "127.0.0.1", token: str | None = None, open_browser: bool = True,
+                isolated: bool = False, extra_args: list[str] | tuple = ()) -> LabLaunch:
+    """The command that opens JupyterLab on ``notebooks`` from the lab home ``home`` (prepared
+    here). ``token=None`` lets Jupyter pick one (it prints the URL); ``isolated`` gives the
+    server private Jupyter config, data, runtime and IPython folders inside ``home`` (tests:
+    nothing from ``~/.jupyter``, no saved workspace, no leftover state between runs)."""
+    notebooks, home = Path(notebooks).resolve(), prepare_home(Path(home).resolve())
+    port = port or free_port(ip)
+    env = dict(os.environ)
+    bindir = str(Path(sys.executable).parent)
+    env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
+    env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
+        p for p in (str(home / "config"), env.get("JUPYTER_CONFIG_PATH", "")) if p)
+    env["JUPYTER_PLATFORM_DIRS"] = "1"
+    # The nbgrader config of the instructor checkout must never leak in through PYTHONPATH.
+    env.pop("NBGRADER_EXECUTION", None)
+    env.pop("NBGRADER_VALIDATING", None)
+    if isolated:
+        for var, sub in (("JUPYTER_CONFIG_DIR", "user-config"), ("JUPYTER_DATA_DIR", "data"),
+                         ("JUPYTER_RUNTIME_DIR", "runtime"), ("IPYTHONDIR", "ipython"),
+                         ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"),
+                         ("MPLCONFIGDIR", "matplotlib")):
+            (home / sub).mkdir(parents=True, exist_ok=True)
+            env[var] = str(home / sub)
+        env["JUPYTERLAB_SETTINGS_DIR"] = str(home / "user-config" / "lab" / "user-settings")
+    argv = [
+        sys.executable, "-m", "jupyterlab",
+        f"--ServerApp.root_dir={notebooks}",
+        f"--ServerApp.ip={ip}",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        "--LabApp.news_url=",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.extension_manager=readonly",
+    ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        argv.append("--allow-root")  # containers and CI run as root
+    if token is not None:
+        argv.append(f"--IdentityProvider.token={token}")
+    if not open_browser:
+        argv.append("--no-browser")
+    argv += list(extra_args)
+    return LabLaunch(argv=argv, env=env, cwd=home, port=port, token=token, ip=ip)
+
+
+def run_lab(notebooks: Path, *, port: int | None = None, extra_args: list[str] | tuple = ()) -> int:
+    """``./course lab``: JupyterLab in the foreground until Ctrl-C; the lab home is temporary."""
+    with tempfile.TemporaryDirectory(prefix="dlcourse-lab-") as home:
+        launch = lab_command(notebooks, Path(home), port=port, extra_args=extra_args)
+        try:
+            return subprocess.call(launch.argv, cwd=launch.cwd, env=launch.env)
+        except KeyboardInterrupt:
+            return 0
+
+
+# --------------------------------------------------------------------------- background server
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    """Ids of this user's processes whose command line contains ``text``."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in cmd:
+            pids.append(int(entry.name))
+    return pids
+
+
+class LabServer:
+    """A JupyterLab started in the background on a loopback port with a random token; use as a
+    context manager (or call :meth:`stop`): the server, its kernels and Validate's kernels end."""
+
+    def __init__(self, notebooks: Path, home: Path | None = None, *, startup_timeout: float = 90):
+        self._own_home = home is None
+        self.home = Path(home or tempfile.mkdtemp(prefix="dlcourse-lab-"))
+        self.token = secrets.token_hex(24)
+        self.launch = lab_command(notebooks, self.home, token=self.token, open_browser=False,
+                                  isolated=True)
+        self.log_path = self.home / "jupyterlab.log"
+        self.proc: subprocess.Popen | None = None
+        self.startup_timeout = startup_timeout
+
+    @property
+    def base_url(self) -> str:
+        return self.launch.base_url
+
+    def url(self, path: str = "/lab") -> str:
+        sep = "&" if "?" in path else "?"
+        return f"{self.base_url}{path}{sep}token={self.token}"
+
+    def start(self) -> LabServer:
+        log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self._log = log
+        self.proc = subprocess.Popen(self.launch.argv, cwd=self.launch.cwd, env=self.launch.env,
+                                     stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     start_new_session=True)
+        deadline = time.monotonic() + self.startup_timeout
+        while True:
+            code = self.proc.poll()
+            if code is not None:
+                self.stop()
+                raise RuntimeError(f"JupyterLab exited ({code}):\n{self.log()}")
+            try:
+                with urllib.request.urlopen(self.url("/api/status"), timeout=2) as r:
+                    if r.status == 200:
+                        return self
+            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"JupyterLab did not start in {self.startup_timeout}s:\n"
+                                   f"{self.log()}")
+            time.sleep(0.25)
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        """SIGTERM (Jupyter shuts its kernels down), then SIGKILL for whatever is left: the
+        server's process group and every kernel started with this server's runtime folder."""
+        proc, self.proc = self.proc, None
+        if proc is not None and proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                pass
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait(timeout=10)
+        runtime = self.launch.env.get("JUPYTER_RUNTIME_DIR")
+        if runtime:
+            for pid in _processes_mentioning(runtime):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        if getattr(self, "_log", None):
+            self._log.close()
+            self._log = None
+        if self._own_home:
+            shutil.rmtree(self.home, ignore_errors=True)
+
+    def __enter__(self) -> LabServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -1,0 +1,146 @@
+"""The check machinery: judging, payloads, and the grader's verdict on forged payloads."""
+
+import base64
+import io
+import pickle
+
+import nbformat
+import numpy as np
+import pytest
+import torch
+
+from autograder.preprocessors import verdict
+from dlcourse.check import MIME, Check, CheckFailed, decode, encode, judge, to_numpy
+
+
+def spec(expected, **kw):
+    return {"expected": np.asarray(expected), "rtol": 1e-5, "atol": 1e-8, **kw}
+
+
+def test_close_accepts_and_rejects_with_korean_messages():
+    assert judge("close", np.array([1.0, 2.0]), spec([1.0, 2.0])) is None
+    assert "모양(shape)" in judge("close", np.ones((1, 2)), spec([1.0, 1.0]))
+    assert "값(value)이 다릅니다 (not close)" in judge("close", np.array([1.0, 2.1]), spec([1, 2.0]))
+    assert "NaN" in judge("close", np.array([np.nan]), spec([0.5]))
+    assert "자료형(dtype)" in judge("close", np.float32([1]), spec(np.float64([1]), dtype=True))
+
+
+def test_hidden_messages_do_not_reveal_expected_values():
+    msg = judge("close", np.array([1.0, 2.5]), spec([1.0, 2.123456]), reveal=False)
+    assert "2.123" not in msg and "기대" not in msg.split("(not close)")[1]
+    assert "(숨김)" in judge("close", np.ones(3), spec(np.ones((7, 9))), reveal=False)
+
+
+def test_equal_bounds_sequences_accuracy():
+    assert judge("equal", np.array([0, 1]), spec([0, 1])) is None
+    assert "not equal" in judge("equal", np.array([0, 2]), spec([0, 1]))
+    assert judge("at_least", np.array(0.8), {"bound": 0.8}) is None
+    assert "bound" in judge("at_least", np.array(0.79), {"bound": 0.8})
+    assert "bound not met" in judge("at_most", np.array(np.nan), {"bound": 1.0})
+    assert judge("increasing", np.array([1, 2, 3.0]), {}) is None
+    assert "increasing" in judge("increasing", np.array([1, 1, 3.0]), {})
+    scores = np.array([[2.0, 0, 0], [0, 2.0, 0], [0, 0, 2.0], [2.0, 0, 0], [0, 2.0, 0]])
+    labels = np.array([0, 1, 2, 0, 2])
+    assert judge("accuracy", scores, {"expected": labels, "bound": 0.8}) is None
+    assert "4/5" in judge("accuracy", scores, {"expected": labels, "bound": 1.0})
+
+
+def test_payload_round_trip_and_no_pickle():
+    arr = np.arange(6, dtype=np.float64).reshape(2, 3)
+    assert np.array_equal(decode(encode(arr)), arr)
+    buf = io.BytesIO()
+    np.save(buf, np.array([object()], dtype=object), allow_pickle=True)
+    with pytest.raises(ValueError):
+        decode(base64.b64encode(buf.getvalue()).decode())
+    with pytest.raises(Exception):
+        decode(base64.b64encode(pickle.dumps({"x": 1})).decode())
+
+
+def test_to_numpy_handles_course_values():
+    assert to_numpy(torch.ones(2, requires_grad=True)).shape == (2,)
+    assert to_numpy(torch.Size([3, 4])).tolist() == [3, 4]
+    assert to_numpy([torch.zeros(2), torch.ones(2)]).shape == (2, 2)
+    with pytest.raises(TypeError, match="unsupported"):
+        to_numpy(object())
+
+
+def test_check_block_prints_ok_and_raises_in_korean(capsys):
+    with Check("연습 0.1 예시") as ck:
+        ck.close("값", torch.tensor([0.5]), [0.5])
+    assert "통과 (OK): 연습 0.1 예시" in capsys.readouterr().out
+    with pytest.raises(CheckFailed, match=r"\[연습 0.1 예시\] 값: 값\(value\)이 다릅니다"):
+        with Check("연습 0.1 예시") as ck:
+            ck.close("값", torch.tensor([0.4]), [0.5])
+
+
+def test_check_block_explains_missing_names():
+    with pytest.raises(NameError, match="run the cells above first"):
+        with Check("연습 0.1"):
+            undefined_answer()  # noqa: F821
+
+
+def test_warnings_go_to_stdout_not_stderr(capsys):
+    import warnings
+
+    with Check("연습 0.1"):
+        warnings.warn("torch says something", UserWarning, stacklevel=1)
+    out = capsys.readouterr()
+    assert "경고(warning)" in out.out and out.err == ""
+
+
+def test_no_warnings_turns_overflow_into_a_failure():
+    with pytest.raises(CheckFailed, match="overflow"):
+        with Check("연습 0.1") as ck:
+            ck.no_warnings("naive", lambda z: 1 / (1 + np.exp(-z)), np.array([-1000.0]))
+
+
+# ------------------------------------------------------------------ the grader's verdict
+
+
+def published(records, extra_outputs=()):
+    cell = nbformat.v4.new_code_cell("")
+    cell.outputs = [*extra_outputs, nbformat.v4.new_output(
+        "display_data", data={MIME: {"title": "t", "records": records}})]
+    return cell
+
+
+def rec(label, actual, **kw):
+    return {"label": label, "kind": kw.pop("kind", "close"), "actual": encode(np.asarray(actual)),
+            "rtol": 1e-5, "atol": 1e-8, **kw}
+
+
+REFERENCE = [rec("visible", [1.0, 2.0], expected=encode(np.array([1.0, 2.0]))),
+             rec("hidden", [0.25, 0.75], dtype=True)]
+
+
+def test_verdict_passes_the_same_values():
+    ok, state, msg = verdict(published([rec("visible", [1.0, 2.0]), rec("hidden", [0.25, 0.75])]),
+                             REFERENCE)
+    assert ok and state == "graded" and "통과 (OK)" in msg
+
+
+def test_verdict_ignores_what_the_student_claims_is_expected():
+    forged = [rec("visible", [9.0, 9.0], expected=encode(np.array([9.0, 9.0])), atol=1e9),
+              rec("hidden", [0.25, 0.75], kind="equal")]
+    ok, _, msg = verdict(published(forged), REFERENCE)
+    assert not ok and "visible" in msg
+
+
+def test_verdict_rejects_missing_duplicated_and_fake_output():
+    fake_ok = nbformat.v4.new_output("stream", name="stdout", text="통과 (OK)\n")
+    ok, _, msg = verdict(published([rec("visible", [1.0, 2.0])], [fake_ok]), REFERENCE)
+    assert not ok and "missing" in msg
+    dup = [rec("visible", [1.0, 2.0]), rec("hidden", [0.25, 0.75]), rec("hidden", [0.0, 0.0])]
+    ok, _, msg = verdict(published(dup), REFERENCE)
+    assert not ok and "duplicated" in msg
+    ok, _, msg = verdict(published([rec("visible", [1.0, 2.0]), rec("hidden", [0.2, 0.7])]),
+                         REFERENCE)
+    assert not ok and msg.startswith("숨은 검사(hidden test) hidden") and "0.75" not in msg
+
+
+def test_verdict_without_payload_reports_the_kernel_error():
+    cell = nbformat.v4.new_code_cell("")
+    cell.outputs = [nbformat.v4.new_output("error", ename="NotImplementedError",
+                                           evalue="아직 구현하지 않았습니다", traceback=[])]
+    ok, _, msg = verdict(cell, REFERENCE)
+    assert not ok and msg == "NotImplementedError: 아직 구현하지 않았습니다"

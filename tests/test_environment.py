@@ -1,0 +1,58 @@
+"""One list of pins: requirements.txt; environment.yml and pyproject.toml must agree with it."""
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pins() -> dict[str, str]:
+    out = {}
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            name, _, version = line.partition("==")
+            assert version, f"not pinned exactly: {line}"
+            out[name.lower().replace("_", "-")] = version
+    return out
+
+
+def test_every_requirement_is_pinned_exactly():
+    assert len(pins()) >= 10
+
+
+def test_environment_yml_says_the_same():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    deps = env["dependencies"]
+    assert "python=3.11" in deps and "pip" in deps
+    pip_section = next(d["pip"] for d in deps if isinstance(d, dict))
+    conda_pins = {}
+    for item in pip_section:
+        name, _, version = item.partition("==")
+        conda_pins[name.lower().replace("_", "-")] = version
+    assert conda_pins == pins()
+
+
+def test_key_versions():
+    p = pins()
+    assert p["torch"] == "2.13.0"  # the CPU wheel on CI's disk; PyPI's CUDA build on Linux GPUs
+    assert p["nbgrader"] == "0.9.6"
+    assert p["jupyterlab"].startswith("4.")
+    assert p["notebook"].startswith("7.")
+
+
+def test_pyproject_takes_its_dependencies_from_requirements():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert project["project"]["dynamic"] == ["dependencies"]
+    assert project["tool"]["setuptools"]["dynamic"]["dependencies"]["file"] == ["requirements.txt"]
+
+
+def test_installed_versions_are_the_pins():
+    from importlib.metadata import version
+
+    for name, want in pins().items():
+        got = version(name)
+        assert re.sub(r"\+.*$", "", got) == want, f"{name}: installed {got}, pinned {want}"
