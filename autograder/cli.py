@@ -47,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("validate", help="validate notebooks as the Validate button does; exit 1 "
                                         "on any failed test")
     p.add_argument("notebooks", nargs="+")
+    p = sub.add_parser("bundle", help="build the student bundle (build/student-bundle{,.zip})")
+    p.add_argument("lessons", nargs="*", help="only these lessons (release them one by one)")
     p = sub.add_parser("grade", help="grade submitted/ (or an LMS download) in parallel, then "
                                      "feedback, CSV export and the instructor report")
     p.add_argument("lessons", nargs="*")
@@ -71,6 +73,12 @@ def main(argv: list[str] | None = None) -> int:
         from dlcourse.validate import validate
 
         return validate(args.notebooks)
+    if args.cmd == "bundle":
+        from .bundle import build
+
+        folder, archive = build(only=_lessons(args.lessons))
+        print(f"student bundle: {folder}\n               {archive}")
+        return 0
     if args.cmd == "grade":
         from .instructor import grade_command
 

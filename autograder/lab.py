@@ -166,6 +166,7 @@ class LabServer:
 
     def __init__(self, notebooks: Path, home: Path | None = None, *, startup_timeout: float = 90):
         self._own_home = home is None
+        self.notebooks = Path(notebooks).resolve()
         self.home = Path(home or tempfile.mkdtemp(prefix="dlcourse-lab-"))
         self.token = secrets.token_hex(24)
         self.launch = lab_command(notebooks, self.home, token=self.token, open_browser=False,

@@ -1,0 +1,66 @@
+"""``./course bundle``: what a graded course hands to students, and nothing more.
+
+``build/student-bundle/`` and ``build/student-bundle.zip`` hold the student notebooks, the data,
+the ``dlcourse`` helpers they import, the environment files, a student ``nbgrader_config.py``
+(Validate button) and a student README. No ``solutions/``, hidden tests, ``autograder/`` or tests.
+"""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from pathlib import Path
+
+from . import ROOT, lessons
+
+BUNDLE = ROOT / "build" / "student-bundle"
+COPY = ["data", "dlcourse", "requirements.txt", "environment.yml", "pyproject.toml"]
+IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
+
+STUDENT_README = """\
+# 딥러닝 기초 (Deep-learning basics) — 학생용 (student bundle)
+
+## 설치 (setup, once)
+```bash
+python3.11 -m venv .venv && . .venv/bin/activate   # Windows: .venv\\Scripts\\activate
+pip install -r requirements.txt && pip install --no-deps -e .
+```
+conda: `conda env create -f environment.yml && conda activate dl-basics-course`, then
+`pip install --no-deps -e .`. On a Linux machine with an NVIDIA GPU pip installs the CUDA build of
+torch; lesson 06 uses it.
+
+## 공부하기 (work)
+```bash
+jupyter lab notebooks/
+```
+Start with `notebooks/01_neuron/01_neuron.ipynb`. Fill in each exercise's answer cell and run the
+test cell below it: it prints "통과 (OK)" or what is wrong (shape, dtype, value) in Korean.
+
+## 제출 전 확인 (before you hand in)
+Press **Validate** in JupyterLab's notebook toolbar, or run
+`python -m dlcourse.validate notebooks/01_neuron/01_neuron.ipynb` (exit code 1 when a test fails).
+Grading re-checks your answers with hidden tests on other inputs.
+"""
+
+
+def build(dest: Path = BUNDLE, only: list[str] | None = None) -> tuple[Path, Path]:
+    """Write the bundle folder and zip; ``only`` limits it to some lessons (a course that
+    releases lesson by lesson: later lessons build on earlier answers)."""
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    for lesson in only or lessons():
+        shutil.copytree(ROOT / "notebooks" / lesson, dest / "notebooks" / lesson, ignore=IGNORE)
+    for name in COPY:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=IGNORE)
+        else:
+            shutil.copy2(src, dest / name)
+    shutil.copy2(ROOT / "autograder" / "student_nbgrader_config.py", dest / "nbgrader_config.py")
+    (dest / "README.md").write_text(STUDENT_README, encoding="utf-8")
+    archive = dest.with_suffix(".zip")
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(dest.rglob("*")):
+            if path.is_file():
+                zf.write(path, Path(dest.name) / path.relative_to(dest))
+    return dest, archive
