@@ -55,7 +55,8 @@ def submission(lesson: str, answers: dict[str, str] | None = None,
 class ScratchCourse:
     """A temporary nbgrader course sharing this course's lessons and configuration."""
 
-    def __init__(self, lessons: list[str], root: Path = ROOT, path: Path | None = None):
+    def __init__(self, lessons: list[str], root: Path = ROOT, path: Path | None = None,
+                 db_url: str | None = None):
         if path is not None:
             shutil.rmtree(path, ignore_errors=True)
             Path(path).mkdir(parents=True)
@@ -71,7 +72,7 @@ class ScratchCourse:
                 dest = self.path / sub / lesson
                 shutil.rmtree(dest, ignore_errors=True)
                 shutil.copytree(root / sub / lesson, dest)
-        self.db_url = f"sqlite:///{self.path / 'gradebook.db'}?timeout=300"
+        self.db_url = db_url or f"sqlite:///{self.path / 'gradebook.db'}?timeout=300"
 
     def nbgrader(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         cmd = [sys.executable, "-m", "nbgrader", *args]

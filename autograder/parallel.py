@@ -59,8 +59,10 @@ def db_url(root: Path) -> str:
 _api: NbGraderAPI | None = None
 
 
-def _init_worker(root: str) -> None:
+def _init_worker(root: str, db: str | None) -> None:
     global _api
+    if db:
+        os.environ["NBGRADER_DB_URL"] = db
     # nbgrader 0.9.6's gradebook code trips SQLAlchemy 2's autoflush warnings; they are noise.
     warnings.filterwarnings("ignore", category=SAWarning)
     os.chdir(root)
@@ -121,17 +123,18 @@ def _invalidate(url: str, student: str, lesson: str, state: str, message: str) -
 
 
 def grade_class(root: Path, pairs: list[tuple[str, str]], workers: int | None = None,
-                progress: bool = True) -> list[Result]:
-    """Autograde ``pairs`` with ``workers`` processes; returns one Result per pair."""
+                progress: bool = True, db: str | None = None) -> list[Result]:
+    """Autograde ``pairs`` with ``workers`` processes (default: the machine's cores) into the
+    gradebook ``db`` (default: the course's ``db_url``); returns one Result per pair."""
     root = Path(root).resolve()
     workers = workers or os.cpu_count() or 1
-    url = db_url(root)
+    url = db or db_url(root)
     for lesson in sorted({lesson for _, lesson in pairs}):
         reference_records(lesson, lesson, root)  # once, before the workers need it
     results: list[Result] = []
     ctx = get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(str(root),)) as pool:
+                             initargs=(str(root), url)) as pool:
         futures = {pool.submit(_grade, s, lesson): (s, lesson) for s, lesson in pairs}
         bar = tqdm(as_completed(futures), total=len(futures), disable=not progress,
                    desc="grading", unit="nb")

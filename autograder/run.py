@@ -31,7 +31,7 @@ def grade_example_class(workers: int | None = None, progress: bool = True) -> Sc
         for lesson in names:
             course.submit(student, lesson, work(student, lesson, names))
     pairs = [(s, lesson) for s in STUDENTS for lesson in names]
-    grade_class(course.path, pairs, workers=workers, progress=progress)
+    grade_class(course.path, pairs, workers=workers, progress=progress, db=course.db_url)
     course.nbgrader("generate_feedback", "*", "--force")
     course.nbgrader("export", "--to", "grades.csv")
     return course

@@ -1,0 +1,2 @@
+while True:  # an infinite loop
+    pass

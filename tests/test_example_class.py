@@ -1,0 +1,36 @@
+"""The main job's example class gets exactly the expected scores and statuses, every time."""
+
+import csv
+
+import pytest
+
+from autograder import lessons
+from autograder.examples import STUDENTS, expected
+from autograder.run import grade_example_class, score_table
+
+
+@pytest.mark.slow
+def test_example_class(bwrap, tmp_path, monkeypatch):
+    import autograder.run as run
+
+    monkeypatch.setattr(run, "EXAMPLE_DIR", tmp_path / "example-class")
+    course = grade_example_class(workers=2, progress=False)
+    names = lessons()
+    with open(course.path / "grades.csv", encoding="utf-8") as fh:
+        table = list(csv.DictReader(fh))
+    for student in STUDENTS:
+        for lesson in names:
+            maxes = course.max_scores(lesson)
+            want_scores, want_status = expected(student, lesson, names, maxes)
+            assert course.scores(lesson, student) == want_scores, (student, lesson)
+            total = next(r for r in table if r["student"] == student
+                         and r["assignment"] == lesson and r["cell"] == "(total)")
+            assert total["status"] == want_status, (student, lesson, total)
+            assert float(total["score"]) == sum(want_scores.values())
+    cells = [r for r in table if r["cell"] != "(total)"]
+    assert all(r["status"] for r in cells)
+    for student in STUDENTS:
+        assert (course.path / "feedback" / student / names[0] / f"{names[0]}.html").exists() or \
+            student == "broken"
+    first = score_table(course)
+    assert "perfect" in first and "broken" in first
