@@ -1,7 +1,14 @@
 """The course's grading tools: nbgrader preprocessors, the sandbox, reference results, the
 grading command, reports and the student bundle. Instructor-only: never shipped to students."""
 
+import warnings
 from pathlib import Path
+
+from sqlalchemy.exc import SAWarning
+
+# nbgrader 0.9.6's gradebook code trips SQLAlchemy 2's autoflush warnings on every submission;
+# they are noise to an instructor reading the grading log.
+warnings.filterwarnings("ignore", category=SAWarning, module=r"nbgrader\.")
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"

@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 from . import ROOT, lessons
 from .mistakes import check_lessons
 from .run import main_job

@@ -117,13 +117,14 @@ def lab_command(notebooks: Path, home: Path, *, port: int | None = None,
         f"--ServerApp.root_dir={notebooks}",
         f"--ServerApp.ip={ip}",
         f"--ServerApp.port={port}",
-        "--ServerApp.port_retries=0",
         "--LabApp.news_url=",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         "--LabApp.extension_manager=readonly",
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         argv.append("--allow-root")  # containers and CI run as root
+    if isolated:
+        argv.append("--ServerApp.port_retries=0")  # the caller needs to know the port
     if token is not None:
         argv.append(f"--IdentityProvider.token={token}")
     if not open_browser:

@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import time
-import warnings
 import zipfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -21,7 +20,6 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps import NbGraderAPI
-from sqlalchemy.exc import SAWarning
 from tqdm import tqdm
 from traitlets.config.loader import PyFileConfigLoader
 
@@ -63,8 +61,6 @@ def _init_worker(root: str, db: str | None) -> None:
     global _api
     if db:
         os.environ["NBGRADER_DB_URL"] = db
-    # nbgrader 0.9.6's gradebook code trips SQLAlchemy 2's autoflush warnings; they are noise.
-    warnings.filterwarnings("ignore", category=SAWarning)
     os.chdir(root)
     _api = NbGraderAPI(config=load_config(Path(root)))
     _api.log.setLevel("ERROR")
@@ -111,8 +107,10 @@ def _invalidate(url: str, student: str, lesson: str, state: str, message: str) -
     with Gradebook(url) as gb:
         try:
             nb = gb.find_submission_notebook(lesson, lesson, student)
-        except MissingEntry:
-            return
+        except MissingEntry:  # nbgrader stopped before recording the submission
+            gb.update_or_create_student(student)
+            gb.update_or_create_submission(lesson, student)
+            nb = gb.find_submission_notebook(lesson, lesson, student)
         cells = []
         for grade in nb.grades:
             if grade.cell_type == "code" and grade.max_score:

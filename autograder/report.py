@@ -53,7 +53,7 @@ def tables(root: Path, db_url: str) -> dict[str, pd.DataFrame]:
     cells = data[data.cell != "(total)"].copy()
     totals = data[data.cell == "(total)"].copy()
     names = concepts(root)
-    cells["concept"] = [names.get((a, c), c) for a, c in zip(cells.assignment, cells.cell)]
+    cells["concept"] = [names.get((a, c), c) for a, c in zip(cells.assignment, cells.cell, strict=True)]
     cells["failed"] = cells.score.fillna(0) < cells.max_score
     items = (cells.groupby(["assignment", "cell", "concept"], as_index=False)
              .agg(students=("student", "nunique"), failed=("failed", "mean"),
@@ -61,7 +61,7 @@ def tables(root: Path, db_url: str) -> dict[str, pd.DataFrame]:
              .sort_values(["failed", "assignment"], ascending=[False, True]))
     seconds = {(k[0], k[1]): v["seconds"] for k, v in status.load(db_url).items()
                if k[3] == "" and v["seconds"] is not None}
-    totals["seconds"] = [seconds.get((a, s)) for a, s in zip(totals.assignment, totals.student)]
+    totals["seconds"] = [seconds.get((a, s)) for a, s in zip(totals.assignment, totals.student, strict=True)]
     return {"cells": cells, "totals": totals, "items": items, "times": totals.dropna(
         subset=["seconds"]).sort_values("seconds", ascending=False)}
 
@@ -75,7 +75,7 @@ def write_report(root: Path, db_url: str, dest: Path) -> Path:
     else:
         lessons = sorted(totals.assignment.unique())
         fig, axes = plt.subplots(1, len(lessons), figsize=(3.2 * len(lessons), 2.8), squeeze=False)
-        for ax, lesson in zip(axes[0], lessons):
+        for ax, lesson in zip(axes[0], lessons, strict=True):
             sub = totals[totals.assignment == lesson]
             ax.hist(sub.score, bins=range(0, int(sub.max_score.max()) + 2), color="#4c72b0",
                     align="left", rwidth=0.85)
@@ -90,7 +90,7 @@ def write_report(root: Path, db_url: str, dest: Path) -> Path:
         parts.append("<h2>Item analysis: what to re-teach (hardest first)</h2>")
         top = items.head(15)
         fig, ax = plt.subplots(figsize=(8, 0.35 * len(top) + 1))
-        ax.barh([f"{a} · {c}" for a, c in zip(top.assignment, top.cell)][::-1],
+        ax.barh([f"{a} · {c}" for a, c in zip(top.assignment, top.cell, strict=True)][::-1],
                 (top.failed * 100)[::-1], color="#c44e52")
         ax.set_xlabel("% of students who failed the check")
         parts += [_png(fig)]

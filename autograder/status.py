@@ -10,7 +10,16 @@ from __future__ import annotations
 import time
 
 from sqlalchemy import (
-    Column, Float, MetaData, String, Table, Text, create_engine, delete, insert, select,
+    Column,
+    Float,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    insert,
+    select,
 )
 
 metadata = MetaData()

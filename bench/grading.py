@@ -1,0 +1,182 @@
+"""Grading throughput: plain sequential ``nbgrader autograde`` against ``./course grade``.
+
+One run, one machine, the same synthetic class for both:
+
+    .venv/bin/python bench/grading.py [--students 40] [--also 10] [--workers N]
+
+The class is reproducible (seeded): per student and lesson a mix of perfect work (40 %), a known
+mistake from ``tests/mistakes/`` (25 %), the untouched release (15 %), a kernel that dies in the
+last answer (10 %) and a broken or missing file (10 %). Both runs must give identical scores.
+Reported: wall time, the ratio, per-notebook time against the floor (kernel start + ``import
+torch`` + the notebook's own compute, i.e. executing the reference notebook, measured here) and
+peak memory of everything the grading started; ``--also`` repeats the parallel run for a
+smaller class to show how time grows with the class size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+from autograder import ROOT, SOLUTIONS, lessons
+from autograder.examples import CRASH
+from autograder.grading import ScratchCourse, reference_answers, release_notebook, submission
+from autograder.mistakes import load_mistakes
+from autograder.parallel import grade_class
+from dlcourse import SEED
+
+OUT = ROOT / "build" / "bench-grading"
+
+
+def synthetic_work(student: int, lesson: str):
+    rng = random.Random(f"{SEED}-{student}-{lesson}")
+    roll = rng.random()
+    if roll < 0.40:
+        return submission(lesson)
+    if roll < 0.65:
+        mistakes = load_mistakes(lesson)
+        return submission(lesson, rng.choice(mistakes).answers) if mistakes else submission(lesson)
+    if roll < 0.80:
+        return release_notebook(lesson)
+    if roll < 0.90:
+        return submission(lesson, {list(reference_answers(lesson))[-1]: CRASH})
+    return rng.choice([b"{broken", b"", None])
+
+
+def make_course(name: str, students: int, names: list[str]) -> ScratchCourse:
+    course = ScratchCourse(names, path=OUT / name)
+    course.release()
+    for s in range(students):
+        for lesson in names:
+            course.submit(f"s{s:03d}", lesson, synthetic_work(s, lesson))
+    return course
+
+
+class PeakMemory:
+    """Peak total RSS of this process's descendants, sampled every 0.2 s from /proc."""
+
+    def __init__(self):
+        self.peak, self._stop = 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _tree_rss(self) -> int:
+        parent, rss = {}, {}
+        for d in Path("/proc").iterdir():
+            if not d.name.isdigit():
+                continue
+            try:
+                fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+                parent[int(d.name)] = int(fields[1])
+                rss[int(d.name)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+            except (OSError, IndexError, ValueError):
+                continue
+        me, total = os.getpid(), 0
+        for pid in rss:
+            p = pid
+            while p in parent and p not in (0, 1):
+                p = parent[p]
+                if p == me:
+                    total += rss[pid]
+                    break
+        return total
+
+    def _run(self):
+        while not self._stop.wait(0.2):
+            self.peak = max(self.peak, self._tree_rss())
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def floors(names: list[str]) -> dict[str, float]:
+    """Seconds to execute each reference notebook (kernel start + import torch + compute)."""
+    out = {}
+    os.environ["NBGRADER_EXECUTION"] = "autograde"
+    for lesson in names:
+        path = SOLUTIONS / lesson / f"{lesson}.ipynb"
+        t = time.perf_counter()
+        NotebookClient(nbformat.read(path, as_version=4), timeout=300, kernel_name="python3",
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        out[lesson] = time.perf_counter() - t
+    del os.environ["NBGRADER_EXECUTION"]
+    return out
+
+
+def sequential(course: ScratchCourse, names: list[str]) -> float:
+    t = time.perf_counter()
+    for lesson in names:
+        course.autograde(lesson)
+    return time.perf_counter() - t
+
+
+def all_scores(course: ScratchCourse, students: int, names: list[str]) -> dict:
+    return {(f"s{s:03d}", lesson): course.scores(lesson, f"s{s:03d}")
+            for s in range(students) for lesson in names}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--students", type=int, default=40)
+    ap.add_argument("--also", type=int, nargs="*", default=[10])
+    ap.add_argument("--workers", type=int, default=os.cpu_count())
+    args = ap.parse_args()
+    names = lessons()
+    n = args.students * len(names)
+    print(f"class: {args.students} students × {len(names)} lessons = {n} notebooks, "
+          f"{os.cpu_count()} cores, {args.workers} workers")
+    base = floors(names)
+    print("floor per notebook (s): " + ", ".join(f"{k} {v:.2f}" for k, v in base.items()))
+    seq = make_course("sequential", args.students, names)
+    par = make_course("parallel", args.students, names)
+    for lesson in names:  # reference results are cached and shared: compute them outside timing
+        seq.autograde(lesson, "s000")
+
+    with PeakMemory() as mem_seq:
+        t_seq = sequential(seq, names)
+    with PeakMemory() as mem_par:
+        t = time.perf_counter()
+        results = grade_class(par.path, [(f"s{s:03d}", lesson) for s in range(args.students)
+                                         for lesson in names],
+                              workers=args.workers, progress=False, db=par.db_url)
+        t_par = time.perf_counter() - t
+    same = all_scores(seq, args.students, names) == all_scores(par, args.students, names)
+    print(f"\nplain sequential nbgrader autograde: {t_seq:7.1f} s  ({t_seq / n:.2f} s/notebook, "
+          f"peak memory {mem_seq.peak / 2**20:.0f} MiB)")
+    print(f"./course grade, {args.workers} workers:        {t_par:7.1f} s  "
+          f"({t_par / n:.2f} s/notebook, peak memory {mem_par.peak / 2**20:.0f} MiB)")
+    print(f"speed-up: {t_seq / t_par:.2f}×   identical scores: {same}")
+    print("\nper-notebook grading time in the parallel run vs floor (median, s):")
+    for lesson in names:
+        times = [r.seconds for r in results if r.lesson == lesson]
+        med = statistics.median(times)
+        print(f"  {lesson:22s} {med:6.2f}  floor {base[lesson]:6.2f}  ratio {med / base[lesson]:.2f}")
+    print(f"  throughput per notebook (wall × workers / notebooks): "
+          f"{t_par * args.workers / n:.2f} s vs mean floor {statistics.mean(base.values()):.2f} s")
+    for size in args.also:
+        small = make_course(f"parallel-{size}", size, names)
+        t = time.perf_counter()
+        grade_class(small.path, [(f"s{s:03d}", lesson) for s in range(size) for lesson in names],
+                    workers=args.workers, progress=False, db=small.db_url)
+        dt = time.perf_counter() - t
+        print(f"growth: {size} students {dt:.1f} s ({dt / (size * len(names)):.2f} s/notebook) "
+              f"vs {args.students} students {t_par:.1f} s ({t_par / n:.2f} s/notebook)")
+    if not same:
+        sys.exit("scores differ between the two runs")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,32 @@
+"""Student-side validation: no sandbox needed, and a CI-friendly exit code."""
+
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from autograder.grading import release_notebook, submission
+from autograder.mistakes import load_mistakes
+
+from .conftest import LESSONS
+
+
+def validate(tmp_path, nb) -> subprocess.CompletedProcess:
+    path = tmp_path / "work.ipynb"
+    nbformat.write(nb, path)
+    return subprocess.run([sys.executable, "-m", "dlcourse.validate", str(path)],
+                          capture_output=True, text=True, cwd=tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson", LESSONS[:1])
+def test_validate_exit_codes(lesson, tmp_path):
+    ok = validate(tmp_path, submission(lesson))
+    assert ok.returncode == 0 and "통과 (OK)" in ok.stdout, ok.stdout + ok.stderr
+    blank = validate(tmp_path, release_notebook(lesson))
+    assert blank.returncode == 1
+    assert "실패 (failed)" in blank.stdout and "not implemented yet" in blank.stdout
+    mistake = load_mistakes(lesson)[0]
+    wrong = validate(tmp_path, submission(lesson, mistake.answers))
+    assert wrong.returncode == 1 and "(tests failed)" in wrong.stdout
