@@ -49,8 +49,6 @@ def test_bundle_reveals_nothing(bundle):
     names = [p.relative_to(folder).as_posix() for p in folder.rglob("*")]
     assert not [n for n in names if n.split("/")[0] in ("solutions", "autograder", "tests",
                                                           ".grading", "bench")]
-    text = "\n".join(p.read_text(encoding="utf-8", errors="replace")
-                     for p in folder.rglob("*") if p.is_file())
     notebooks = "\n".join(p.read_text(encoding="utf-8") for p in folder.rglob("*.ipynb"))
     assert "BEGIN SOLUTION" not in notebooks and "HIDDEN TESTS" not in notebooks
     # A lesson's answers may appear in *later* lessons (lesson 05 builds on lesson 02's

@@ -52,7 +52,7 @@ def test_payload_round_trip_and_no_pickle():
     np.save(buf, np.array([object()], dtype=object), allow_pickle=True)
     with pytest.raises(ValueError):
         decode(base64.b64encode(buf.getvalue()).decode())
-    with pytest.raises(Exception):
+    with pytest.raises(ValueError):
         decode(base64.b64encode(pickle.dumps({"x": 1})).decode())
 
 
