@@ -77,7 +77,10 @@ def _fingerprint(source: Path) -> str:
 def run_reference(source: Path, timeout: int = 300) -> dict[str, list[dict]]:
     """Execute ``source`` and return ``{test cell grade_id: records}``."""
     nb = nbformat.read(source, as_version=4)
-    with setenv(NBGRADER_EXECUTION="autograde", DLCOURSE_DEVICE="cpu", MPLBACKEND="agg"):
+    # The same environment as a sandboxed grading kernel (autograder.sandbox): CPU, one thread
+    # (results then agree to the last bit, and parallel workers do not oversubscribe cores).
+    with setenv(NBGRADER_EXECUTION="autograde", DLCOURSE_DEVICE="cpu", MPLBACKEND="agg",
+                OMP_NUM_THREADS="1"):
         NotebookClient(
             nb, timeout=timeout, kernel_name="python3", allow_errors=True,
             resources={"metadata": {"path": str(source.parent)}},

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import torch
+from matplotlib.collections import LineCollection
 
 FEATURES_EN = ["midterm", "final", "hw1", "hw2", "project"]
 """English names of :data:`dlcourse.data.FEATURES`, in the same order."""
@@ -29,9 +30,8 @@ def draw_network(sizes=(5, 16, 9, 3), in_labels=FEATURES_EN, out_labels=("A", "B
     xs = [2.2 * k for k in range(len(sizes))]
     colours = ["#4C72B0"] + ["#DD8452"] * (len(sizes) - 2) + ["#55A868"]
     for k in range(len(sizes) - 1):
-        for y0 in ys[k]:
-            for y1 in ys[k + 1]:
-                ax.plot([xs[k], xs[k + 1]], [y0, y1], color="0.75", lw=0.4, zorder=1)
+        segments = [[(xs[k], y0), (xs[k + 1], y1)] for y0 in ys[k] for y1 in ys[k + 1]]
+        ax.add_collection(LineCollection(segments, colors="0.75", linewidths=0.4, zorder=1))
         ax.text((xs[k] + xs[k + 1]) / 2, -0.8,
                 f"fc{k + 1}\nW{k + 1}: ({sizes[k + 1]}, {sizes[k]})\nb{k + 1}: ({sizes[k + 1]},)",
                 ha="center", va="top", fontsize=9, family="monospace")
@@ -51,7 +51,7 @@ def draw_network(sizes=(5, 16, 9, 3), in_labels=FEATURES_EN, out_labels=("A", "B
         for y, label in zip(ys[-1], out_labels, strict=True):
             ax.text(xs[-1] + 0.35, y, f"log P({label})", ha="left", va="center", fontsize=9)
     ax.set_xlim(xs[0] - 1.6, xs[-1] + 1.6)
-    ax.set_ylim(-3.4, tallest + 1.2)
+    ax.set_ylim(-3.4, tallest + 1.6)
     ax.axis("off")
     n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
     ax.set_title(f"{' -> '.join(map(str, sizes))} network: {n_params} parameters")
