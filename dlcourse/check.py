@@ -57,7 +57,10 @@ def to_numpy(value: Any) -> np.ndarray:
     if isinstance(value, np.ndarray):
         arr = value.copy()
     elif isinstance(value, (list, tuple)):
-        arr = np.asarray([to_numpy(v) for v in value])
+        try:
+            arr = np.asarray([to_numpy(v) for v in value])
+        except ValueError:
+            raise TypeError("모양이 고르지 않은 값입니다 (ragged list)") from None
     elif isinstance(value, (bool, int, float, str, np.generic)):
         arr = np.asarray(value)
     else:

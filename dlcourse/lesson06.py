@@ -1,0 +1,82 @@
+"""Helpers for lesson 06 (the grade classifier): a synthetic class, a confusion matrix and plots.
+
+Nothing here trains a model or answers an exercise; the lesson's own code does that.
+Figure text is English only (the course does not assume a Korean font for matplotlib).
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+
+from . import SEED
+from .data import FEATURES, GRADES, LABEL
+
+
+def synthetic_class(table: pd.DataFrame, n: int, seed: int = SEED,
+                    noise: float = 4.0) -> pd.DataFrame:
+    """A reproducible class of ``n`` made-up students drawn from ``table`` (e.g. the 17 training
+    students): each one copies a randomly chosen real student's grade and scores, adds Gaussian
+    noise (``noise`` points) to every score, rounds and clips to 0–100.
+
+    Returns a table with ``ID`` (0..n-1), the :data:`FEATURES` columns (int) and ``학점``; the same
+    ``seed`` always gives the same class. ``table`` is not modified.
+    """
+    if n < 1:
+        raise ValueError(f"n은 1 이상이어야 합니다 (n must be positive): {n}")
+    rng = np.random.default_rng(seed)
+    pick = rng.integers(0, len(table), size=n)
+    scores = table[FEATURES].to_numpy(dtype=np.float64)[pick]
+    scores = np.clip(np.rint(scores + rng.normal(0.0, noise, size=scores.shape)), 0, 100)
+    out = pd.DataFrame(scores.astype(np.int64), columns=FEATURES)
+    out.insert(0, "ID", np.arange(n))
+    out[LABEL] = table[LABEL].to_numpy()[pick]
+    return out
+
+
+def confusion_matrix(y_true: torch.Tensor, y_pred: torch.Tensor,
+                     n_classes: int = len(GRADES)) -> torch.Tensor:
+    """``y_true, y_pred: (N,)`` class indices → ``(C, C)`` int64 counts on the CPU; row = true
+    class, column = predicted class."""
+    t, p = y_true.detach().cpu().long(), y_pred.detach().cpu().long()
+    return torch.bincount(t * n_classes + p, minlength=n_classes**2).reshape(n_classes, n_classes)
+
+
+def plot_confusion(cm: torch.Tensor, labels=GRADES, title: str = "confusion matrix"):
+    """Draw a ``(C, C)`` confusion matrix (rows true, columns predicted) with its counts."""
+    cm = np.asarray(cm)
+    fig, ax = plt.subplots(figsize=(3.6, 3.2))
+    ax.imshow(cm, cmap="Blues", vmin=0)
+    for i in range(cm.shape[0]):
+        for j in range(cm.shape[1]):
+            color = "white" if cm[i, j] > cm.max() / 2 else "black"
+            ax.text(j, i, str(cm[i, j]), ha="center", va="center", color=color, fontsize=13)
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_curves(history: dict[str, list[float]]):
+    """Two panels over epochs: ``train_loss``/``test_loss`` and ``train_acc``/``test_acc`` (lists
+    of equal length, one value per epoch)."""
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.2))
+    epochs = np.arange(1, len(history["train_loss"]) + 1)
+    ax1.plot(epochs, history["train_loss"], label="train")
+    ax1.plot(epochs, history["test_loss"], label="test")
+    ax1.set_xlabel("epoch")
+    ax1.set_ylabel("NLL loss")
+    ax1.legend()
+    ax2.plot(epochs, history["train_acc"], label="train")
+    ax2.plot(epochs, history["test_acc"], label="test")
+    ax2.set_xlabel("epoch")
+    ax2.set_ylabel("accuracy")
+    ax2.set_ylim(-0.05, 1.05)
+    ax2.legend()
+    fig.tight_layout()
+    return fig
