@@ -70,10 +70,11 @@ def _grade(student: str, lesson: str) -> Result:
     t0 = time.monotonic()
     try:
         res = _api.autograde(lesson, student, force=True, create=True)
-        ok, msg = res["success"], res.get("error") or ""
+        ok = res["success"]
+        msg = "" if ok else f"{res.get('log') or ''}\n{res.get('error') or ''}"
     except Exception as err:  # one submission never stops the batch
         ok, msg = False, f"{type(err).__name__}: {err}"
-    return Result(student, lesson, time.monotonic() - t0, ok, msg[-2000:])
+    return Result(student, lesson, time.monotonic() - t0, ok, msg[-4000:])
 
 
 def submissions(root: Path, lessons: list[str] | None = None) -> list[tuple[str, str]]:

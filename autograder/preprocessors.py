@@ -8,18 +8,24 @@ Order of events for one submitted notebook (see ``nbgrader_config.py``):
    only the student's answer cells (by ``grade_id``). Edited, deleted, reordered, retyped or
    duplicated test and read-only cells, changed points and extra cells therefore change nothing.
 3. :class:`SandboxedExecute` runs it in :mod:`autograder.sandbox`, with a per-cell and a
-   per-notebook time limit; a timeout or a dead kernel is recorded, never raised.
+   per-notebook time limit; a timeout or a dead kernel is recorded, never raised. The kernel's
+   only writable folder is a fresh temporary copy of the lesson's own files (never the course
+   root, the student's folder or files handed in beside the notebook).
 4. :class:`VerifyChecks` replaces each test cell's outputs with the verdict of comparing what the
-   student's code produced with what the reference produced (:mod:`autograder.reference`).
-   nbgrader's ``SaveAutoGrades`` then scores the verdicts.
+   student's code produced with what the reference produced (:mod:`autograder.reference`), and
+   conceals any output or message that shows hidden test code (student code can read it in the
+   kernel: input history, its caller's frame). nbgrader's ``SaveAutoGrades`` then scores the
+   verdicts.
 5. :class:`SaveStatus` records each cell's status next to the grades in the gradebook.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import json
-import os
 import re
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -181,15 +187,45 @@ class SandboxedExecute(Execute):
         self.interrupt_on_timeout = False  # a timed-out kernel is killed, never interrupted
         self.shutdown_kernel = "immediate"
         self.raise_on_iopub_timeout = False
-        if self.sandbox == "bwrap" and km is None:
-            workdir = resources.get("metadata", {}).get("path") or os.getcwd()
-            self.kernel_manager_class = _bound_manager(str(Path(workdir).resolve()),
-                                                       self.memory_mb)
         self._deadline = time.monotonic() + self.notebook_timeout
         self._started = time.monotonic()
         self._index = None
         if nb.metadata.get("dlcourse", {}).get("status"):
             return nb, resources  # unreadable: nothing of the student's to run
+        # The kernel runs in a fresh copy of the lesson's own files: files handed in beside the
+        # notebook (a `dlcourse/` or `torch.py` that would shadow the real ones on sys.path,
+        # data, other notebooks) never reach it, and what it writes is thrown away.
+        meta = resources.setdefault("metadata", {})
+        handed_in = meta.get("path")
+        workdir = self._lesson_workdir(resources)
+        meta["path"] = workdir
+        if self.sandbox == "bwrap" and km is None:
+            self.kernel_manager_class = _bound_manager(workdir, self.memory_mb)
+        try:
+            return self._run(nb, resources, km)
+        finally:
+            if handed_in is None:
+                meta.pop("path", None)
+            else:
+                meta["path"] = handed_in
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _lesson_workdir(self, resources) -> str:
+        course = _course(self.config)
+        info = resources.get("nbgrader", {})
+        workdir = Path(tempfile.mkdtemp(prefix="dlcourse-work-")).resolve()
+        if "assignment" in info:
+            src = Path(course.format_path(course.source_directory, ".", info["assignment"]))
+            ignore = list(course.ignore) + ["*.ipynb"]
+            for path in sorted(src.rglob("*")) if src.is_dir() else []:
+                rel = path.relative_to(src)
+                if path.is_file() and not any(fnmatch.fnmatch(part, pat) for part in rel.parts
+                                              for pat in ignore):
+                    (workdir / rel).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy(path, workdir / rel)
+        return str(workdir)
+
+    def _run(self, nb, resources, km):
         try:
             nb, resources = super().preprocess(nb, resources, km=km)
         except CellTimeoutError:
@@ -284,15 +320,54 @@ def verdict(cell, reference: list[dict]) -> tuple[bool, str, str]:
     return True, "graded", f"통과 (OK): 검사 {len(reference)}개"
 
 
+HIDDEN_BLOCK = re.compile(r"### BEGIN HIDDEN TESTS[^\n]*\n(.*?)### END HIDDEN TESTS", re.S)
+CONCEALED = "[숨은 검사 코드가 들어 있어 가렸습니다 (output concealed: it shows hidden test code)]"
+
+
+def hidden_code(nb: NotebookNode) -> list[str]:
+    """Lines of the hidden tests that no instructor-written visible part contains (the kernel
+    executes them, so student code can read them from its input history or its caller's frame;
+    they must never come back in an output or a message)."""
+    hidden, visible = set(), set()
+    for cell in nb.cells:
+        if is_solution(cell):
+            continue  # the student's own text cannot make a hidden line "visible"
+        src = cell.get("source", "")
+        for block in HIDDEN_BLOCK.findall(src):
+            hidden.update(line.strip() for line in block.splitlines())
+        visible.update(line.strip() for line in HIDDEN_BLOCK.sub("", src).splitlines())
+    return sorted(line for line in hidden - visible if len(line) >= 8)
+
+
+def _output_text(out) -> str:
+    parts = [out.get("text", ""), out.get("ename", ""), out.get("evalue", "")]
+    parts += list(out.get("traceback", []) or [])
+    for value in (out.get("data") or {}).values():
+        parts.append(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+    return ANSI.sub("", "\n".join(p if isinstance(p, str) else "".join(p) for p in parts))
+
+
+def conceal(text: str, lines: list[str]) -> str:
+    return CONCEALED if any(line in text for line in lines) else text
+
+
 class VerifyChecks(NbGraderPreprocessor):
-    """Replace every test cell's outputs with the grader's own verdict."""
+    """Replace every test cell's outputs with the grader's own verdict, and conceal any other
+    output that shows hidden test code."""
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
         course = _course(self.config)
         refs = reference_records(info["assignment"], info["notebook"], Path(course.root))
         read_problem = nb.metadata.get("dlcourse", {}).get("status")
+        secret = hidden_code(nb)
         for cell in nb.cells:
+            if cell.cell_type == "code" and not is_test_cell(cell):
+                cell.outputs = [
+                    nbformat.v4.new_output("stream", name="stdout", text=CONCEALED + "\n")
+                    if any(line in _output_text(out) for line in secret) else out
+                    for out in cell.get("outputs", [])
+                ]
             if not is_test_cell(cell):
                 continue
             gid = cell.metadata.nbgrader["grade_id"]
@@ -302,6 +377,7 @@ class VerifyChecks(NbGraderPreprocessor):
                 ok, state, msg = False, read_problem, nb.metadata.dlcourse["message"]
             else:
                 ok, state, msg = verdict(cell, refs[gid])
+                msg = conceal(msg, secret)
             cell.metadata["dlcourse"] = {"status": state, "message": msg, "passed": ok}
             if ok:
                 cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=msg + "\n")]

@@ -1,7 +1,7 @@
 """Run a student's kernel inside bubblewrap (Debian's ``bubblewrap`` package).
 
 The kernel sees a read-only system, Python and the course's ``dlcourse`` and ``data`` folders, a
-writable copy of its own notebook folder and an empty ``/tmp``; nothing else of the course
+writable temporary copy of its lesson's files (``SandboxedExecute`` makes it) and an empty ``/tmp``; nothing else of the course
 (``solutions/``, the gradebook, other students' work, the grader's reference results) exists
 inside. It has no network (a new network namespace) and talks to nbclient over Unix sockets
 (ZeroMQ's ``ipc`` transport) in a folder made for that one kernel. ``prlimit`` bounds its memory,
@@ -28,7 +28,8 @@ def bwrap_path() -> str | None:
 
 def _ro_binds() -> list[Path]:
     """Read-only paths the kernel needs: the system, the interpreter and the course helpers."""
-    paths = [Path(p) for p in ("/usr", "/etc/ld.so.cache", "/etc/localtime", "/etc/alternatives")]
+    paths = [Path(p) for p in ("/usr", "/etc/ld.so.cache", "/etc/localtime", "/etc/alternatives",
+                               "/etc/fonts")]
     paths += [Path(sys.base_prefix), Path(sys.prefix), ROOT / "dlcourse", ROOT / "data"]
     seen, out = set(), []
     for p in paths:
@@ -69,15 +70,25 @@ def sandbox_command(cmd: list[str], workdir: Path, sockets: Path, memory_mb: int
         "--bind", str(sockets), str(sockets),
         "--bind", str(workdir), str(workdir),
         "--chdir", str(workdir),
-        "--setenv", "HOME", "/tmp", "--setenv", "MPLCONFIGDIR", "/tmp/mpl",
-        "--setenv", "MPLBACKEND", "agg", "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
-        "--setenv", "DLCOURSE_DEVICE", "cpu", "--unsetenv", "NBGRADER_DB_URL",
+        # Nothing of the grader's environment (database URLs, tokens, paths) reaches the kernel.
+        "--clearenv",
+    ]
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": "/tmp", "LANG": "C.UTF-8", "MPLCONFIGDIR": "/tmp/mpl", "MPLBACKEND": "agg",
+        "PYTHONDONTWRITEBYTECODE": "1", "DLCOURSE_DEVICE": "cpu",
+        # One thread: the reference run uses one too (same floats), and parallel grading
+        # workers do not oversubscribe the cores.
+        "OMP_NUM_THREADS": "1",
         # ipykernel watches its parent pid, which a new pid namespace hides; 1 tells it not to
         # (bwrap's --die-with-parent ends the kernel with the grader instead).
-        "--setenv", "JPY_PARENT_PID", "1",
-        "--",
-    ]
-    return args + cmd
+        "JPY_PARENT_PID": "1",
+        # Tells dlcourse.check to publish what the student's code produced.
+        "NBGRADER_EXECUTION": os.environ.get("NBGRADER_EXECUTION", "autograde"),
+    }
+    for key, value in env.items():
+        args += ["--setenv", key, value]
+    return args + ["--"] + cmd
 
 
 class SandboxedKernelManager(AsyncKernelManager):

@@ -23,7 +23,7 @@ import pytest
 from nbgrader.utils import is_grade, is_solution
 
 from autograder.grading import reference_answers, release_notebook, submission
-from autograder.mistakes import expected_scores, load_mistakes
+from autograder.mistakes import expected_scores
 
 SUBMISSIONS = Path(__file__).resolve().parent / "submissions"
 HIDDEN_BLOCK = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
@@ -74,7 +74,7 @@ def answer_ids(lesson: str) -> list[str]:
     return [gid(c) for c in release_notebook(lesson).cells if is_solution(c)]
 
 
-def test_ids(lesson: str) -> list[str]:
+def grade_ids(lesson: str) -> list[str]:
     return [gid(c) for c in release_notebook(lesson).cells if is_test(c)]
 
 
@@ -121,7 +121,7 @@ def html_text(path: Path) -> str:
 
 
 def _parts(name: str) -> tuple[str, str | None, str | None]:
-    text = (SUBMISSIONS / f"{name}.py").read_text(encoding="utf-8")
+    text = (SUBMISSIONS / f"{name}.py.tmpl").read_text(encoding="utf-8")
     per_cell = None
     if "# === per cell ===\n" in text:
         text, per_cell = text.split("# === per cell ===\n", 1)
@@ -160,7 +160,7 @@ def wrong(lesson: str) -> nbformat.NotebookNode:
 
 def runtime(lesson: str, name: str) -> nbformat.NotebookNode:
     """The reference answers with the last answer cell replaced by ``submissions/<name>.py``."""
-    code = (SUBMISSIONS / f"{name}.py").read_text(encoding="utf-8")
+    code = (SUBMISSIONS / f"{name}.py.tmpl").read_text(encoding="utf-8")
     return submission(lesson, {answer_ids(lesson)[-1]: code})
 
 

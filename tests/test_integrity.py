@@ -6,6 +6,9 @@ survives a newer submission); the tests read the gradebook, the status table, th
 the feedback. The kernel-side code of the attacks lives in ``tests/submissions/``.
 
 Issue items proven here (see each test's docstring): 1–11 (12, student-side validate, is elsewhere).
+
+Debugging: ``INTEGRITY_ONLY=reference,run-exit`` grades only those students;
+``INTEGRITY_REUSE=/some/folder`` grades once into that folder and reuses the results afterwards.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 from pathlib import Path
 
 import nbformat
@@ -31,20 +35,40 @@ from autograder.export import rows as export_rows
 from autograder.grading import ScratchCourse, reference_answers, release_notebook, submission
 from autograder.mistakes import expected_scores, load_mistakes
 from autograder.parallel import grade_class
-
 from tests.integrity_helpers import (
-    OLD_NBFORMAT, SUBMISSIONS, Case, answer_ids, attack, delete_tests, duplicate_answers,
-    duplicate_ids, edit_tests, extra_cells, fake_readonly, hidden_lines, html_text, huge,
-    keep_before, require_bwrap, retype_tests, reverse_cells, runtime, set_points, tamper,
-    test_ids, with_stderr, wrong,
+    OLD_NBFORMAT,
+    SUBMISSIONS,
+    Case,
+    answer_ids,
+    attack,
+    delete_tests,
+    duplicate_answers,
+    duplicate_ids,
+    edit_tests,
+    extra_cells,
+    fake_readonly,
+    grade_ids,
+    hidden_lines,
+    html_text,
+    huge,
+    keep_before,
+    require_bwrap,
+    retype_tests,
+    reverse_cells,
+    runtime,
+    set_points,
+    tamper,
+    with_stderr,
+    wrong,
 )
 
-LESSON = "00_sample"
+LESSON = "01_neuron"
 WORKERS = 2
-# Small limits so the loops end quickly, with room for `import torch` on a busy machine.
+# Small limits so the loops end quickly, with room for the setup cell (torch, matplotlib) on a
+# busy 2-core machine (it took 20 s there with other grading jobs running).
 CONFIG = """
-c.Execute.timeout = 20
-c.SandboxedExecute.notebook_timeout = 45
+c.Execute.timeout = 60
+c.SandboxedExecute.notebook_timeout = 90
 c.SandboxedExecute.memory_mb = 2048
 """
 ATTACKS = ["cheat_allclose", "cheat_testing", "cheat_check_api", "cheat_builtins",
@@ -100,19 +124,19 @@ def build_cases(course: ScratchCourse, port: int) -> list[Case]:
         Case("extra-cells", "3", tamper(ref, extra_cells), full),
         # 4. files
         Case("missing", "4", None, zero, "missing", earlier=True, note=("missing", f"{L}.ipynb")),
-        Case("renamed", "4", ref, zero, "missing", notebook_name=f"{L}-final.ipynb",
-             earlier=True, note=("missing", f"{L}.ipynb", f"{L}-final.ipynb")),
+        Case("missing-new", "4", None, zero, "missing", note=("missing", f"{L}.ipynb")),
+        Case("renamed", "4", ref, zero, "missing", notebook_name=f"{L}-final.ipynb", note=("missing", f"{L}.ipynb", f"{L}-final.ipynb")),
         Case("duplicated", "4", ref, full, files={f"{L} (1).ipynb": nbformat.writes(release)
                                                   .encode()},
              note=("extra files", f"{L} (1).ipynb")),
         Case("extra-files", "4", ref, full,
              files={"notes.txt": "메모".encode(), "helper.py": b"X = 1\n",
                     "dlcourse/__init__.py": b"", "dlcourse/check.py":
-                    (SUBMISSIONS / "extra_dlcourse_check.py").read_bytes()},
+                    (SUBMISSIONS / "extra_dlcourse_check.py.tmpl").read_bytes()},
              note=("extra files", "notes.txt")),
         Case("extra-files-wrong", "4", wrong(L), zero,
              files={"dlcourse/__init__.py": b"", "dlcourse/check.py":
-                    (SUBMISSIONS / "extra_dlcourse_check.py").read_bytes()},
+                    (SUBMISSIONS / "extra_dlcourse_check.py.tmpl").read_bytes()},
              note=("extra files",)),
         # 5. unreadable files
         Case("invalid-json", "5", text[: len(text) // 2].encode(), zero, "invalid json",
@@ -125,12 +149,12 @@ def build_cases(course: ScratchCourse, port: int) -> list[Case]:
         Case("run-exit", "6", runtime(L, "run_exit"), survivors, "crashed", stopped("crashed"),
              earlier=True),
         Case("run-segfault", "6", runtime(L, "run_segfault"), survivors, "crashed",
-             stopped("crashed"), earlier=True),
+             stopped("crashed")),
         Case("run-loop", "6", runtime(L, "run_loop"), survivors, "timed out",
              stopped("timed out")),
         Case("run-loop-swallow", "6", runtime(L, "run_loop_swallow"), survivors, "timed out",
              stopped("timed out"), earlier=True),
-        Case("run-memory", "6", runtime(L, "run_memory"), survivors, "graded", earlier=True),
+        Case("run-memory", "6", runtime(L, "run_memory"), survivors, "graded"),
         Case("run-flood", "6", runtime(L, "run_flood"), survivors),
         # 9. stderr
         Case("stderr", "9", with_stderr(L), full),
@@ -143,6 +167,9 @@ def build_cases(course: ScratchCourse, port: int) -> list[Case]:
     if mistakes:
         m = mistakes[0]
         cases.append(Case("partial", "1", submission(L, m.answers), expected_scores(maxes, m.fails)))
+    only = os.environ.get("INTEGRITY_ONLY")  # debugging: a comma-separated list of students
+    if only:
+        cases = [c for c in cases if c.student in only.split(",")]
     return cases
 
 
@@ -243,11 +270,20 @@ def graded(tmp_path_factory):
     base = tmp_path_factory.getbasetemp()
     shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     shared = shared / "integrity"
-    shared.mkdir(exist_ok=True)
+    # debugging: INTEGRITY_REUSE=<folder> grades once into that folder and reuses it afterwards
+    shared = Path(os.environ.get("INTEGRITY_REUSE") or shared)
+    shared.mkdir(parents=True, exist_ok=True)
     done = shared / "graded.json"
+    failed = shared / "failed.txt"
     with FileLock(str(shared / "graded.lock")):
-        if not done.exists():
-            done.write_text(json.dumps(_grade_all(shared), default=str), encoding="utf-8")
+        if not done.exists() and not failed.exists():
+            try:
+                done.write_text(json.dumps(_grade_all(shared), default=str), encoding="utf-8")
+            except BaseException:
+                failed.write_text(traceback.format_exc(), encoding="utf-8")
+                raise
+    if failed.exists():
+        pytest.fail(f"grading the cases failed (once for all workers):\n{failed.read_text()}")
     data = json.loads(done.read_text(encoding="utf-8"))
     course = ScratchCourse.__new__(ScratchCourse)
     course.path, course.db_url, course.root, course.lessons = (
@@ -296,7 +332,7 @@ def _students(item: str) -> list[str]:
     if not _ITEMS:
         course = ScratchCourse.__new__(ScratchCourse)
         course.path = Path("/nonexistent")
-        maxes = {g: 1.0 for g in test_ids(LESSON)}
+        maxes = {g: 1.0 for g in grade_ids(LESSON)}
         course.max_scores = lambda lesson: maxes
         for c in build_cases(course, 1):
             _ITEMS.setdefault(c.item, []).append(c.student)
@@ -355,7 +391,7 @@ def test_runtime_failures(graded, student):
     bounded, the cells before keep their points, an explicit status, the batch goes on."""
     _check_case(graded, student)
     seconds = graded["status"][(LESSON, student, LESSON, "")]["seconds"]
-    assert seconds is not None and seconds < 45 + 15, seconds
+    assert seconds is not None and seconds < 90 + 15, seconds
 
 
 def test_no_older_grade_survives(graded):
@@ -430,7 +466,6 @@ def test_feedback_explains_failures(graded):
         for g, score in graded["scores"][student].items():
             row = graded["status"][(LESSON, student, LESSON, g)]
             if score == 0:
-                assert "채점 실패 (check failed)" in text, student
                 assert row["message"] in text, (student, g, row["message"])
                 msg = row["message"]
                 assert any("\uac00" <= ch <= "\ud7a3" for ch in msg), msg
@@ -454,9 +489,10 @@ def test_feedback_reveals_no_hidden_tests(graded):
     for row in graded["csv"]:
         for line in lines:
             assert line not in (row["message"] or ""), (row, line)
-    for (_, student, _, cell), row in graded["status"].items():
+    for row in graded["status"].values():
         if "숨은 검사(hidden test)" in row["message"]:
-            assert "기대" not in row["message"], row  # no expected value for hidden checks
+            # no expected value for hidden checks ("기대 (숨김)": expected (hidden) is fine)
+            assert "기대" not in row["message"].replace("기대 (숨김)", ""), row
 
 
 # --------------------------------------------------------------------------- 11
