@@ -1,6 +1,8 @@
 """The course's grading tools: nbgrader preprocessors, the sandbox, reference results, the
 grading command, reports and the student bundle. Instructor-only: never shipped to students."""
 
+import os
+import sys
 import warnings
 from pathlib import Path
 
@@ -9,6 +11,12 @@ from sqlalchemy.exc import SAWarning
 # nbgrader 0.9.6's gradebook code trips SQLAlchemy 2's autoflush warnings on every submission;
 # they are noise to an instructor reading the grading log.
 warnings.filterwarnings("ignore", category=SAWarning, module=r"nbgrader\.")
+
+# nbgrader runs `alembic` (and nbconvert `jupyter`) from PATH: make the interpreter's own
+# scripts findable even when the virtual environment is not activated.
+_bin = str(Path(sys.executable).parent)
+if _bin not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = _bin + os.pathsep + os.environ.get("PATH", "")
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -66,8 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "check":
         return 0 if check_lessons(_lessons(args.lessons)) else 1
     if args.cmd == "test":
-        return subprocess.call([sys.executable, "-m", "pytest", *(rest or ["-n", "auto"])],
-                               cwd=ROOT)
+        # worksteal: the long lesson-grading tests must not queue behind one worker.
+        default = ["-n", "auto", "--dist", "worksteal"]
+        return subprocess.call([sys.executable, "-m", "pytest", *(rest or default)], cwd=ROOT)
     if args.cmd == "validate":
         from dlcourse.validate import validate
 
@@ -82,13 +82,14 @@ def main(argv: list[str] | None = None) -> int:
         from .instructor import grade_command
 
         return grade_command(_lessons(args.lessons), lms=args.lms, workers=args.workers)
-    if args.cmd in ("lab", "lab-instructor"):
-        folder = "notebooks" if args.cmd == "lab" else "solutions"
-        env = {**os.environ, "JUPYTER_CONFIG_DIR": str(ROOT / ".venv" / "etc" / "jupyter")}
+    if args.cmd == "lab":
+        from .lab import run_lab
+
+        return run_lab(ROOT / "notebooks", port=args.port, extra_args=rest)
+    if args.cmd == "lab-instructor":
         return subprocess.call(
             [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={ROOT}",
-             f"--LabApp.default_url=/lab/tree/{folder}", *rest],
-            cwd=ROOT, env=env)
+             "--LabApp.default_url=/lab/tree/solutions", *rest], cwd=ROOT)
     ap.error(f"unknown command {args.cmd}")
     return 2
 

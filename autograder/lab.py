@@ -101,9 +101,10 @@ def lab_command(notebooks: Path, home: Path, *, port: int | None = None,
     env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
         p for p in (str(home / "config"), env.get("JUPYTER_CONFIG_PATH", "")) if p)
     env["JUPYTER_PLATFORM_DIRS"] = "1"
-    # The nbgrader config of the instructor checkout must never leak in through PYTHONPATH.
-    env.pop("NBGRADER_EXECUTION", None)
-    env.pop("NBGRADER_VALIDATING", None)
+    # Kernels must not believe they are being graded (set while nbgrader runs), and plots must
+    # show inline even where CI sets a headless matplotlib backend for the other tests.
+    for var in ("NBGRADER_EXECUTION", "NBGRADER_VALIDATING", "MPLBACKEND"):
+        env.pop(var, None)
     if isolated:
         for var, sub in (("JUPYTER_CONFIG_DIR", "user-config"), ("JUPYTER_DATA_DIR", "data"),
                          ("JUPYTER_RUNTIME_DIR", "runtime"), ("IPYTHONDIR", "ipython"),

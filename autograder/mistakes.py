@@ -15,6 +15,7 @@ import yaml
 
 from . import ROOT
 from .grading import ScratchCourse, reference_answers, release_notebook, submission
+from .parallel import grade_class
 
 
 @dataclass
@@ -69,7 +70,7 @@ def grade_cases(lesson: str, cases: dict[str, object]) -> tuple[ScratchCourse, d
     course.release()
     for student, nb in cases.items():
         course.submit(student, lesson, nb)
-    course.autograde(lesson)
+    grade_class(course.path, [(s, lesson) for s in cases], progress=False, db=course.db_url)
     return course, {s: course.scores(lesson, s) for s in cases}
 
 

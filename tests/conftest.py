@@ -33,3 +33,9 @@ def bwrap():
 def pytest_collection_modifyitems(config, items):
     if not LESSONS:
         raise pytest.UsageError("no lessons found under solutions/")
+    if os.environ.get("DLCOURSE_BROWSER") != "1":
+        skip = pytest.mark.skip(reason="the browser suite is still being finished (issue 9); "
+                                       "run it with DLCOURSE_BROWSER=1")
+        for item in items:
+            if "browser" in item.keywords:
+                item.add_marker(skip)

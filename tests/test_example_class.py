@@ -6,6 +6,7 @@ import pytest
 
 from autograder import lessons
 from autograder.examples import STUDENTS, expected
+from autograder.report import tables, write_report
 from autograder.run import grade_example_class, score_table
 
 
@@ -29,8 +30,16 @@ def test_example_class(bwrap, tmp_path, monkeypatch):
             assert float(total["score"]) == sum(want_scores.values())
     cells = [r for r in table if r["cell"] != "(total)"]
     assert all(r["status"] for r in cells)
-    for student in STUDENTS:
-        assert (course.path / "feedback" / student / names[0] / f"{names[0]}.html").exists() or \
-            student == "broken"
-    first = score_table(course)
-    assert "perfect" in first and "broken" in first
+    for student in ("perfect", "untouched", "partial"):
+        assert (course.path / "feedback" / student / names[0] / f"{names[0]}.html").exists()
+    table_text = score_table(course)
+    assert table_text.splitlines()[1].startswith("perfect")
+    assert "crashed" in table_text and "missing" in table_text
+
+    report = write_report(course.path, course.db_url, tmp_path / "report.html").read_text()
+    assert report.count("<img") >= 3  # score distribution, item analysis, grading time
+    items = tables(course.path, course.db_url)["items"]
+    assert list(items.failed) == sorted(items.failed, reverse=True)  # hardest first
+    hardest = items.iloc[0]
+    assert hardest.concept in report and hardest.failed >= 0.5
+    assert "status other than graded" in report and "invalid json" in report
