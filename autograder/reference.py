@@ -74,13 +74,17 @@ def _fingerprint(source: Path) -> str:
     return h.hexdigest()[:20]
 
 
+#: The environment of a trusted kernel that runs a notebook as a sandboxed grading kernel does
+#: (autograder.sandbox): CPU, one thread (results then agree to the last bit, and parallel
+#: workers do not oversubscribe cores).
+GRADING_ENV = {"NBGRADER_EXECUTION": "autograde", "DLCOURSE_DEVICE": "cpu", "MPLBACKEND": "agg",
+               "OMP_NUM_THREADS": "1"}
+
+
 def run_reference(source: Path, timeout: int = 300) -> dict[str, list[dict]]:
     """Execute ``source`` and return ``{test cell grade_id: records}``."""
     nb = nbformat.read(source, as_version=4)
-    # The same environment as a sandboxed grading kernel (autograder.sandbox): CPU, one thread
-    # (results then agree to the last bit, and parallel workers do not oversubscribe cores).
-    with setenv(NBGRADER_EXECUTION="autograde", DLCOURSE_DEVICE="cpu", MPLBACKEND="agg",
-                OMP_NUM_THREADS="1"):
+    with setenv(**GRADING_ENV):
         NotebookClient(
             nb, timeout=timeout, kernel_name="python3", allow_errors=True,
             resources={"metadata": {"path": str(source.parent)}},

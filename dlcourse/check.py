@@ -17,6 +17,10 @@ publishes what the student's code *produced* (never a verdict) as a display outp
 trusted run (``autograder.verify``), using :func:`judge`, the same function that judges here.
 Nothing in the kernel decides a grade, so replacing ``torch.allclose`` or faking "통과" earns
 nothing.
+
+Importing this module inside IPython also installs :func:`explain_name_error`: a cell that uses a
+name an earlier cell defines (run out of order, after a kernel restart, or below an exercise that
+stopped at its stub) ends with the Korean :data:`RUN_ABOVE` guidance, not a bare ``NameError``.
 """
 
 from __future__ import annotations
@@ -33,8 +37,37 @@ MIME = "application/vnd.dlcourse.check+json"
 KINDS = ("close", "equal", "at_least", "at_most", "increasing", "decreasing", "accuracy")
 
 
+#: The guidance added to every ``NameError`` in a lesson notebook.
+RUN_ABOVE = ("위쪽 셀을 순서대로 먼저 실행하세요; 멈춘 연습 셀이 있으면 그 답안부터 완성하세요 "
+             "(run the cells above first, in order)")
+
+
 class CheckFailed(AssertionError):
     """A fact about the answer is not what the lesson asks for."""
+
+
+def explain_name_error(shell, etype, value, tb, tb_offset=None) -> None:
+    """IPython custom exception handler (``InteractiveShell.set_custom_exc``): the usual
+    traceback (an error output, so Jupyter and nbgrader see the cell fail), with
+    :data:`RUN_ABOVE` added to the error's message."""
+    if RUN_ABOVE not in str(value):
+        value.args = (f"{value} — {RUN_ABOVE}",)
+    shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+
+
+def install_hints(shell=None) -> None:
+    """Install :func:`explain_name_error` in ``shell`` (default: the running IPython, if any)."""
+    if shell is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:  # pragma: no cover - IPython comes with Jupyter
+            return
+        shell = get_ipython()
+    if shell is not None:
+        shell.set_custom_exc((NameError,), explain_name_error)
+
+
+install_hints()
 
 
 # --------------------------------------------------------------------------- values
@@ -191,11 +224,6 @@ class Check:
         self._catcher.__exit__(None, None, None)
         for w in self._warnings or []:
             print(f"참고: 경고(warning) {w.category.__name__}: {w.message}")
-        if exc_type is NameError:
-            raise NameError(
-                f"{exc} — 위쪽의 답안 셀과 준비 셀을 먼저 실행하세요 "
-                "(run the cells above first, in order)"
-            ) from exc
         if exc_type is not None:
             return False
         if os.environ.get("NBGRADER_EXECUTION") == "autograde":

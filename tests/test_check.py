@@ -73,10 +73,25 @@ def test_check_block_prints_ok_and_raises_in_korean(capsys):
             ck.close("값", torch.tensor([0.4]), [0.5])
 
 
-def test_check_block_explains_missing_names():
-    with pytest.raises(NameError, match="run the cells above first"):
-        with Check("연습 0.1"):
-            undefined_answer()  # noqa: F821
+def test_name_errors_explain_to_run_the_cells_above_first(capsys):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from dlcourse.check import RUN_ABOVE, install_hints
+
+    shell = InteractiveShell.instance()
+    try:
+        install_hints(shell)
+        shell.user_ns["Check"] = Check
+        for cell in ("model(X)", "with Check('연습 0.1'):\n    undefined_answer()"):
+            result = shell.run_cell(cell, store_history=False)
+            err = result.error_in_exec
+            assert isinstance(err, NameError)
+            assert str(err).count(RUN_ABOVE) == 1 and "run the cells above first" in str(err)
+            assert RUN_ABOVE in capsys.readouterr().out  # the traceback the student reads
+        result = shell.run_cell("1 / 0", store_history=False)
+        assert RUN_ABOVE not in str(result.error_in_exec)  # other errors stay as they are
+    finally:
+        InteractiveShell.clear_instance()
 
 
 def test_warnings_go_to_stdout_not_stderr(capsys):

@@ -541,8 +541,7 @@ def test_regrade_idempotent_and_kill_safe(tmp_path):
     again ends with the gradebook of an uninterrupted run; the gradebook is never corrupt."""
     require_bwrap()
     mistakes = load_mistakes(LESSON)
-    cases = {"reference": submission(LESSON), "untouched": release_notebook(LESSON),
-             "crash": runtime(LESSON, "run_exit")}
+    cases = {"reference": submission(LESSON), "crash": runtime(LESSON, "run_exit")}
     if mistakes:
         cases["partial"] = submission(LESSON, mistakes[0].answers)
     first, again, after_kill, integrity = _kill_midway_and_regrade(tmp_path, cases)

@@ -1,34 +1,31 @@
-"""Autograding each lesson: the reference answers get full marks, the untouched release gets 0,
-and every known mistake (tests/mistakes/<lesson>.yaml) loses exactly the cells that catch it."""
+"""Scoring each lesson: the reference answers get full marks, the untouched release gets 0,
+and every known mistake (tests/mistakes/<lesson>.yaml) loses exactly the cells that catch it.
+
+The cases are judged as the grader judges a test cell (``autograder.mistakes.judge_cases``);
+the example class and the integrity suite grade real submissions through nbgrader.
+"""
 
 import pytest
 
-from autograder.grading import release_notebook, submission
-from autograder.mistakes import expected_scores, grade_cases, load_mistakes
+from autograder.grading import reference_answers
+from autograder.mistakes import lesson_results, load_mistakes, max_scores
 
 from .conftest import LESSONS
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("lesson", LESSONS)
-def test_lesson_grades_exactly(lesson, bwrap):
-    mistakes = load_mistakes(lesson)
-    cases = {"reference": submission(lesson), "untouched": release_notebook(lesson)}
-    cases.update({m.student: submission(lesson, m.answers) for m in mistakes})
-    course, got = grade_cases(lesson, cases)
-    maxes = course.max_scores(lesson)
-    assert sum(maxes.values()) > 0
-    want = {"reference": expected_scores(maxes, None),
-            "untouched": expected_scores(maxes, list(maxes))}
-    want.update({m.student: expected_scores(maxes, m.fails) for m in mistakes})
-    assert got == want
-    course.cleanup()
+def test_lesson_scores_exactly(lesson):
+    assert sum(max_scores(lesson).values()) > 0
+    got, want = lesson_results(lesson)
+    wrong = {case: {cell: (got[case][cell], score) for cell, score in cells.items()
+                    if got[case][cell] != score}
+             for case, cells in want.items() if got[case] != cells}
+    assert not wrong, f"(got, expected) score per test cell where they differ: {wrong}"
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_every_exercise_has_known_mistakes(lesson):
-    from autograder.grading import reference_answers
-
     mistakes = load_mistakes(lesson)
     covered = {gid for m in mistakes for gid in m.answers}
     assert covered == set(reference_answers(lesson)), "every answer cell needs a known mistake"
