@@ -2,6 +2,7 @@
 grading command, reports and the student bundle. Instructor-only: never shipped to students."""
 
 import os
+import subprocess
 import sys
 import warnings
 from pathlib import Path
@@ -28,3 +29,14 @@ def lessons(root: Path = ROOT) -> list[str]:
     """Assignment ids, in course order: every ``solutions/<id>/<id>.ipynb``."""
     return sorted(p.parent.name for p in (root / "solutions").glob("*/*.ipynb")
                   if p.stem == p.parent.name)
+
+
+def nbgrader(root: Path, *args: str, env: dict[str, str] | None = None,
+             check: bool = True) -> subprocess.CompletedProcess:
+    """Run ``nbgrader ARGS`` in the course folder ``root`` (its ``nbgrader_config.py``); with
+    ``check``, a failure stops the command with nbgrader's own output."""
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, env=env,
+                          capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise SystemExit(f"nbgrader {' '.join(args)} failed:\n{proc.stdout}{proc.stderr}")
+    return proc

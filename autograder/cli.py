@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import ROOT, lessons
+from . import ROOT, lessons, nbgrader
 from .mistakes import check_lessons
 from .run import main_job
 
@@ -23,12 +23,7 @@ def _lessons(names: list[str]) -> list[str]:
 def release(names: list[str]) -> None:
     """Regenerate notebooks/<lesson>/ from solutions/ with nbgrader generate_assignment."""
     for lesson in _lessons(names):
-        proc = subprocess.run(
-            [sys.executable, "-m", "nbgrader", "generate_assignment", lesson, "--force"],
-            cwd=ROOT, capture_output=True, text=True,
-        )
-        if proc.returncode != 0:
-            raise SystemExit(f"generate_assignment {lesson} failed:\n{proc.stdout}{proc.stderr}")
+        nbgrader(ROOT, "generate_assignment", lesson, "--force")
         print(f"released notebooks/{lesson}/{lesson}.ipynb")
 
 

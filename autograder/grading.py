@@ -11,7 +11,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.utils import is_solution
 
-from . import ROOT
+from . import ROOT, nbgrader
 
 SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
 
@@ -75,13 +74,8 @@ class ScratchCourse:
         self.db_url = db_url or f"sqlite:///{self.path / 'gradebook.db'}?timeout=300"
 
     def nbgrader(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        cmd = [sys.executable, "-m", "nbgrader", *args]
-        env = {**os.environ, "NBGRADER_DB_URL": self.db_url,
-               "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-        proc = subprocess.run(cmd, cwd=self.path, env=env, capture_output=True, text=True)
-        if check and proc.returncode != 0:
-            raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
-        return proc
+        return nbgrader(self.path, *args, env={**os.environ, "NBGRADER_DB_URL": self.db_url},
+                        check=check)
 
     def release(self) -> None:
         """Register every lesson in the scratch gradebook (nbgrader generate_assignment)."""

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
-from . import ROOT
+from . import ROOT, nbgrader
 from .parallel import db_url, grade_class, layout_lms, submissions
 from .report import write_report
-
-
-def _nbgrader(root: Path, *args: str) -> None:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, env=env,
-                          capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise SystemExit(f"nbgrader {' '.join(args)} failed:\n{proc.stdout}{proc.stderr}")
 
 
 def ensure_released(root: Path, url: str, lessons: list[str]) -> None:
@@ -33,7 +22,7 @@ def ensure_released(root: Path, url: str, lessons: list[str]) -> None:
             except MissingEntry:
                 missing.append(lesson)
     for lesson in missing:
-        _nbgrader(root, "generate_assignment", lesson, "--force")
+        nbgrader(root, "generate_assignment", lesson, "--force")
 
 
 def grade_command(lessons: list[str], lms: Path | None = None, workers: int | None = None,
@@ -50,8 +39,8 @@ def grade_command(lessons: list[str], lms: Path | None = None, workers: int | No
         return 1
     results = grade_class(root, pairs, workers=workers)
     for lesson in sorted({lesson for _, lesson in pairs}):
-        _nbgrader(root, "generate_feedback", lesson, "--force")
-    _nbgrader(root, "export", "--to", "grades.csv")
+        nbgrader(root, "generate_feedback", lesson, "--force")
+    nbgrader(root, "export", "--to", "grades.csv")
     report = write_report(root, url, root / "reports" / "instructor-report.html")
     errors = [r for r in results if not r.success]
     print(f"graded {len(results)} notebooks in {time.monotonic() - t0:.0f} s "

@@ -166,13 +166,16 @@ class LabServer:
     """A JupyterLab started in the background on a loopback port with a random token; use as a
     context manager (or call :meth:`stop`): the server, its kernels and Validate's kernels end."""
 
-    def __init__(self, notebooks: Path, home: Path | None = None, *, startup_timeout: float = 90):
+    def __init__(self, notebooks: Path, home: Path | None = None, *, startup_timeout: float = 90,
+                 env: dict[str, str] | None = None):
+        """``env``: variables set for the server and so for its kernels (and Validate's)."""
         self._own_home = home is None
         self.notebooks = Path(notebooks).resolve()
         self.home = Path(home or tempfile.mkdtemp(prefix="dlcourse-lab-"))
         self.token = secrets.token_hex(24)
         self.launch = lab_command(notebooks, self.home, token=self.token, open_browser=False,
                                   isolated=True)
+        self.launch.env.update(env or {})
         self.log_path = self.home / "jupyterlab.log"
         self.proc: subprocess.Popen | None = None
         self.startup_timeout = startup_timeout

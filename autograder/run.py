@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 
-from . import ROOT, lessons
+from . import ROOT, lessons, nbgrader
 from .examples import STUDENTS, work
 from .grading import ScratchCourse
 from .parallel import grade_class
 from .reference import reference_records
 
 EXAMPLE_DIR = ROOT / "build" / "example-class"
-
-
-def release_all() -> None:
-    proc = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", "*", "--force"],
-                          cwd=ROOT, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise SystemExit(f"generate_assignment failed:\n{proc.stdout}{proc.stderr}")
 
 
 def grade_example_class(workers: int | None = None, progress: bool = True) -> ScratchCourse:
@@ -60,7 +51,7 @@ def score_table(course: ScratchCourse) -> str:
 
 def main_job(workers: int | None = None) -> int:
     t0 = time.monotonic()
-    release_all()
+    nbgrader(ROOT, "generate_assignment", "*", "--force")
     print(f"[1/4] student notebooks regenerated in notebooks/ ({', '.join(lessons())})")
     for lesson in lessons():
         t = time.monotonic()
