@@ -42,10 +42,7 @@ from nbgrader.utils import is_grade
 from autograder import RELEASE, ROOT
 from autograder.lab import LabServer
 
-try:
-    from .conftest import LESSONS, need
-except ImportError:  # tests/ without __init__.py
-    from conftest import LESSONS, need
+from .conftest import LESSONS, need
 
 pytestmark = pytest.mark.browser
 
