@@ -26,12 +26,14 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from nbgrader.utils import setenv
 
 from autograder import ROOT, SOLUTIONS, lessons
 from autograder.examples import CRASH
 from autograder.grading import ScratchCourse, reference_answers, release_notebook, submission
 from autograder.mistakes import load_mistakes
 from autograder.parallel import grade_class
+from autograder.reference import GRADING_ENV
 from dlcourse import SEED
 
 OUT = ROOT / "build" / "bench-grading"
@@ -105,14 +107,14 @@ class PeakMemory:
 def floors(names: list[str]) -> dict[str, float]:
     """Seconds to execute each reference notebook (kernel start + import torch + compute)."""
     out = {}
-    os.environ["NBGRADER_EXECUTION"] = "autograde"
-    for lesson in names:
-        path = SOLUTIONS / lesson / f"{lesson}.ipynb"
-        t = time.perf_counter()
-        NotebookClient(nbformat.read(path, as_version=4), timeout=300, kernel_name="python3",
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
-        out[lesson] = time.perf_counter() - t
-    del os.environ["NBGRADER_EXECUTION"]
+    with setenv(**GRADING_ENV):  # as a grading kernel runs it: CPU, one thread, agg
+        for lesson in names:
+            path = SOLUTIONS / lesson / f"{lesson}.ipynb"
+            t = time.perf_counter()
+            NotebookClient(nbformat.read(path, as_version=4), timeout=300,
+                           kernel_name="python3",
+                           resources={"metadata": {"path": str(path.parent)}}).execute()
+            out[lesson] = time.perf_counter() - t
     return out
 
 

@@ -4,12 +4,11 @@ course's rules (students never see solutions or hidden tests; the grade is exact
 
 import getpass
 import os
-import subprocess
-import sys
 
 import nbformat
 import pytest
 
+from autograder import nbgrader
 from autograder.grading import ScratchCourse, reference_answers
 from autograder.mistakes import expected_scores, load_mistakes
 
@@ -31,8 +30,7 @@ def test_release_fetch_submit_collect_autograde(tmp_path, bwrap):
     def student(*args: str) -> None:  # the student's own folder and Jupyter settings
         env = {**os.environ, "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
                "JUPYTER_DATA_DIR": str(home / ".local")}
-        proc = subprocess.run([sys.executable, "-m", "nbgrader", *args, "--course=dl-basics", ex],
-                              cwd=home, env=env, capture_output=True, text=True)
+        proc = nbgrader(home, *args, "--course=dl-basics", ex, env=env, check=False)
         assert proc.returncode == 0, proc.stdout + proc.stderr
 
     student("fetch_assignment", lesson)

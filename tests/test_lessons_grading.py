@@ -8,7 +8,7 @@ the example class and the integrity suite grade real submissions through nbgrade
 import pytest
 
 from autograder.grading import reference_answers
-from autograder.mistakes import lesson_results, load_mistakes, max_scores
+from autograder.mistakes import differences, lesson_results, load_mistakes, max_scores
 
 from .conftest import LESSONS
 
@@ -17,10 +17,7 @@ from .conftest import LESSONS
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_lesson_scores_exactly(lesson):
     assert sum(max_scores(lesson).values()) > 0
-    got, want = lesson_results(lesson)
-    wrong = {case: {cell: (got[case][cell], score) for cell, score in cells.items()
-                    if got[case][cell] != score}
-             for case, cells in want.items() if got[case] != cells}
+    wrong = differences(*lesson_results(lesson))
     assert not wrong, f"(got, expected) score per test cell where they differ: {wrong}"
 
 
