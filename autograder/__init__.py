@@ -23,6 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
 RELEASE = ROOT / "notebooks"
 STATE = ROOT / ".grading"  # reference results and locks; never visible to student code
+#: Set while nbgrader grades or validates, or by CI for headless plots: a student's kernel has
+#: none of them (its checks do not publish for grading, its plots show inline).
+NOT_IN_STUDENT_KERNELS = ("NBGRADER_EXECUTION", "NBGRADER_VALIDATING", "MPLBACKEND")
 
 
 def lessons(root: Path = ROOT) -> list[str]:

@@ -33,6 +33,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import NOT_IN_STUDENT_KERNELS
+
 STUDENT_CONFIG = Path(__file__).with_name("student_nbgrader_config.py")
 
 #: Browser-side plugins students do not get (instructor tools, JupyterLab's news pop-up).
@@ -101,9 +103,7 @@ def lab_command(notebooks: Path, home: Path, *, port: int | None = None,
     env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
         p for p in (str(home / "config"), env.get("JUPYTER_CONFIG_PATH", "")) if p)
     env["JUPYTER_PLATFORM_DIRS"] = "1"
-    # Kernels must not believe they are being graded (set while nbgrader runs), and plots must
-    # show inline even where CI sets a headless matplotlib backend for the other tests.
-    for var in ("NBGRADER_EXECUTION", "NBGRADER_VALIDATING", "MPLBACKEND"):
+    for var in NOT_IN_STUDENT_KERNELS:
         env.pop(var, None)
     if isolated:
         for var, sub in (("JUPYTER_CONFIG_DIR", "user-config"), ("JUPYTER_DATA_DIR", "data"),

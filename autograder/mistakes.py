@@ -26,12 +26,11 @@ from pathlib import Path
 import nbformat
 import yaml
 from nbclient import NotebookClient
-from nbgrader.utils import setenv
 
 from . import ROOT
 from .grading import reference_answers, release_notebook, submission
 from .preprocessors import rebuild, verdict
-from .reference import GRADING_ENV, is_test_cell, reference_records
+from .reference import GRADING_ENV, environment, is_test_cell, reference_records
 
 #: Run before every case: a clean namespace and no figures left open.
 RESET = "%reset -f\nimport matplotlib.pyplot\nmatplotlib.pyplot.close('all')"
@@ -100,9 +99,10 @@ def judge_cases(lesson: str, cases: dict[str, nbformat.NotebookNode], root: Path
     ref_nb = submission(lesson, root=root)
     runs = [("(reference, first)", ref_nb), *cases.items(), ("(reference, last)", ref_nb)]
     got: dict[str, dict[str, float]] = {}
-    with setenv(**GRADING_ENV):
+    with environment(GRADING_ENV):
         client = NotebookClient(ref_nb, timeout=timeout,
                                 kernel_name="python3", allow_errors=True,
+                                shutdown_kernel="immediate",
                                 resources={"metadata": {"path": str(root / "notebooks" / lesson)}})
         with client.setup_kernel(stderr=subprocess.DEVNULL):  # the kernel's start-up notes
             for name, nb in runs:

@@ -11,17 +11,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
 import torch
 from filelock import FileLock
 from nbclient import NotebookClient
-from nbgrader.utils import is_grade, is_solution, setenv
+from nbgrader.utils import is_grade, is_solution
 
 from dlcourse.check import MIME
 
-from . import ROOT, STATE
+from . import NOT_IN_STUDENT_KERNELS, ROOT, STATE
 
 MAX_PAYLOAD_BYTES = 4 * 2**20
 
@@ -81,14 +83,38 @@ GRADING_ENV = {"NBGRADER_EXECUTION": "autograde", "DLCOURSE_DEVICE": "cpu", "MPL
                "OMP_NUM_THREADS": "1"}
 
 
+@contextmanager
+def environment(env: dict[str, str | None]) -> Iterator[None]:
+    """``os.environ`` updated with ``env`` (``None`` removes a key) and restored afterwards.
+    (nbgrader.utils.setenv deletes the keys afterwards instead of restoring them.)"""
+    saved = dict(os.environ)
+    try:
+        for key, value in env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def execute(nb: nbformat.NotebookNode, folder: Path, timeout: int = 300, grading: bool = True,
+            allow_errors: bool = False) -> nbformat.NotebookNode:
+    """Run ``nb`` top to bottom in a trusted kernel working in ``folder``: as a grading kernel
+    (``GRADING_ENV``) or, with ``grading=False``, as a student's kernel. The kernel is stopped
+    at once afterwards, as the grader stops it (a polite shutdown costs ~3 s per notebook)."""
+    with environment(GRADING_ENV if grading else dict.fromkeys(NOT_IN_STUDENT_KERNELS)):
+        NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
+                       shutdown_kernel="immediate",
+                       resources={"metadata": {"path": str(folder)}}).execute()
+    return nb
+
+
 def run_reference(source: Path, timeout: int = 300) -> dict[str, list[dict]]:
     """Execute ``source`` and return ``{test cell grade_id: records}``."""
-    nb = nbformat.read(source, as_version=4)
-    with setenv(**GRADING_ENV):
-        NotebookClient(
-            nb, timeout=timeout, kernel_name="python3", allow_errors=True,
-            resources={"metadata": {"path": str(source.parent)}},
-        ).execute()
+    nb = execute(nbformat.read(source, as_version=4), source.parent, timeout, allow_errors=True)
     refs: dict[str, list[dict]] = {}
     for cell in nb.cells:
         if not is_test_cell(cell):

@@ -118,3 +118,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         if not restart:
             shutil.rmtree(self._sockets, ignore_errors=True)
 
+    # AsyncKernelManager binds ``cleanup_resources`` to the base class's coroutine, and nbclient
+    # calls that name after every notebook: without this the socket folder stays in /tmp.
+    cleanup_resources = _async_cleanup_resources
+

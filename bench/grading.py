@@ -6,7 +6,8 @@ One run, one machine, the same synthetic class for both:
 
 The class is reproducible (seeded): per student and lesson a mix of perfect work (40 %), a known
 mistake from ``tests/mistakes/`` (25 %), the untouched release (15 %), a kernel that dies in the
-last answer (10 %) and a broken or missing file (10 %). Both runs must give identical scores.
+last answer (10 %) and a broken or missing file (10 %). Both runs must give identical scores for
+every test cell (a notebook nbgrader could not grade counts 0, as in ``nbgrader export``).
 Reported: wall time, the ratio, per-notebook time against the floor (kernel start + ``import
 torch`` + the notebook's own compute, i.e. executing the reference notebook, measured here) and
 peak memory of everything the grading started; ``--also`` repeats the parallel run for a
@@ -25,15 +26,13 @@ import time
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
-from nbgrader.utils import setenv
 
 from autograder import ROOT, SOLUTIONS, lessons
 from autograder.examples import CRASH
 from autograder.grading import ScratchCourse, reference_answers, release_notebook, submission
 from autograder.mistakes import load_mistakes
 from autograder.parallel import grade_class
-from autograder.reference import GRADING_ENV
+from autograder.reference import execute
 from dlcourse import SEED
 
 OUT = ROOT / "build" / "bench-grading"
@@ -107,14 +106,11 @@ class PeakMemory:
 def floors(names: list[str]) -> dict[str, float]:
     """Seconds to execute each reference notebook (kernel start + import torch + compute)."""
     out = {}
-    with setenv(**GRADING_ENV):  # as a grading kernel runs it: CPU, one thread, agg
-        for lesson in names:
-            path = SOLUTIONS / lesson / f"{lesson}.ipynb"
-            t = time.perf_counter()
-            NotebookClient(nbformat.read(path, as_version=4), timeout=300,
-                           kernel_name="python3",
-                           resources={"metadata": {"path": str(path.parent)}}).execute()
-            out[lesson] = time.perf_counter() - t
+    for lesson in names:  # as a grading kernel runs it: CPU, one thread, agg
+        path = SOLUTIONS / lesson / f"{lesson}.ipynb"
+        t = time.perf_counter()
+        execute(nbformat.read(path, as_version=4), path.parent)
+        out[lesson] = time.perf_counter() - t
     return out
 
 
@@ -126,8 +122,16 @@ def sequential(course: ScratchCourse, names: list[str]) -> float:
 
 
 def all_scores(course: ScratchCourse, students: int, names: list[str]) -> dict:
-    return {(f"s{s:03d}", lesson): course.scores(lesson, f"s{s:03d}")
-            for s in range(students) for lesson in names}
+    """``{(student, lesson, test cell): score}``; a notebook nbgrader could not grade (missing or
+    unreadable: plain nbgrader records nothing, ``./course grade`` records zeros) counts 0, as in
+    ``nbgrader export``."""
+    cells = {lesson: course.max_scores(lesson) for lesson in names}
+    out = {}
+    for s in range(students):
+        for lesson in names:
+            got = course.scores(lesson, f"s{s:03d}")
+            out.update({(f"s{s:03d}", lesson, cell): got.get(cell, 0.0) for cell in cells[lesson]})
+    return out
 
 
 def main() -> None:
@@ -157,12 +161,15 @@ def main() -> None:
                                          for lesson in names],
                               workers=args.workers, progress=False, db=par.db_url)
         t_par = time.perf_counter() - t
-    same = all_scores(seq, args.students, names) == all_scores(par, args.students, names)
+    got_seq, got_par = all_scores(seq, args.students, names), all_scores(par, args.students, names)
+    differ = sorted(k for k in got_seq if got_seq[k] != got_par[k])
+    same = not differ
     print(f"\nplain sequential nbgrader autograde: {t_seq:7.1f} s  ({t_seq / n:.2f} s/notebook, "
           f"peak memory {mem_seq.peak / 2**20:.0f} MiB)")
     print(f"./course grade, {args.workers} workers:        {t_par:7.1f} s  "
           f"({t_par / n:.2f} s/notebook, peak memory {mem_par.peak / 2**20:.0f} MiB)")
-    print(f"speed-up: {t_seq / t_par:.2f}×   identical scores: {same}")
+    print(f"speed-up: {t_seq / t_par:.2f}×   identical scores: {same} "
+          f"({len(got_seq)} test cells compared)")
     print("\nper-notebook grading time in the parallel run vs floor (median, s):")
     for lesson in names:
         times = [r.seconds for r in results if r.lesson == lesson]
@@ -178,8 +185,11 @@ def main() -> None:
         dt = time.perf_counter() - t
         print(f"growth: {size} students {dt:.1f} s ({dt / (size * len(names)):.2f} s/notebook) "
               f"vs {args.students} students {t_par:.1f} s ({t_par / n:.2f} s/notebook)")
-    if not same:
-        sys.exit("scores differ between the two runs")
+    if differ:
+        for key in differ:
+            print(f"  differs: {'/'.join(key)}: nbgrader {got_seq[key]} vs ./course grade "
+                  f"{got_par[key]}")
+        sys.exit(f"{len(differ)} of {len(got_seq)} cell scores differ between the two runs")
 
 
 if __name__ == "__main__":
