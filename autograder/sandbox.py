@@ -119,6 +119,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             shutil.rmtree(self._sockets, ignore_errors=True)
 
     # AsyncKernelManager binds ``cleanup_resources`` to the base class's coroutine, and nbclient
-    # calls that name after every notebook: without this the socket folder stays in /tmp.
+    # calls only that name for a kernel that died (crash, kill after a timeout): without this
+    # the dead kernel's socket folder stays in /tmp.
     cleanup_resources = _async_cleanup_resources
 
