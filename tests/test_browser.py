@@ -22,7 +22,8 @@ Validate, the error display) the way a student meets it:
   do not depend on an exercise render as images. (``test_notebooks.py`` checks every lesson's
   stops and pictures this way in a plain kernel.)
 - the reference answers run a second time in the same kernel, and *Validate* reports success
-  (every lesson's reference answers get full marks in ``test_lessons_grading.py``).
+  (``test_lessons_grading.py`` gives every lesson's reference answers full marks, running them
+  first and again last in one kernel).
 - only nbgrader's student tools are there (Validate, Assignment List).
 
 Also: progress bars (``tqdm.auto``) and plots render in JupyterLab, and the browser console
