@@ -9,7 +9,6 @@ every notebook pays. Target (issue 3): all lessons together take at most 3 × fl
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import time
 
@@ -36,7 +35,6 @@ def main() -> None:
     ap.add_argument("--grading", action="store_true",
                     help="as a grading kernel runs them (NBGRADER_EXECUTION=autograde, one thread)")
     args = ap.parse_args()
-    os.environ.setdefault("MPLBACKEND", "agg")
     base = floor(args.grading)
     total = 0.0
     print(f"floor (kernel start + import torch): {base:.2f} s")

@@ -238,7 +238,20 @@ def _grade_all(shared: Path) -> dict:
     scratch.mkdir(exist_ok=True)
     t0 = time.monotonic()
     with environment({"TMPDIR": str(scratch)}):
-        earlier, submitted, results = _grade_rounds(course, cases)
+        # Round 1: some students first hand in the reference answers (full marks) ...
+        first = [c for c in cases if c.earlier]
+        for c in first:
+            course.submit(c.student, LESSON, submission(LESSON))
+        grade_class(course.path, [(c.student, LESSON) for c in first], workers=WORKERS,
+                    progress=False)
+        earlier = {c.student: course.scores(LESSON, c.student) for c in first}
+        # ... round 2: everybody hands in their case; one batch.
+        for c in cases:
+            submit(course, c)
+        submitted = {str(p.relative_to(course.path)): p.read_bytes()
+                     for p in (course.path / "submitted").rglob("*") if p.is_file()}
+        results = grade_class(course.path, [(c.student, LESSON) for c in cases],
+                              workers=WORKERS, progress=False)
     seconds = time.monotonic() - t0
     fb = course.nbgrader("generate_feedback", "*", "--force", check=False)
     with Gradebook(course.db_url) as gb:
@@ -256,25 +269,6 @@ def _grade_all(shared: Path) -> dict:
         "feedback_rc": [fb.returncode, fb.stdout[-3000:], fb.stderr[-3000:]],
         "csv": csv_rows,
     }
-
-
-def _grade_rounds(course: ScratchCourse, cases: list[Case]):
-    """Returns the first round's scores, the second round's files and its results."""
-    # Round 1: some students first hand in the reference answers (full marks) ...
-    first = [c for c in cases if c.earlier]
-    for c in first:
-        course.submit(c.student, LESSON, submission(LESSON))
-    grade_class(course.path, [(c.student, LESSON) for c in first], workers=WORKERS,
-                progress=False)
-    earlier = {c.student: course.scores(LESSON, c.student) for c in first}
-    # ... round 2: everybody hands in their case; one batch.
-    for c in cases:
-        submit(course, c)
-    submitted = {str(p.relative_to(course.path)): p.read_bytes()
-                 for p in (course.path / "submitted").rglob("*") if p.is_file()}
-    results = grade_class(course.path, [(c.student, LESSON) for c in cases], workers=WORKERS,
-                          progress=False)
-    return earlier, submitted, results
 
 
 @pytest.fixture(scope="module")
