@@ -19,8 +19,10 @@ from sqlalchemy import (
     create_engine,
     delete,
     insert,
+    inspect,
     select,
 )
+from sqlalchemy.exc import DBAPIError
 
 metadata = MetaData()
 cell_status = Table(
@@ -39,9 +41,16 @@ _engines: dict[str, object] = {}
 
 
 def engine(db_url: str):
+    """The engine of ``db_url``, its status table created on first use. Grading workers reach a
+    fresh gradebook at the same moment: the one that loses the race to create the table (SQLite:
+    "already exists", PostgreSQL: a duplicate key in its catalog) finds it made by the other."""
     if db_url not in _engines:
         eng = create_engine(db_url)
-        metadata.create_all(eng)
+        try:
+            metadata.create_all(eng)
+        except DBAPIError:
+            if not inspect(eng).has_table(cell_status.name):
+                raise
         _engines[db_url] = eng
     return _engines[db_url]
 

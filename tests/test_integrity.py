@@ -242,9 +242,14 @@ def _grade_all(shared: Path) -> dict:
         first = [c for c in cases if c.earlier]
         for c in first:
             course.submit(c.student, LESSON, submission(LESSON))
-        grade_class(course.path, [(c.student, LESSON) for c in first], workers=WORKERS,
-                    progress=False)
+        first_results = grade_class(course.path, [(c.student, LESSON) for c in first],
+                                    workers=WORKERS, progress=False)
         earlier = {c.student: course.scores(LESSON, c.student) for c in first}
+        first_status = status.load(course.db_url)
+        # What round 1 said of each student, for the assertion message when it went wrong.
+        earlier_why = {r.student: [r.success, r.message, round(r.seconds, 1),
+                                   first_status.get((LESSON, r.student, LESSON, ""))]
+                       for r in first_results}
         # ... round 2: everybody hands in their case; one batch.
         for c in cases:
             submit(course, c)
@@ -260,6 +265,7 @@ def _grade_all(shared: Path) -> dict:
         "path": str(course.path), "db_url": course.db_url, "seconds": seconds,
         "maxes": course.max_scores(LESSON),
         "earlier": earlier,
+        "earlier_why": earlier_why,
         "scores": {c.student: course.scores(LESSON, c.student) for c in cases},
         "results": {r.student: [r.success, r.message, r.seconds] for r in results},
         "connections": listener.connections,
@@ -408,7 +414,7 @@ def test_no_older_grade_survives(graded):
     assert graded["earlier"], "no students were graded twice"
     full = expected_scores(graded["maxes"], None)
     for student, before in graded["earlier"].items():
-        assert before == full, (student, before)
+        assert before == full, (student, before, graded["earlier_why"][student])
         assert graded["scores"][student] == graded["cases"][student].scores, student
 
 

@@ -1,12 +1,5 @@
 """The gradebook on a real PostgreSQL server (Debian's package), several workers writing at once."""
 
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
-from pathlib import Path
-
 import pytest
 
 from autograder.export import rows
@@ -14,45 +7,7 @@ from autograder.grading import ScratchCourse, release_notebook, submission
 from autograder.mistakes import expected_scores, load_mistakes
 from autograder.parallel import grade_class
 
-from .conftest import LESSONS, need
-
-
-def _pg_bin() -> Path | None:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    return found[-1].parent if found else None
-
-
-def _as_postgres(cmd: list[str]) -> list[str]:
-    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    bin_dir = _pg_bin()
-    need(bin_dir is not None, "PostgreSQL is not installed (apt-get install postgresql)")
-    base = Path(tempfile.mkdtemp(prefix="dlcourse-pg-"))  # pytest's tmp is private to root
-    data, sock = base / "data", base / "sock"
-    sock.mkdir()
-    if os.geteuid() == 0:
-        shutil.chown(base, "postgres")
-        shutil.chown(sock, "postgres")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    subprocess.run(_as_postgres([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres",
-                                 "--auth=trust", "-E", "UTF8"]), check=True, capture_output=True)
-    opts = f"-k {sock} -p {port} -c listen_addresses='' -c max_connections=50"
-    subprocess.run(_as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-o", opts, "-w",
-                                 "-l", str(base / "log"), "start"]), check=True,
-                   capture_output=True)
-    try:
-        subprocess.run(_as_postgres([str(bin_dir / "createdb"), "-h", str(sock), "-p", str(port),
-                                     "-U", "postgres", "gradebook"]), check=True)
-        yield f"postgresql+psycopg2://postgres@/gradebook?host={sock}&port={port}"
-    finally:
-        subprocess.run(_as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-m",
-                                     "immediate", "stop"]), capture_output=True)
-        shutil.rmtree(base, ignore_errors=True)
+from .conftest import LESSONS
 
 
 @pytest.mark.slow
