@@ -4,22 +4,30 @@ The kernel sees a read-only system, Python and the course's ``dlcourse`` and ``d
 writable temporary copy of its lesson's files (``SandboxedExecute`` makes it) and an empty ``/tmp``; nothing else of the course
 (``solutions/``, the gradebook, other students' work, the grader's reference results) exists
 inside. It has no network (a new network namespace) and talks to nbclient over Unix sockets
-(ZeroMQ's ``ipc`` transport) in a folder made for that one kernel. ``prlimit`` bounds its memory,
-file size and process count.
+(ZeroMQ's ``ipc`` transport) in a folder made for that one kernel, which also holds its own copy
+of matplotlib's font list (:func:`font_cache`). ``prlimit`` bounds its memory, file size and
+process count.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
+from importlib.metadata import version
 from pathlib import Path
 
+from filelock import FileLock
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Integer, Unicode
 
-from . import ROOT
+from . import ROOT, STATE
+
+#: Where matplotlib looks for fonts inside the sandbox (its home is an empty /tmp).
+FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "/etc/fonts")
 
 
 def bwrap_path() -> str | None:
@@ -75,7 +83,8 @@ def sandbox_command(cmd: list[str], workdir: Path, sockets: Path, memory_mb: int
     ]
     env = {
         "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
-        "HOME": "/tmp", "LANG": "C.UTF-8", "MPLCONFIGDIR": "/tmp/mpl", "MPLBACKEND": "agg",
+        "HOME": "/tmp", "LANG": "C.UTF-8", "MPLCONFIGDIR": str(sockets / "mpl"),
+        "MPLBACKEND": "agg",
         "PYTHONDONTWRITEBYTECODE": "1", "DLCOURSE_DEVICE": "cpu",
         # One thread: the reference run uses one too (same floats), and parallel grading
         # workers do not oversubscribe the cores.
@@ -89,6 +98,47 @@ def sandbox_command(cmd: list[str], workdir: Path, sockets: Path, memory_mb: int
     for key, value in env.items():
         args += ["--setenv", key, value]
     return args + ["--"] + cmd
+
+
+def _fonts_key() -> str:
+    """matplotlib's version and every font file and font setting the sandbox can see."""
+    h = hashlib.sha256(version("matplotlib").encode())
+    for top in FONT_DIRS:
+        for folder, dirs, files in os.walk(top):
+            dirs.sort()
+            for name in sorted(files):
+                st = os.stat(os.path.join(folder, name))
+                h.update(f"{folder}/{name} {st.st_size} {st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:16]
+
+
+def font_cache() -> Path:
+    """A folder with matplotlib's font list as a sandboxed kernel sees the fonts, built once in a
+    sandbox and kept in ``.grading/`` for this matplotlib and these fonts. Every kernel starts
+    with a private copy: in its empty ``/tmp`` it would spend ~0.5 s rebuilding the list, and one
+    writable list shared by all kernels would let one student's kernel change another's."""
+    folder = STATE / "matplotlib" / _fonts_key()
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(folder.parent) + ".lock"):
+        if folder.exists():
+            return folder
+        with tempfile.TemporaryDirectory(prefix="dlcourse-fonts-") as tmp:
+            tmp = Path(tmp)
+            cmd = sandbox_command([sys.executable, "-c", "import matplotlib.font_manager"],
+                                  tmp, tmp, memory_mb=4096)
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            built = sorted((tmp / "mpl").glob("fontlist-*.json"))
+            if proc.returncode != 0 or not built:
+                raise RuntimeError("matplotlib could not build its font list in the sandbox: "
+                                   f"{proc.stderr.strip()[-800:]}")
+            staging = Path(tempfile.mkdtemp(dir=folder.parent))
+            for path in built:
+                shutil.copy(path, staging)
+            staging.rename(folder)
+        for old in folder.parent.iterdir():  # lists of older matplotlib versions or fonts
+            if old != folder:
+                shutil.rmtree(old, ignore_errors=True)
+    return folder
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -111,6 +161,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         if cmd and Path(cmd[0]).name.startswith("python"):
             cmd[0] = sys.executable
         workdir = Path(self.workdir or os.getcwd())
+        shutil.copytree(font_cache(), self._sockets / "mpl", dirs_exist_ok=True)
         return sandbox_command(cmd, workdir, self._sockets, self.memory_mb)
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
