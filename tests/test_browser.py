@@ -72,7 +72,7 @@ BROKEN_DISPLAY = ("Error displaying widget", "IProgress not found", "FloatProgre
 #: Validate runs only the checks students see; hidden tests catch some mistakes only at
 #: grading. The test uses the first of this many mistakes that a visible check catches.
 MISTAKES_TRIED = 3
-#: One Run All: lesson 06's benchmark cell trains on 200,000 synthetic students (seconds on an
+#: One Run All: lesson 06's benchmark cell trains on 100,000 synthetic students (seconds on an
 #: idle core, minutes on a busy machine).
 RUN_TIMEOUT_MS = 600_000
 VALIDATE_TIMEOUT_MS = 300_000
