@@ -8,7 +8,7 @@ from pathlib import Path
 from nbgrader.api import Gradebook, MissingEntry
 
 from . import ROOT, nbgrader
-from .parallel import db_url, grade_class, layout_lms, submissions
+from .parallel import cause, db_url, grade_class, layout_lms, submissions
 from .report import write_report
 
 
@@ -47,5 +47,5 @@ def grade_command(lessons: list[str], lms: Path | None = None, workers: int | No
           f"({len(errors)} grader errors)")
     print(f"CSV: {root / 'grades.csv'}\nfeedback: {root / 'feedback'}\nreport: {report}")
     for r in errors:
-        print(f"  grader error: {r.student}/{r.lesson}: {r.message.splitlines()[-1:]}")
+        print(f"  grader error: {r.student}/{r.lesson}: {cause(r.message)}")
     return 1 if errors else 0

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps import NbGraderAPI
+from nbgrader.coursedir import CourseDirectory
 from tqdm import tqdm
 from traitlets.config.loader import PyFileConfigLoader
 
@@ -103,8 +104,27 @@ def inspect_submission(root: Path, student: str, lesson: str) -> str:
     return "; ".join(notes)
 
 
-def _invalidate(url: str, student: str, lesson: str, state: str, message: str) -> None:
-    """Zero a submission's grades so that no older grade survives a failed or missing run."""
+#: A line of a traceback that names an exception: ``dateutil.parser.ParserError: ...``.
+EXCEPTION_LINE = re.compile(r"^\s*(?:\w+\.)*[A-Z]\w*(?:Error|Exception|Exit|Interrupt): ")
+
+
+def cause(log: str) -> str:
+    """The root cause in nbgrader's log of a failed run: the first exception a traceback names
+    (nbgrader's own closing "NbGraderException: Please see ..." says nothing), else the last
+    line."""
+    named = [line.strip() for line in log.splitlines()
+             if EXCEPTION_LINE.match(line) and "NbGraderException" not in line]
+    return named[0] if named else (log.strip().splitlines() or [""])[-1]
+
+
+def _invalidate(root: Path, url: str, student: str, lesson: str, state: str,
+                message: str) -> None:
+    """Zero a submission's grades and remove its autograded notebook and feedback, so that
+    nothing of an older grade survives a failed or missing run (nbgrader leaves both in place
+    when it grades nothing)."""
+    course = CourseDirectory(config=load_config(root))
+    for step in (course.autograded_directory, course.feedback_directory):
+        shutil.rmtree(course.format_path(step, student, lesson), ignore_errors=True)
     with Gradebook(url) as gb:
         try:
             nb = gb.find_submission_notebook(lesson, lesson, student)
@@ -142,10 +162,10 @@ def grade_class(root: Path, pairs: list[tuple[str, str]], workers: int | None = 
             note = inspect_submission(root, res.student, res.lesson)
             notebook = root / "submitted" / res.student / res.lesson / f"{res.lesson}.ipynb"
             if not notebook.exists():
-                _invalidate(url, res.student, res.lesson, "missing", note)
+                _invalidate(root, url, res.student, res.lesson, "missing", note)
                 res.success = True
             elif not res.success:
-                _invalidate(url, res.student, res.lesson, "grader error",
+                _invalidate(root, url, res.student, res.lesson, "grader error",
                             "채점 중 오류 (grader error); 관리자에게 알리세요")
             res.message = note or res.message
             if note:

@@ -34,7 +34,7 @@ from autograder import ROOT, status
 from autograder.export import rows as export_rows
 from autograder.grading import ScratchCourse, reference_answers, release_notebook, submission
 from autograder.mistakes import expected_scores, load_mistakes
-from autograder.parallel import grade_class
+from autograder.parallel import cause, grade_class
 from autograder.reference import environment
 from tests.integrity_helpers import (
     OLD_NBFORMAT,
@@ -137,6 +137,11 @@ def build_cases(course: ScratchCourse, port: int) -> list[Case]:
                     "dlcourse/__init__.py": b"", "dlcourse/check.py":
                     (SUBMISSIONS / "extra_dlcourse_check.py.tmpl").read_bytes()},
              note=("extra files", "notes.txt")),
+        # nbgrader itself fails (an unreadable timestamp.txt from the collect step): 0 with
+        # "grader error" and nbgrader's reason for the instructor, never an older grade
+        Case("bad-timestamp", "4", ref, zero, "grader error",
+             files={"timestamp.txt": b"the day before the deadline"}, earlier=True,
+             note=("timestamp",)),
         Case("extra-files-wrong", "4", wrong(L), zero,
              files={"dlcourse/__init__.py": b"", "dlcourse/check.py":
                     (SUBMISSIONS / "extra_dlcourse_check.py.tmpl").read_bytes()},
@@ -245,6 +250,7 @@ def _grade_all(shared: Path) -> dict:
         first_results = grade_class(course.path, [(c.student, LESSON) for c in first],
                                     workers=WORKERS, progress=False)
         earlier = {c.student: course.scores(LESSON, c.student) for c in first}
+        course.nbgrader("generate_feedback", "*", "--force")  # pages of the older grades
         first_status = status.load(course.db_url)
         # What round 1 said of each student, for the assertion message when it went wrong.
         earlier_why = {r.student: [r.success, r.message, round(r.seconds, 1),
@@ -331,9 +337,9 @@ def _check_case(graded, student: str) -> None:
     assert total["max_score"] == sum(graded["maxes"].values())
     assert total["status"] == case.status
     assert all(r["status"] != "needs manual grading" for r in csv)
-    # the batch went on and said something clear about files
+    # the batch went on and said something clear about files or why nbgrader failed
     success, message, _ = graded["results"][student]
-    assert success, f"{student}: grading failed: {message}"
+    assert success == (case.status != "grader error"), f"{student}: {success}: {message}"
     for word in case.note:
         assert word in message and student in message, (student, message)
 
@@ -387,7 +393,8 @@ def test_extra_graded_cell_is_not_in_gradebook(graded):
 @pytest.mark.parametrize("student", _students("4"))
 def test_file_problems(graded, student):
     """Item 4: renamed, missing, duplicated notebooks and extra files: a clear message naming
-    the student and the notebook, a missing notebook scores 0 with that status."""
+    the student and the notebook, a missing notebook scores 0 with that status; a file that
+    makes nbgrader itself fail scores 0 as a grader error, with nbgrader's reason."""
     _check_case(graded, student)
 
 
@@ -410,12 +417,26 @@ def test_runtime_failures(graded, student):
 
 def test_no_older_grade_survives(graded):
     """Item 6 (and 4, 5): students graded with full marks before hand in something that dies,
-    loops, cannot be read or is missing: only the new result counts."""
+    loops, cannot be read, is missing or makes nbgrader fail: only the new result counts."""
     assert graded["earlier"], "no students were graded twice"
     full = expected_scores(graded["maxes"], None)
     for student, before in graded["earlier"].items():
         assert before == full, (student, before, graded["earlier_why"][student])
         assert graded["scores"][student] == graded["cases"][student].scores, student
+        if graded["cases"][student].status in ("missing", "grader error"):
+            # nbgrader graded nothing: the older autograded notebook and feedback page are gone
+            for step in ("autograded", "feedback"):
+                assert not (graded["course"].path / step / student / LESSON).exists(), (
+                    student, step)
+
+
+def test_grader_error_names_its_cause(graded):
+    """Item 4: when nbgrader itself fails, ``./course grade`` tells the instructor why (the root
+    cause in nbgrader's log); the student's status says only that grading failed."""
+    _, message, _ = graded["results"]["bad-timestamp"]
+    assert "the day before the deadline" in cause(message), message
+    row = graded["status"][(LESSON, "bad-timestamp", LESSON, "")]
+    assert "grader error" in row["message"] and "deadline" not in row["message"], row
 
 
 @pytest.mark.parametrize("student", _students("7"))
