@@ -7,6 +7,7 @@ import sys
 import warnings
 from pathlib import Path
 
+import zmq
 from sqlalchemy.exc import SAWarning
 
 # nbgrader 0.9.6's gradebook code trips SQLAlchemy 2's autoflush warnings on every submission;
@@ -26,6 +27,11 @@ STATE = ROOT / ".grading"  # reference results and locks; never visible to stude
 #: Set while nbgrader grades or validates, or by CI for headless plots: a student's kernel has
 #: none of them (its checks do not publish for grading, its plots show inline).
 NOT_IN_STUDENT_KERNELS = ("NBGRADER_EXECUTION", "NBGRADER_VALIDATING", "MPLBACKEND")
+#: Jupyter config for the trusted kernels the course starts over TCP (reference runs, known
+#: mistakes, JupyterLab): their messages are CurveZMQ-encrypted where pyzmq supports it, and
+#: ipykernel 7 stops warning "Kernel is running over TCP without encryption" on every start.
+#: Sandboxed grading kernels use ZeroMQ's ipc transport instead (autograder/sandbox.py).
+KERNEL_CONFIG = {"KernelManager": {"transport_encryption": "auto"}} if zmq.has("curve") else {}
 
 
 def lessons(root: Path = ROOT) -> list[str]:

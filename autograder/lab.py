@@ -33,7 +33,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import NOT_IN_STUDENT_KERNELS
+from . import KERNEL_CONFIG, NOT_IN_STUDENT_KERNELS
 
 STUDENT_CONFIG = Path(__file__).with_name("student_nbgrader_config.py")
 
@@ -60,7 +60,8 @@ def prepare_home(home: Path) -> Path:
     page = {"disabledExtensions": {name: True for name in DISABLED_LAB_PLUGINS}}
     (home / "config" / "labconfig" / "page_config.json").write_text(
         json.dumps(page, indent=2) + "\n", encoding="utf-8")
-    server = {"ServerApp": {"jpserver_extensions": {n: False for n in DISABLED_SERVER_EXTENSIONS}}}
+    server = {"ServerApp": {"jpserver_extensions": {n: False for n in DISABLED_SERVER_EXTENSIONS}},
+              **KERNEL_CONFIG}
     (home / "config" / "jupyter_server_config.json").write_text(
         json.dumps(server, indent=2) + "\n", encoding="utf-8")
     return home

@@ -26,8 +26,9 @@ from pathlib import Path
 import nbformat
 import yaml
 from nbclient import NotebookClient
+from traitlets.config import Config
 
-from . import ROOT
+from . import KERNEL_CONFIG, ROOT
 from .grading import reference_answers, release_notebook, submission
 from .preprocessors import rebuild, verdict
 from .reference import GRADING_ENV, environment, is_test_cell, reference_records
@@ -102,7 +103,7 @@ def judge_cases(lesson: str, cases: dict[str, nbformat.NotebookNode], root: Path
     with environment(GRADING_ENV):
         client = NotebookClient(ref_nb, timeout=timeout,
                                 kernel_name="python3", allow_errors=True,
-                                shutdown_kernel="immediate",
+                                shutdown_kernel="immediate", config=Config(KERNEL_CONFIG),
                                 resources={"metadata": {"path": str(root / "notebooks" / lesson)}})
         with client.setup_kernel(stderr=subprocess.DEVNULL):  # the kernel's start-up notes
             for name, nb in runs:

@@ -6,6 +6,8 @@ grades with the same integrity rules as `./course grade`.
 
 import os
 
+import zmq
+
 c = get_config()  # noqa: F821
 
 c.CourseDirectory.course_id = "dl-basics"
@@ -64,3 +66,8 @@ c.GenerateFeedback.preprocessors = [
 ]
 
 c.ExportApp.plugin_class = "autograder.export.StatusCsvExport"
+
+# Kernels started over TCP (Validate, nbconvert) talk to nbgrader CurveZMQ-encrypted where pyzmq
+# supports it; ipykernel otherwise warns "Kernel is running over TCP without encryption".
+if zmq.has("curve"):
+    c.KernelManager.transport_encryption = "auto"

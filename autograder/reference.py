@@ -20,10 +20,11 @@ import torch
 from filelock import FileLock
 from nbclient import NotebookClient
 from nbgrader.utils import is_grade, is_solution
+from traitlets.config import Config
 
 from dlcourse.check import MIME
 
-from . import NOT_IN_STUDENT_KERNELS, ROOT, STATE
+from . import KERNEL_CONFIG, NOT_IN_STUDENT_KERNELS, ROOT, STATE
 
 MAX_PAYLOAD_BYTES = 4 * 2**20
 
@@ -107,7 +108,7 @@ def execute(nb: nbformat.NotebookNode, folder: Path, timeout: int = 300, grading
     at once afterwards, as the grader stops it (a polite shutdown costs ~3 s per notebook)."""
     with environment(GRADING_ENV if grading else dict.fromkeys(NOT_IN_STUDENT_KERNELS)):
         NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
-                       shutdown_kernel="immediate",
+                       shutdown_kernel="immediate", config=Config(KERNEL_CONFIG),
                        resources={"metadata": {"path": str(folder)}}).execute()
     return nb
 

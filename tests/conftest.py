@@ -17,6 +17,8 @@ from autograder import lessons
 
 LESSONS = lessons()
 REQUIRE_SERVICES = os.environ.get("DLCOURSE_REQUIRE_SERVICES") == "1"
+#: What ipykernel prints when a kernel starts over TCP without CurveZMQ keys.
+TCP_WARNING = "Kernel is running over TCP without encryption"
 # The tests run notebooks side by side (xdist workers, grading pools, JupyterLab): with one
 # thread each, torch's OpenMP threads do not spin against one another on a small machine.
 os.environ.setdefault("OMP_NUM_THREADS", "1")

@@ -50,7 +50,7 @@ from nbgrader.utils import is_grade
 from autograder import RELEASE, ROOT
 from autograder.lab import LabServer
 
-from .conftest import LESSONS, need
+from .conftest import LESSONS, TCP_WARNING, need
 
 pytestmark = pytest.mark.browser
 
@@ -587,3 +587,5 @@ def test_student_experience_in_jupyterlab(lab, page, subtests):
     with (subtests.test("tqdm progress bars and plots display"),
           step(page, lab, "display-probe", fresh=False)):
         check_display_probe(page, lab, kernel)
+    with subtests.test("kernels (the tab's and Validate's) talk to JupyterLab encrypted"):
+        assert TCP_WARNING not in lab.log()

@@ -11,7 +11,7 @@ from autograder import RELEASE, SOLUTIONS
 from autograder.reference import execute
 from dlcourse.check import RUN_ABOVE
 
-from .conftest import LESSONS
+from .conftest import LESSONS, TCP_WARNING
 
 #: The stub every exercise cell raises in the student notebooks (nbgrader_config.py).
 STUB = "아직 구현하지 않았습니다 (not implemented yet)"
@@ -62,3 +62,12 @@ def test_untouched_notebook_stops_only_at_korean_messages(lesson):
     assert not confusing, ("cells that stop with a bare traceback instead of the stub message "
                            "or the 'run the cells above first' guidance:\n" + "\n".join(confusing))
     assert not pictures_missing(nb), f"plt.show() cells without a picture: {pictures_missing(nb)}"
+
+
+def test_trusted_kernels_talk_encrypted(tmp_path, capfd):
+    """The kernels the course starts over TCP get CurveZMQ keys (autograder.KERNEL_CONFIG):
+    no "running over TCP without encryption" warning on every reference run."""
+    nb = execute(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")]),
+                 tmp_path, timeout=60, grading=False)
+    assert nb.cells[0].outputs[0]["text"] == "42\n"
+    assert TCP_WARNING not in capfd.readouterr().err

@@ -9,7 +9,7 @@ import pytest
 from autograder.grading import release_notebook, submission
 from autograder.mistakes import load_mistakes
 
-from .conftest import LESSONS
+from .conftest import LESSONS, TCP_WARNING
 
 
 def validate(tmp_path, nb) -> subprocess.CompletedProcess:
@@ -24,6 +24,7 @@ def validate(tmp_path, nb) -> subprocess.CompletedProcess:
 def test_validate_exit_codes(lesson, tmp_path):
     ok = validate(tmp_path, submission(lesson))
     assert ok.returncode == 0 and "통과 (OK)" in ok.stdout, ok.stdout + ok.stderr
+    assert TCP_WARNING not in ok.stderr, "validation's kernel runs unencrypted"
     blank = validate(tmp_path, release_notebook(lesson))
     assert blank.returncode == 1
     assert "실패 (failed)" in blank.stdout and "not implemented yet" in blank.stdout
