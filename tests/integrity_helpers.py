@@ -233,15 +233,23 @@ def retype_tests(nb, cell_type: str) -> None:
             nb.cells[i] = new
 
 
+def copied(cell, source: str):
+    """``cell`` copied and pasted in JupyterLab (same metadata, so the same grade_id; a new
+    cell id), then given ``source``."""
+    twin = copy.deepcopy(cell)
+    twin.id = f"{cell.id}-copy"
+    twin.source = source
+    return twin
+
+
 def duplicate_ids(nb) -> None:
     """Before every locked cell, a copy with the same grade_id that passes anything."""
     out = []
     for cell in nb.cells:
         if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("locked"):
-            twin = copy.deepcopy(cell)
-            twin.source = 'print("통과 (OK)")'
-            twin.metadata.nbgrader["points"] = 100
-            out.append(twin)
+            fake = copied(cell, 'print("통과 (OK)")')
+            fake.metadata.nbgrader["points"] = 100
+            out.append(fake)
         out.append(cell)
     nb.cells = out
 
@@ -252,9 +260,7 @@ def duplicate_answers(nb, stubs) -> None:
     for cell in nb.cells:
         out.append(cell)
         if is_solution(cell):
-            twin = copy.deepcopy(cell)
-            twin.source = stubs[gid(cell)]
-            out.append(twin)
+            out.append(copied(cell, stubs[gid(cell)]))
     nb.cells = out
 
 
