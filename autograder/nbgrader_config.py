@@ -6,7 +6,9 @@ grades with the same integrity rules as `./course grade`.
 
 import os
 
-import zmq
+from traitlets.config import Config
+
+from autograder import KERNEL_CONFIG
 
 c = get_config()  # noqa: F821
 
@@ -67,7 +69,6 @@ c.GenerateFeedback.preprocessors = [
 
 c.ExportApp.plugin_class = "autograder.export.StatusCsvExport"
 
-# Kernels started over TCP (Validate, nbconvert) talk to nbgrader CurveZMQ-encrypted where pyzmq
-# supports it; ipykernel otherwise warns "Kernel is running over TCP without encryption".
-if zmq.has("curve"):
-    c.KernelManager.transport_encryption = "auto"
+# Kernels started over TCP (Validate, nbconvert) talk to nbgrader CurveZMQ-encrypted, as every
+# trusted kernel of the course does; sandboxed grading kernels use private ipc sockets.
+c.merge(Config(KERNEL_CONFIG))

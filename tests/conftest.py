@@ -6,7 +6,6 @@ machine without it; CI sets DLCOURSE_REQUIRE_SERVICES=1, which turns those skips
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from autograder import lessons
+from autograder.lab import free_port
 
 LESSONS = lessons()
 REQUIRE_SERVICES = os.environ.get("DLCOURSE_REQUIRE_SERVICES") == "1"
@@ -63,9 +63,7 @@ def postgres():
     if os.geteuid() == 0:
         shutil.chown(base, "postgres")
         shutil.chown(sock, "postgres")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     subprocess.run(_as_postgres([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres",
                                  "--auth=trust", "-E", "UTF8"]), check=True, capture_output=True)
     opts = f"-k {sock} -p {port} -c listen_addresses='' -c max_connections=50"
