@@ -2,6 +2,7 @@
 grading command, reports and the student bundle. Instructor-only: never shipped to students."""
 
 import os
+import shutil
 import subprocess
 import sys
 import warnings
@@ -49,3 +50,15 @@ def nbgrader(root: Path, *args: str, env: dict[str, str] | None = None,
     if check and proc.returncode != 0:
         raise SystemExit(f"nbgrader {' '.join(args)} failed:\n{proc.stdout}{proc.stderr}")
     return proc
+
+
+def release_lessons(names: list[str], root: Path = ROOT) -> list[str]:
+    """Regenerate ``notebooks/<lesson>/`` from ``solutions/`` (nbgrader generate_assignment) and
+    copy each release into ``dlcourse/releases/``, the package data Validate lays a student's
+    cells into (the student edits their own copy of ``notebooks/``). Returns ``names``."""
+    for lesson in names:
+        nbgrader(root, "generate_assignment", lesson, "--force")
+        dest = root / "dlcourse" / "releases" / f"{lesson}.ipynb"
+        dest.parent.mkdir(exist_ok=True)
+        shutil.copyfile(root / "notebooks" / lesson / f"{lesson}.ipynb", dest)
+    return names

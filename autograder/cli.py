@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import ROOT, lessons, nbgrader
+from . import ROOT, lessons, release_lessons
 from .mistakes import check_lessons
 from .run import main_job
 
@@ -21,9 +21,7 @@ def _lessons(names: list[str]) -> list[str]:
 
 
 def release(names: list[str]) -> None:
-    """Regenerate notebooks/<lesson>/ from solutions/ with nbgrader generate_assignment."""
-    for lesson in _lessons(names):
-        nbgrader(ROOT, "generate_assignment", lesson, "--force")
+    for lesson in release_lessons(_lessons(names)):
         print(f"released notebooks/{lesson}/{lesson}.ipynb")
 
 

@@ -66,7 +66,9 @@ class StatusCsvExport(ExportPlugin):
         dest = Path(self.to or "grades.csv")
         data = rows(gradebook, Path.cwd(), [str(s) for s in self.student],
                     [str(a) for a in self.assignment])
-        with dest.open("w", newline="", encoding="utf-8") as fh:
+        # UTF-8 with a byte-order mark: Excel on Korean Windows then reads the Korean messages
+        # (without it, it guesses cp949); pandas and csv read it with encoding="utf-8-sig".
+        with dest.open("w", newline="", encoding="utf-8-sig") as fh:
             writer = csv.DictWriter(fh, fieldnames=COLUMNS)
             writer.writeheader()
             writer.writerows(data)

@@ -38,8 +38,17 @@ def grade_command(lessons: list[str], lms: Path | None = None, workers: int | No
         print("submitted/ 에 채점할 제출이 없습니다 (no submissions found)")
         return 1
     results = grade_class(root, pairs, workers=workers)
+    feedback_failed = []
     for lesson in sorted({lesson for _, lesson in pairs}):
-        nbgrader(root, "generate_feedback", lesson, "--force")
+        if not any((root / "autograded").glob(f"*/{lesson}/{lesson}.ipynb")):
+            print(f"{lesson}: 채점된 노트북이 없어 피드백을 만들지 않았습니다 "
+                  "(no feedback: no notebook of this lesson could be graded)")
+            continue
+        proc = nbgrader(root, "generate_feedback", lesson, "--force", check=False)
+        if proc.returncode != 0:
+            feedback_failed.append(lesson)
+            print(f"{lesson}: 피드백을 만들지 못했습니다 (feedback failed): "
+                  f"{cause(proc.stdout + proc.stderr)}")
     nbgrader(root, "export", "--to", "grades.csv")
     report = write_report(root, url, root / "reports" / "instructor-report.html")
     errors = [r for r in results if not r.success]
@@ -48,4 +57,4 @@ def grade_command(lessons: list[str], lms: Path | None = None, workers: int | No
     print(f"CSV: {root / 'grades.csv'}\nfeedback: {root / 'feedback'}\nreport: {report}")
     for r in errors:
         print(f"  grader error: {r.student}/{r.lesson}: {cause(r.message)}")
-    return 1 if errors else 0
+    return 1 if errors or feedback_failed else 0

@@ -4,7 +4,8 @@
 :func:`lab_command`, so the test proves what students get:
 
 - the server's root is the notebooks folder; kernels run each notebook in its own folder;
-- nbgrader's *Validate* button and *Assignment List* are on; the instructor-only parts
+- nbgrader's *Validate* button (answered by :mod:`dlcourse.validate_button`, the grader's
+  judgement) and *Assignment List* are on; the instructor-only parts
   (formgrader, create-assignment toolbar, course list) are off, in the browser and in the server;
 - the Validate button reads ``nbgrader_config.py`` from the server's working directory, so the
   server runs in a *lab home* holding :data:`STUDENT_CONFIG` (``student_nbgrader_config.py``),
@@ -48,7 +49,10 @@ DISABLED_LAB_PLUGINS = (
 DISABLED_SERVER_EXTENSIONS = (
     "nbgrader.server_extensions.formgrader",
     "nbgrader.server_extensions.course_list",
+    # The Validate button is answered by the grader's judgement (dlcourse.validate_button).
+    "nbgrader.server_extensions.validate_assignment",
 )
+ENABLED_SERVER_EXTENSIONS = ("dlcourse.validate_button",)
 
 
 def prepare_home(home: Path) -> Path:
@@ -60,7 +64,9 @@ def prepare_home(home: Path) -> Path:
     page = {"disabledExtensions": {name: True for name in DISABLED_LAB_PLUGINS}}
     (home / "config" / "labconfig" / "page_config.json").write_text(
         json.dumps(page, indent=2) + "\n", encoding="utf-8")
-    server = {"ServerApp": {"jpserver_extensions": {n: False for n in DISABLED_SERVER_EXTENSIONS}},
+    enabled = {n: False for n in DISABLED_SERVER_EXTENSIONS}
+    enabled.update(dict.fromkeys(ENABLED_SERVER_EXTENSIONS, True))
+    server = {"ServerApp": {"jpserver_extensions": enabled},
               **KERNEL_CONFIG}
     (home / "config" / "jupyter_server_config.json").write_text(
         json.dumps(server, indent=2) + "\n", encoding="utf-8")

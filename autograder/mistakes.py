@@ -28,10 +28,11 @@ import yaml
 from nbclient import NotebookClient
 from traitlets.config import Config
 
+from dlcourse.submission import is_test_cell, rebuild, verdict
+
 from . import KERNEL_CONFIG, ROOT
 from .grading import reference_answers, release_notebook, submission
-from .preprocessors import rebuild, verdict
-from .reference import GRADING_ENV, environment, is_test_cell, reference_records
+from .reference import GRADING_ENV, environment, reference_records
 
 #: Run before every case: a clean namespace and no figures left open.
 RESET = "%reset -f\nimport matplotlib.pyplot\nmatplotlib.pyplot.close('all')"
@@ -95,7 +96,6 @@ def judge_cases(lesson: str, cases: dict[str, nbformat.NotebookNode], root: Path
     the end of the run than at its start."""
     refs = reference_records(lesson, lesson, root)
     source = nbformat.read(root / "solutions" / lesson / f"{lesson}.ipynb", as_version=4)
-    release = release_notebook(lesson, root)
     points = max_scores(lesson, root)
     ref_nb = submission(lesson, root=root)
     runs = [("(reference, first)", ref_nb), *cases.items(), ("(reference, last)", ref_nb)]
@@ -107,7 +107,7 @@ def judge_cases(lesson: str, cases: dict[str, nbformat.NotebookNode], root: Path
                                 resources={"metadata": {"path": str(root / "notebooks" / lesson)}})
         with client.setup_kernel(stderr=subprocess.DEVNULL):  # the kernel's start-up notes
             for name, nb in runs:
-                nb = rebuild(source, release, nb)  # the grader's notebook: hidden tests back
+                nb = rebuild(source, nb)  # the grader's notebook: hidden tests back
                 nb.cells.insert(0, nbformat.v4.new_code_cell(RESET))
                 client.nb = nb
                 for i, cell in enumerate(nb.cells):

@@ -26,6 +26,7 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from . import lessons as course_lessons
 from . import status
+from .preprocessors import RENAMED, renamed_from
 from .reference import reference_records
 
 MAX_UPLOAD_BYTES = 50 * 2**20
@@ -88,19 +89,44 @@ def submissions(root: Path, lessons: list[str] | None = None) -> list[tuple[str,
                   for lesson in lessons if (s / lesson).is_dir())
 
 
+def adopt_renamed(root: Path, student: str, lesson: str) -> str | None:
+    """When ``submitted/<student>/<lesson>/`` holds no ``<lesson>.ipynb`` but exactly one other
+    notebook (browsers and LMSs rename downloads: ``01_neuron (1).ipynb``), copy it to the
+    expected name and remember the original name beside it (the grader names the rename in the
+    student's notes, :func:`autograder.preprocessors.renamed_from`). Returns the original name,
+    or ``None`` when there is nothing to adopt."""
+    folder = root / "submitted" / student / lesson
+    expected = folder / f"{lesson}.ipynb"
+    if expected.exists() or not folder.is_dir():
+        return None
+    found = sorted(p for p in folder.glob("*.ipynb") if p.is_file())
+    if len(found) != 1:
+        return None
+    shutil.copyfile(found[0], expected)
+    (folder / RENAMED).write_text(found[0].name, encoding="utf-8")
+    return found[0].name
+
+
 def inspect_submission(root: Path, student: str, lesson: str) -> str:
     """A message about missing, renamed, duplicated or extra files ('' when all is in order)."""
     folder = root / "submitted" / student / lesson
     expected = folder / f"{lesson}.ipynb"
-    others = sorted(p.name for p in folder.iterdir() if p.name != expected.name
-                    and p.name != "timestamp.txt") if folder.exists() else []
+    original = renamed_from(folder, expected.name)
+    skip = {expected.name, "timestamp.txt", RENAMED, original}
+    others = sorted(p.name for p in folder.iterdir()
+                    if p.name not in skip) if folder.exists() else []
     notes = []
     if not expected.exists():
         renamed = [n for n in others if n.endswith(".ipynb")]
         hint = f"; 다른 이름의 노트북 (renamed?): {', '.join(renamed)}" if renamed else ""
         notes.append(f"{student}: {lesson}.ipynb 제출 없음 (missing notebook){hint}")
-    elif others:
-        notes.append(f"{student}/{lesson}: 채점하지 않는 추가 파일 (extra files): {', '.join(others)}")
+    else:
+        if original:
+            notes.append(f"{student}/{lesson}: {original!r} 파일을 {expected.name}(으)로 "
+                         "채점했습니다 (renamed notebook graded)")
+        if others:
+            notes.append(f"{student}/{lesson}: 채점하지 않는 추가 파일 (extra files): "
+                         f"{', '.join(others)}")
     return "; ".join(notes)
 
 
@@ -154,6 +180,8 @@ def grade_class(root: Path, pairs: list[tuple[str, str]], workers: int | None = 
     ctx = get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
                              initargs=(str(root), url)) as pool:
+        for s, lesson in pairs:
+            adopt_renamed(root, s, lesson)
         futures = {pool.submit(_grade, s, lesson): (s, lesson) for s, lesson in pairs}
         bar = tqdm(as_completed(futures), total=len(futures), disable=not progress,
                    desc="grading", unit="nb")

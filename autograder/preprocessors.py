@@ -2,17 +2,23 @@
 
 Order of events for one submitted notebook (see ``nbgrader_config.py``):
 
-1. :class:`SubmissionReader` reads the file. An unreadable file (empty, invalid JSON, not UTF-8,
-   too large, nbformat < 4) becomes an empty notebook carrying that status, never a crash.
-2. :class:`RebuildFromSource` builds the notebook to run from the instructor notebook, taking
-   only the student's answer cells (by ``grade_id``). Edited, deleted, reordered, retyped or
-   duplicated test and read-only cells, changed points and extra cells therefore change nothing.
+1. :class:`SubmissionReader` reads the file with :func:`dlcourse.submission.read_notebook`
+   (Validate reads it the same way). Saved outputs are dropped before the size limit applies;
+   an unreadable file (empty, invalid JSON, not UTF-8, too large, nbformat < 4) becomes an
+   empty notebook carrying that status, never a crash.
+2. :class:`RebuildFromSource` lays the student's cells into the instructor notebook with
+   :func:`dlcourse.submission.rebuild` (Validate uses the same function with the released
+   notebook): test and read-only cells come from the instructor, so edited, deleted, reordered,
+   retyped or duplicated test cells and changed points change nothing, while every cell the
+   student wrote runs in its place. What was ignored, moved or restored is listed in a
+   "grading notes" cell at the top (it reaches the feedback) and in the status table.
 3. :class:`SandboxedExecute` runs it in :mod:`autograder.sandbox`, with a per-cell and a
    per-notebook time limit; a timeout or a dead kernel is recorded, never raised. The kernel's
    only writable folder is a fresh temporary copy of the lesson's own files (never the course
    root, the student's folder or files handed in beside the notebook).
 4. :class:`VerifyChecks` replaces each test cell's outputs with the verdict of comparing what the
-   student's code produced with what the reference produced (:mod:`autograder.reference`), and
+   student's code produced with what the reference produced (:mod:`autograder.reference`),
+   keeps the verdict on the visible facts alone beside it (what Validate says of the cell), and
    conceals any output or message that shows hidden test code (student code can read it in the
    kernel: input history, its caller's frame). nbgrader's ``SaveAutoGrades`` then scores the
    verdicts.
@@ -32,30 +38,31 @@ from pathlib import Path
 import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbconvert.exporters import NotebookExporter
-from nbformat.notebooknode import NotebookNode, from_dict
+from nbformat.notebooknode import NotebookNode
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from nbgrader.utils import is_grade, is_solution
 from traitlets import Integer, Unicode
 
-from dlcourse.check import decode, judge
+from dlcourse.submission import (
+    ANSI,
+    CRASH_MESSAGE,
+    NOTEBOOK_TIMEOUT,
+    is_test_cell,
+    notes_cell,
+    read_notebook,
+    rebuild,
+    role,
+    stop,
+    timeout_message,
+    verdict,
+)
 
 from . import status
-from .reference import is_test_cell, payloads, reference_records
+from .reference import reference_records, visible_labels
 from .sandbox import SandboxedKernelManager
 
-MAX_NOTEBOOK_BYTES = 20 * 2**20
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-
-# Notebook-level statuses (also the CSV's status column).
-READ_PROBLEMS = {
-    "empty": "빈 파일입니다 (empty file)",
-    "too large": "파일이 너무 큽니다 (file too large, over {limit} MB)",
-    "not utf-8": "UTF-8 텍스트가 아닙니다 (not UTF-8)",
-    "invalid json": "노트북 JSON이 깨졌습니다 (invalid JSON): {detail}",
-    "old nbformat": "오래된 노트북 형식입니다 (old nbformat {detail}); Jupyter에서 다시 저장하세요",
-    "not a notebook": "노트북 형식이 아닙니다 (not a notebook): {detail}",
-}
+RENAMED = ".dlcourse-renamed"  # in a submission folder: the file name the student handed in
 
 
 def _course(config) -> CourseDirectory:
@@ -65,112 +72,56 @@ def _course(config) -> CourseDirectory:
 # --------------------------------------------------------------------------- 1. reading
 
 
-def read_submission(path: str | Path) -> NotebookNode:
-    """Read a submitted notebook; any problem yields an empty notebook with a status."""
-
-    def broken(kind: str, detail: str = "") -> NotebookNode:
-        nb = nbformat.v4.new_notebook()
-        msg = READ_PROBLEMS[kind].format(detail=detail[:200], limit=MAX_NOTEBOOK_BYTES >> 20)
-        nb.metadata["dlcourse"] = {"status": kind, "message": msg}
-        return nb
-
-    path = Path(path)
-    size = path.stat().st_size
-    if size == 0:
-        return broken("empty")
-    if size > MAX_NOTEBOOK_BYTES:
-        return broken("too large")
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return broken("not utf-8")
-    if not text.strip():
-        return broken("empty")
-    try:
-        data = json.loads(text)
-    except ValueError as err:
-        return broken("invalid json", str(err))
-    if not isinstance(data, dict) or not isinstance(data.get("cells", []), list):
-        return broken("not a notebook", "top level is not a notebook object")
-    major = data.get("nbformat")
-    if not isinstance(major, int) or major < 4:
-        return broken("old nbformat", str(major))
-    try:
-        nb = nbformat.reads(text, as_version=4)
-    except Exception as err:  # nbformat raises many kinds on malformed cells
-        return broken("not a notebook", f"{type(err).__name__}: {err}")
-    return nb
-
-
 class SubmissionReader(NotebookExporter):
-    """nbgrader's exporter, reading submissions with :func:`read_submission`."""
+    """nbgrader's exporter, reading submissions with :func:`dlcourse.submission.read_notebook`.
+    nbgrader reads twice: the student's file (untrusted: grader metadata in it is dropped) and
+    then the sanitized copy it wrote in the autograded folder (trusted)."""
 
     def from_filename(self, filename, resources=None, **kw):
         resources = resources or {}
-        return self.from_notebook_node(read_submission(filename), resources=resources, **kw)
+        course = _course(self.config)
+        ours = Path(course.root, course.autograded_directory).resolve()
+        trusted = Path(filename).resolve().is_relative_to(ours)
+        return self.from_notebook_node(read_notebook(filename, trusted=trusted),
+                                       resources=resources, **kw)
 
 
 # --------------------------------------------------------------------------- 2. rebuilding
 
 
-def answer_cells(nb: NotebookNode) -> dict[str, dict]:
-    """The student's answer cells by grade_id (first one wins), whatever else was changed."""
-    answers: dict[str, dict] = {}
-    for cell in nb.get("cells", []):
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        gid = meta.get("grade_id") if isinstance(meta, dict) else None
-        if not (isinstance(gid, str) and meta.get("solution")) or gid in answers:
-            continue
-        src = cell.get("source", "")
-        if isinstance(src, list):
-            src = "".join(s for s in src if isinstance(s, str))
-        if isinstance(src, str):
-            answers[gid] = {"cell_type": cell.get("cell_type"), "source": src}
-    return answers
-
-
-def rebuild(source_nb: NotebookNode, release_nb: NotebookNode | None,
-            submitted: NotebookNode) -> NotebookNode:
-    """The instructor notebook with each answer cell replaced by the student's answer (or, when
-    it is missing or of the wrong type, by the released stub)."""
-    answers = answer_cells(submitted)
-    stubs = answer_cells(release_nb) if release_nb is not None else {}
-    nb = from_dict(json.loads(json.dumps(source_nb)))
-    missing = []
-    for cell in nb.cells:
-        if not is_solution(cell):
-            if cell.cell_type == "code":
-                cell.outputs, cell.execution_count = [], None
-            continue
-        gid = cell.metadata.nbgrader["grade_id"]
-        given = answers.get(gid)
-        if given and given["cell_type"] == cell.cell_type:
-            cell.source = given["source"]
-        else:
-            missing.append(gid)
-            cell.source = stubs.get(gid, {}).get("source", "")
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
-    meta = dict(submitted.metadata.get("dlcourse", {}))
-    if missing and "status" not in meta:
-        meta["missing_answers"] = missing
-    nb.metadata["dlcourse"] = meta
-    return nb
+def renamed_from(folder: Path, notebook: str) -> str | None:
+    """The name the student gave ``notebook`` when ``./course grade`` graded a lone notebook
+    under another name (see :func:`autograder.parallel.adopt_renamed`); ``None`` otherwise."""
+    marker = Path(folder) / RENAMED
+    try:
+        original = marker.read_text(encoding="utf-8").strip()
+        graded = (Path(folder) / notebook).read_bytes()
+        return original if (Path(folder) / original).read_bytes() == graded else None
+    except OSError:
+        return None
 
 
 class RebuildFromSource(NbGraderPreprocessor):
-    """Sanitizing step: see :func:`rebuild`."""
+    """Sanitizing step: see :func:`dlcourse.submission.rebuild`; the notes go into a markdown
+    cell at the top of the notebook."""
 
     def preprocess(self, nb, resources):
         course = _course(self.config)
         info = resources["nbgrader"]
         name = f"{info['notebook']}.ipynb"
         src = Path(course.format_path(course.source_directory, ".", info["assignment"])) / name
-        rel = Path(course.format_path(course.release_directory, ".", info["assignment"])) / name
-        source_nb = nbformat.read(src, as_version=4)
-        release_nb = nbformat.read(rel, as_version=4) if rel.exists() else None
-        return rebuild(source_nb, release_nb, nb), resources
+        nb = rebuild(nbformat.read(src, as_version=4), nb)
+        folder = course.format_path(course.submitted_directory, info["student"],
+                                    info["assignment"])
+        original = renamed_from(Path(folder), name)
+        if original:
+            nb.metadata.dlcourse.setdefault("notes", []).insert(
+                0, f"{original!r} 파일을 {name}(으)로 채점했습니다 (renamed notebook graded)")
+        if nb.metadata.dlcourse.get("status"):  # unreadable: nothing of the student's to place
+            nb.metadata.dlcourse.pop("notes", None)
+        elif nb.metadata.dlcourse.get("notes"):
+            nb.cells.insert(0, notes_cell(nb.metadata.dlcourse["notes"]))
+        return nb, resources
 
 
 # --------------------------------------------------------------------------- 3. executing
@@ -179,7 +130,8 @@ class RebuildFromSource(NbGraderPreprocessor):
 class SandboxedExecute(Execute):
     """nbgrader's Execute, in the sandbox, with every failure recorded instead of raised."""
 
-    notebook_timeout = Integer(300, help="Seconds one notebook may run in all").tag(config=True)
+    notebook_timeout = Integer(NOTEBOOK_TIMEOUT, help="Seconds one notebook may run in all"
+                               ).tag(config=True)
     sandbox = Unicode("bwrap", help="'bwrap', or 'none' for trusted notebooks").tag(config=True)
     memory_mb = Integer(4096, help="Address-space limit of the kernel, MiB").tag(config=True)
 
@@ -229,14 +181,11 @@ class SandboxedExecute(Execute):
         try:
             nb, resources = super().preprocess(nb, resources, km=km)
         except CellTimeoutError:
-            self._stop(nb, "timed out", "시간 초과 (timed out): 셀이 제한 시간 안에 끝나지 "
-                                        f"않았습니다 (limit {self.timeout} s per cell, "
-                                        f"{self.notebook_timeout} s per notebook)")
+            self._stop(nb, "timed out", timeout_message(self.timeout, self.notebook_timeout))
         except DeadKernelError:
             if self._index is None:
                 raise
-            self._stop(nb, "crashed", "커널이 죽었습니다 (kernel crashed): 프로세스가 끝났거나 "
-                                      "메모리 한도를 넘었습니다 (exit, segfault or out of memory)")
+            self._stop(nb, "crashed", CRASH_MESSAGE)
         finally:
             nb.metadata.setdefault("dlcourse", {})["seconds"] = round(
                 time.monotonic() - self._started, 3)
@@ -251,15 +200,7 @@ class SandboxedExecute(Execute):
         return max(1, int(min(per_cell, self._deadline - time.monotonic())))
 
     def _stop(self, nb, kind: str, message: str) -> None:
-        for i, cell in enumerate(nb.cells):
-            if self._index is None or i < self._index or cell.cell_type != "code":
-                continue
-            here = i == self._index
-            cell.metadata["dlcourse"] = {
-                "status": kind if here else "not run",
-                "message": message if here else f"실행되지 않았습니다 (not run): {message}",
-            }
-        nb.metadata.setdefault("dlcourse", {})["stopped"] = kind
+        stop(nb, self._index or 0, kind, message)
 
 
 def _bound_manager(workdir: str, memory_mb: int):
@@ -272,54 +213,6 @@ def _bound_manager(workdir: str, memory_mb: int):
 # --------------------------------------------------------------------------- 4. verdicts
 
 
-def _kernel_error(cell) -> str | None:
-    for out in cell.get("outputs", []):
-        if out.get("output_type") == "error":
-            ename = ANSI.sub("", str(out.get("ename", "")))[:100]
-            evalue = ANSI.sub("", str(out.get("evalue", "")))[:600]
-            return f"{ename}: {evalue}"
-    return None
-
-
-def verdict(cell, reference: list[dict]) -> tuple[bool, str, str]:
-    """``(passed, status, message)`` for one executed test cell."""
-    meta = cell.metadata.get("dlcourse", {})
-    if meta.get("status") in ("timed out", "crashed", "not run"):
-        return False, meta["status"], meta["message"]
-    found = payloads(cell.outputs)
-    if not found:
-        err = _kernel_error(cell)
-        return False, "graded", err or "검사 결과가 없습니다 (no check result): 셀이 끝까지 실행되지 않았습니다"
-    records: dict[str, list[dict]] = {}
-    for payload in found:
-        for rec in payload["records"]:
-            records.setdefault(rec["label"], []).append(rec)
-    for ref in reference:
-        label = ref["label"]
-        got = records.get(label, [])
-        if len(got) != 1:
-            why = "없습니다 (missing)" if not got else "여러 번 나왔습니다 (duplicated)"
-            return False, "graded", f"{label}: 검사 기록이 {why}"
-        try:
-            actual = decode(got[0]["actual"])
-        except Exception:
-            return False, "graded", f"{label}: 기록을 읽을 수 없습니다 (unreadable record)"
-        visible = "expected" in ref
-        spec = {
-            "expected": decode(ref["expected"] if visible else ref["actual"]),
-            "rtol": ref.get("rtol", 1e-5), "atol": ref.get("atol", 1e-8),
-            "bound": ref.get("bound"), "dtype": ref.get("dtype", False),
-        }
-        try:
-            problem = judge(ref["kind"], actual, spec, reveal=visible)
-        except Exception as err:
-            problem = f"비교할 수 없는 값입니다 (cannot compare): {type(err).__name__}"
-        if problem:
-            hidden = "" if visible else "숨은 검사(hidden test) "
-            return False, "graded", f"{hidden}{label}: {problem}"
-    return True, "graded", f"통과 (OK): 검사 {len(reference)}개"
-
-
 HIDDEN_BLOCK = re.compile(r"### BEGIN HIDDEN TESTS[^\n]*\n(.*?)### END HIDDEN TESTS", re.S)
 CONCEALED = "[숨은 검사 코드가 들어 있어 가렸습니다 (output concealed: it shows hidden test code)]"
 
@@ -330,7 +223,7 @@ def hidden_code(nb: NotebookNode) -> list[str]:
     they must never come back in an output or a message)."""
     hidden, visible = set(), set()
     for cell in nb.cells:
-        if is_solution(cell):
+        if role(cell) != "locked":
             continue  # the student's own text cannot make a hidden line "visible"
         src = cell.get("source", "")
         for block in HIDDEN_BLOCK.findall(src):
@@ -359,6 +252,7 @@ class VerifyChecks(NbGraderPreprocessor):
         info = resources["nbgrader"]
         course = _course(self.config)
         refs = reference_records(info["assignment"], info["notebook"], Path(course.root))
+        shown = visible_labels(info["assignment"], info["notebook"], Path(course.root))
         read_problem = nb.metadata.get("dlcourse", {}).get("status")
         secret = hidden_code(nb)
         for cell in nb.cells:
@@ -375,10 +269,16 @@ class VerifyChecks(NbGraderPreprocessor):
                 raise RuntimeError(f"test cell {gid!r} has no reference result (course bug)")
             if read_problem:
                 ok, state, msg = False, read_problem, nb.metadata.dlcourse["message"]
+                seen = [ok, msg]
             else:
                 ok, state, msg = verdict(cell, refs[gid])
                 msg = conceal(msg, secret)
-            cell.metadata["dlcourse"] = {"status": state, "message": msg, "passed": ok}
+                # What Validate says of this cell: the same verdict on the visible facts alone.
+                seen_ok, _, seen_msg = verdict(
+                    cell, [r for r in refs[gid] if r["label"] in shown.get(gid, ())])
+                seen = [seen_ok, conceal(seen_msg, secret)]
+            cell.metadata["dlcourse"] = {"status": state, "message": msg, "passed": ok,
+                                         "visible": seen}
             if ok:
                 cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=msg + "\n")]
             else:
@@ -403,7 +303,8 @@ class SaveStatus(NbGraderPreprocessor):
                 rows.append((cell.metadata.nbgrader["grade_id"], meta.get("status", "graded"),
                              meta.get("message", "")))
         nbmeta = nb.metadata.get("dlcourse", {})
+        message = nbmeta.get("message") or "; ".join(nbmeta.get("notes", []))
         status.save(info["db_url"], info["assignment"], info["student"], info["notebook"],
                     nbmeta.get("status") or nbmeta.get("stopped") or "graded",
-                    nbmeta.get("message", ""), nbmeta.get("seconds"), rows)
+                    message, nbmeta.get("seconds"), rows)
         return nb, resources

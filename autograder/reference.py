@@ -19,55 +19,21 @@ import nbformat
 import torch
 from filelock import FileLock
 from nbclient import NotebookClient
-from nbgrader.utils import is_grade, is_solution
 from traitlets.config import Config
 
-from dlcourse.check import MIME
+from dlcourse.submission import is_test_cell, payloads, rebuild
 
 from . import KERNEL_CONFIG, NOT_IN_STUDENT_KERNELS, ROOT, STATE
-
-MAX_PAYLOAD_BYTES = 4 * 2**20
 
 
 class ReferenceError(RuntimeError):
     """The instructor notebook does not produce what grading needs (a course bug)."""
 
 
-def is_test_cell(cell) -> bool:
-    return cell.cell_type == "code" and is_grade(cell) and not is_solution(cell)
-
-
-def payloads(outputs) -> list[dict]:
-    """The check payloads among a cell's outputs, structurally validated (untrusted input)."""
-    found = []
-    for out in outputs:
-        if out.get("output_type") not in ("display_data", "execute_result"):
-            continue
-        data = out.get("data", {}).get(MIME)
-        if data is None:
-            continue
-        if isinstance(data, str):
-            if len(data) > MAX_PAYLOAD_BYTES:
-                continue
-            try:
-                data = json.loads(data)
-            except ValueError:
-                continue
-        records = data.get("records") if isinstance(data, dict) else None
-        if not isinstance(records, list):
-            continue
-        good = [
-            r for r in records
-            if isinstance(r, dict) and isinstance(r.get("label"), str)
-            and isinstance(r.get("actual"), str) and len(r["actual"]) <= MAX_PAYLOAD_BYTES
-        ]
-        found.append({"title": str(data.get("title", "")), "records": good})
-    return found
-
-
-def _fingerprint(source: Path) -> str:
+def _fingerprint(*sources: Path) -> str:
     h = hashlib.sha256()
-    h.update(source.read_bytes())
+    for source in sources:
+        h.update(source.read_bytes())
     for folder in ("dlcourse", "data"):
         for p in sorted((ROOT / folder).rglob("*")):
             if p.is_file() and "__pycache__" not in p.parts:
@@ -113,9 +79,15 @@ def execute(nb: nbformat.NotebookNode, folder: Path, timeout: int = 300, grading
     return nb
 
 
-def run_reference(source: Path, timeout: int = 300) -> dict[str, list[dict]]:
-    """Execute ``source`` and return ``{test cell grade_id: records}``."""
-    nb = execute(nbformat.read(source, as_version=4), source.parent, timeout, allow_errors=True)
+def run_reference(source: Path, timeout: int = 300,
+                  template: Path | None = None) -> dict[str, list[dict]]:
+    """Execute ``source`` and return ``{test cell grade_id: records}``; with ``template`` (the
+    released notebook), the reference answers laid into it as Validate lays a student's
+    (:func:`dlcourse.submission.rebuild`): the visible facts alone."""
+    nb = nbformat.read(source, as_version=4)
+    if template is not None:
+        nb = rebuild(nbformat.read(template, as_version=4), nb)
+    nb = execute(nb, source.parent, timeout, allow_errors=True)
     refs: dict[str, list[dict]] = {}
     for cell in nb.cells:
         if not is_test_cell(cell):
@@ -130,19 +102,19 @@ def run_reference(source: Path, timeout: int = 300) -> dict[str, list[dict]]:
     return refs
 
 
-def reference_records(assignment: str, notebook: str, root: Path = ROOT) -> dict[str, list[dict]]:
-    """Cached :func:`run_reference` for ``solutions/<assignment>/<notebook>.ipynb``."""
+def _cached(kind: str, assignment: str, notebook: str, root: Path, template: Path | None):
     source = root / "solutions" / assignment / f"{notebook}.ipynb"
     if not source.exists():
         raise ReferenceError(f"no instructor notebook {source}")
     # The cache lives in this checkout's .grading/ (outside every sandbox), shared by scratch
     # courses: the key covers everything that can change the results.
-    cache = STATE / "reference" / assignment / f"{notebook}-{_fingerprint(source)}.json"
+    key = _fingerprint(source, *([template] if template else []))
+    cache = STATE / kind / assignment / f"{notebook}-{key}.json"
     cache.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(cache) + ".lock"):
         if cache.exists():
             return json.loads(cache.read_text(encoding="utf-8"))
-        refs = run_reference(source)
+        refs = run_reference(source, template=template)
         tmp = cache.with_suffix(f".tmp{os.getpid()}")
         tmp.write_text(json.dumps(refs), encoding="utf-8")
         tmp.replace(cache)
@@ -150,3 +122,17 @@ def reference_records(assignment: str, notebook: str, root: Path = ROOT) -> dict
             if old != cache:
                 old.unlink(missing_ok=True)
         return refs
+
+
+def reference_records(assignment: str, notebook: str, root: Path = ROOT) -> dict[str, list[dict]]:
+    """Cached :func:`run_reference` for ``solutions/<assignment>/<notebook>.ipynb``."""
+    return _cached("reference", assignment, notebook, root, None)
+
+
+def visible_labels(assignment: str, notebook: str, root: Path = ROOT) -> dict[str, list[str]]:
+    """``{test cell grade_id: labels of its visible facts}``: the records the reference answers
+    publish in the released notebook (``notebooks/<assignment>/<notebook>.ipynb``), which has
+    no hidden tests. Cached like :func:`reference_records`."""
+    release = root / "notebooks" / assignment / f"{notebook}.ipynb"
+    refs = _cached("visible", assignment, notebook, root, release)
+    return {gid: [r["label"] for r in records] for gid, records in refs.items()}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from . import ROOT, lessons, nbgrader
+from . import ROOT, lessons, release_lessons
 from .examples import STUDENTS, work
 from .grading import ScratchCourse
 from .parallel import grade_class
@@ -31,7 +31,7 @@ def grade_example_class(workers: int | None = None, progress: bool = True) -> Sc
 def score_table(course: ScratchCourse) -> str:
     import csv
 
-    with open(course.path / "grades.csv", encoding="utf-8") as fh:
+    with open(course.path / "grades.csv", encoding="utf-8-sig") as fh:
         totals = {(r["student"], r["assignment"]): r for r in csv.DictReader(fh)
                   if r["cell"] == "(total)"}
     names = lessons()
@@ -51,7 +51,7 @@ def score_table(course: ScratchCourse) -> str:
 
 def main_job(workers: int | None = None) -> int:
     t0 = time.monotonic()
-    nbgrader(ROOT, "generate_assignment", "*", "--force")
+    release_lessons(lessons())
     print(f"[1/4] student notebooks regenerated in notebooks/ ({', '.join(lessons())})")
     for lesson in lessons():
         t = time.monotonic()

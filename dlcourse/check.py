@@ -11,10 +11,11 @@ its methods::
         ### END HIDDEN TESTS
 
 In the student's kernel every visible fact is judged at once and a failure raises an
-``AssertionError`` in Korean with the English key phrase. While nbgrader autogrades, the cell also
-publishes what the student's code *produced* (never a verdict) as a display output of type
-:data:`MIME`; the grader's own process compares it with what the reference solution produced in a
-trusted run (``autograder.verify``), using :func:`judge`, the same function that judges here.
+``AssertionError`` in Korean with the English key phrase. While nbgrader autogrades (and while
+Validate runs), the cell also publishes what the student's code *produced* (never a verdict) as
+a display output of type :data:`MIME`; the grader's own process compares it with what the
+reference solution produced in a trusted run (:func:`dlcourse.submission.verdict`), using
+:func:`judge`, the same function that judges here.
 Nothing in the kernel decides a grade, so replacing ``torch.allclose`` or faking "통과" earns
 nothing.
 
@@ -224,10 +225,12 @@ class Check:
         self._catcher.__exit__(None, None, None)
         for w in self._warnings or []:
             print(f"참고: 경고(warning) {w.category.__name__}: {w.message}")
+        if os.environ.get("NBGRADER_EXECUTION") in ("autograde", "validate"):
+            # Also when a fact failed: the facts recorded before it are judged on their own,
+            # so a failing hidden fact never hides how the visible ones did.
+            self._publish()
         if exc_type is not None:
             return False
-        if os.environ.get("NBGRADER_EXECUTION") == "autograde":
-            self._publish()
         print(f"통과 (OK): {self.title}")
         return False
 

@@ -1,58 +1,235 @@
 """Check your notebooks before you hand them in: ``python -m dlcourse.validate NOTEBOOK...``.
 
-Runs nbgrader's validation (the same as JupyterLab's Validate button: restart, run all cells,
-run the visible tests) and, unlike ``nbgrader validate``, exits with status 1 when any test
-fails, so it can gate a script or CI job.
+Validate judges a notebook the way the grader does (:mod:`dlcourse.submission`): it reads the
+file with the grader's limits, lays the student's cells into the *released* notebook of the
+lesson (shipped in ``dlcourse/releases/``) exactly as the grader lays them into the instructor
+notebook, runs it top to bottom in a fresh kernel with the grader's time limits, and decides
+every test cell with the grader's verdict. The only differences from the grade are the hidden
+tests (checked at grading, with other inputs) and the grader's sandbox. Whatever was ignored,
+moved or restored is printed as a note, and a file that will be refused is said to be before
+it is handed in.
+
+Exit status 0 when every visible test passes, 1 otherwise (also for a file that cannot be
+read); never a traceback for a problem on the student's side. JupyterLab's Validate button
+shows the same report (:mod:`dlcourse.validate_button`).
 """
 
 from __future__ import annotations
 
 import argparse
-import re
+import os
+import subprocess
 import sys
+import time
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
 
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+import nbformat
+
+from .submission import (
+    CELL_TIMEOUT,
+    CRASH_MESSAGE,
+    NOTEBOOK_TIMEOUT,
+    WARN_FILE_BYTES,
+    is_test_cell,
+    own_records,
+    read_notebook,
+    rebuild,
+    stop,
+    timeout_message,
+    title,
+    verdict,
+)
+
+#: Variables of Validate's kernel, as nbgrader's own Validate sets them (the checks then
+#: publish what they recorded; plots draw off-screen).
+VALIDATE_ENV = {"NBGRADER_EXECUTION": "validate", "NBGRADER_VALIDATING": "1", "MPLBACKEND": "agg"}
 
 
-def _summary(cell: dict) -> str:
-    title = cell["source"].strip().splitlines()[0].strip('"') if cell["source"].strip() else "?"
-    error = ANSI.sub("", cell.get("raw_error", "")).strip().splitlines()
-    return f"  실패 (failed): {title}\n    {error[-1] if error else ''}"
+@dataclass
+class CellResult:
+    grade_id: str
+    title: str
+    passed: bool
+    status: str
+    message: str
 
 
-def validate(paths: list[str], timeout: int = 120) -> int:
+@dataclass
+class Report:
+    """What Validate says of one notebook."""
+
+    path: str
+    lesson: str | None = None
+    problem: str | None = None  # a file the grader cannot read: its message
+    cells: list[CellResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.problem is None and all(c.passed for c in self.cells)
+
+    def failed(self) -> list[CellResult]:
+        return [c for c in self.cells if not c.passed]
+
+    def text(self) -> str:
+        """The report as printed (Korean with the English key phrases)."""
+        lines = []
+        if self.problem:
+            lines.append(f"{self.path}: 채점할 수 없는 파일입니다 (cannot be graded): {self.problem}")
+        elif self.passed:
+            lines.append(f"{self.path}: 통과 (OK) — 보이는 검사(visible tests) {len(self.cells)}개를 "
+                         "모두 통과했습니다. 채점 때는 숨은 검사(hidden tests)가 다른 입력으로 한 번 "
+                         "더 확인합니다")
+        else:
+            lines.append(f"{self.path}: 검사 {len(self.failed())}개 실패 (tests failed)")
+            for cell in self.failed():
+                lines.append(f"  실패 (failed): {cell.title}\n    {cell.message}")
+        for note in self.notes:
+            lines.append(f"  채점 참고 (grading note): {note}")
+        for warning in self.warnings:
+            lines.append(f"  주의 (warning): {warning}")
+        return "\n".join(lines)
+
+
+def releases() -> dict[str, nbformat.NotebookNode]:
+    """``{lesson: released notebook}`` shipped with the package (``dlcourse/releases/``)."""
+    folder = resources.files("dlcourse") / "releases"
+    out = {}
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name) if folder.is_dir() else []:
+        if entry.name.endswith(".ipynb"):
+            out[entry.name[:-6]] = nbformat.reads(entry.read_text(encoding="utf-8"), as_version=4)
+    return out
+
+
+def _ids(nb) -> set[str]:
+    found = set()
+    for cell in nb.get("cells", []):
+        meta = cell.get("metadata", {}).get("nbgrader", {}) if isinstance(cell, dict) else {}
+        if isinstance(meta, dict) and isinstance(meta.get("grade_id"), str):
+            found.add(meta["grade_id"])
+    return found
+
+
+def find_release(nb, path: Path) -> tuple[str | None, nbformat.NotebookNode | None]:
+    """The lesson ``nb`` belongs to, and its release: by file name, else by the most nbgrader
+    cell ids in common (a renamed file); ``(None, None)`` when it is no lesson of the course."""
+    known = releases()
+    stem = path.stem.split(" ")[0]
+    if stem in known:
+        return stem, known[stem]
+    mine = _ids(nb)
+    best = max(known, key=lambda k: len(mine & _ids(known[k])), default=None)
+    if best is not None and mine & _ids(known[best]):
+        return best, known[best]
+    return None, None
+
+
+def run(nb: nbformat.NotebookNode, folder: Path, cell_timeout: int = CELL_TIMEOUT,
+        notebook_timeout: int = NOTEBOOK_TIMEOUT, kernel_manager_class=None
+        ) -> nbformat.NotebookNode:
+    """Execute ``nb`` top to bottom in a fresh kernel working in ``folder``, with the grader's
+    limits: a cell over ``cell_timeout`` seconds (or past ``notebook_timeout`` in all) is
+    ``timed out``, a dead kernel ``crashed``, and every later cell ``not run``
+    (:func:`dlcourse.submission.stop`); errors in cells do not stop the run."""
     import zmq
-    from nbgrader.validator import Validator
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from traitlets.config import Config
 
     config = Config()
-    config.Execute.timeout = timeout
     if zmq.has("curve"):  # encrypted kernel messages, and no "running over TCP" warning
         config.KernelManager.transport_encryption = "auto"
-    validator = Validator(config=config)
-    validator.log.setLevel("ERROR")
+    options = {"kernel_manager_class": kernel_manager_class} if kernel_manager_class else {}
+    client = NotebookClient(nb, timeout=cell_timeout, kernel_name="python3", allow_errors=True,
+                            shutdown_kernel="immediate", config=config,
+                            resources={"metadata": {"path": str(folder)}}, **options)
+    deadline = time.monotonic() + notebook_timeout
+    index = 0
+    # The kernel's own environment (never this process's: the Validate button runs in the
+    # Jupyter server, whose other kernels must not see these variables).
+    env = {**os.environ, **VALIDATE_ENV}
+    try:
+        with client.setup_kernel(stderr=subprocess.DEVNULL, env=env):
+            for index, cell in enumerate(nb.cells):
+                if cell.cell_type != "code":
+                    continue
+                client.timeout = max(1, int(min(cell_timeout, deadline - time.monotonic())))
+                client.execute_cell(cell, index)
+    except CellTimeoutError:
+        stop(nb, index, "timed out", timeout_message(cell_timeout, notebook_timeout))
+    except DeadKernelError:
+        stop(nb, index, "crashed", CRASH_MESSAGE)
+    return nb
+
+
+def validate_notebook(path: str | Path, cell_timeout: int = CELL_TIMEOUT,
+                      notebook_timeout: int = NOTEBOOK_TIMEOUT,
+                      kernel_manager_class=None) -> Report:
+    """Validate one notebook file; see the module docstring. Raises nothing for a problem with
+    the file or its metadata (the report says it)."""
+    path = Path(path)
+    report = Report(str(path))
+    if not path.is_file():
+        report.problem = "파일이 없습니다 (file not found)"
+        return report
+    submitted = read_notebook(path)
+    meta = submitted.metadata.get("dlcourse", {})
+    if meta.get("status"):
+        report.problem = meta["message"]
+        return report
+    size = path.stat().st_size
+    if size > WARN_FILE_BYTES:
+        report.warnings.append(
+            f"파일이 {size / 2**20:.1f} MB입니다: 저장된 출력(outputs) 때문이면 'Edit → Clear Outputs "
+            "of All Cells' 후 저장하세요; LMS가 큰 파일을 거절할 수 있습니다 (large file)")
+    report.lesson, template = find_release(submitted, path)
+    if template is None:
+        template = submitted
+        report.notes.append("이 노트북의 원본 과제를 찾지 못해 그대로 검사했습니다 "
+                            "(release not found: validated as it is)")
+    nb = rebuild(template, submitted)
+    report.notes += nb.metadata.get("dlcourse", {}).get("notes", [])
+    nb = run(nb, path.parent.resolve(), cell_timeout, notebook_timeout, kernel_manager_class)
+    for cell in nb.cells:
+        if is_test_cell(cell):
+            ok, state, msg = verdict(cell, own_records(cell))
+            report.cells.append(CellResult(cell.metadata.nbgrader["grade_id"], title(cell), ok,
+                                           state, msg))
+    return report
+
+
+def validate(paths: list[str], timeout: int = CELL_TIMEOUT) -> int:
+    """Validate each notebook in ``paths`` and print its report; 0 when all pass, else 1."""
     failed = 0
     for path in paths:
-        results = validator.validate(path)
-        problems = results.get("failed", []) + results.get("type_changed", [])
-        if results.get("changed"):
-            print(f"{path}: 잠긴 셀이 바뀌었습니다 (locked cells changed): "
-                  "채점 때는 원래 셀로 되돌립니다")
-        if problems:
+        try:
+            report = validate_notebook(path, cell_timeout=timeout)
+        except Exception as err:  # e.g. no Python kernel in this environment
+            print(f"{path}: 검사를 실행할 수 없습니다 (validate could not run): "
+                  f"{type(err).__name__}: {err}")
             failed += 1
-            print(f"{path}: 검사 {len(problems)}개 실패 (tests failed)")
-            for cell in results.get("failed", []):
-                print(_summary(cell))
-        else:
-            print(f"{path}: 통과 (OK) — 보이는 검사(visible tests)를 모두 통과했습니다")
+            continue
+        print(report.text())
+        failed += not report.passed
     return 1 if failed else 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m dlcourse.validate", description=__doc__)
+    # A Korean Windows console (cp949) or a redirected pipe cannot encode every character:
+    # replace those instead of failing on a correct notebook.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+    ap = argparse.ArgumentParser(prog="python -m dlcourse.validate", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("notebooks", nargs="+")
-    ap.add_argument("--timeout", type=int, default=120, help="seconds per cell")
-    return validate(ap.parse_args(argv).notebooks, ap.parse_args(argv).timeout)
+    ap.add_argument("--timeout", type=int, default=CELL_TIMEOUT,
+                    help=f"seconds per cell (default: the grader's {CELL_TIMEOUT})")
+    args = ap.parse_args(argv)
+    return validate(args.notebooks, args.timeout)
 
 
 if __name__ == "__main__":

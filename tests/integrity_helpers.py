@@ -273,13 +273,18 @@ def reverse_cells(nb) -> None:
 
 
 def extra_cells(nb) -> None:
+    """A note above everything, a "bonus test" worth 50 points and an exit after the tests."""
     bonus = nbformat.v4.new_code_cell('print("통과 (OK): 보너스")')
     bonus.metadata["nbgrader"] = {"grade": True, "grade_id": "bonus", "locked": True,
                                   "points": 50, "schema_version": 3, "solution": False,
                                   "task": False}
-    nb.cells = ([nbformat.v4.new_code_cell("import os\nos._exit(1)"),
-                 nbformat.v4.new_markdown_cell("제 풀이 설명입니다.")] + nb.cells
+    nb.cells = ([nbformat.v4.new_markdown_cell("제 풀이 설명입니다.")] + nb.cells
                 + [bonus, nbformat.v4.new_code_cell("raise SystemExit('bye')")])
+
+
+def exit_first(nb) -> None:
+    """A first cell of the student's own that ends the kernel."""
+    nb.cells = [nbformat.v4.new_code_cell("import os\nos._exit(1)")] + nb.cells
 
 
 def huge(nb, megabytes: int = 100) -> str:

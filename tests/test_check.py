@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.preprocessors import verdict
 from dlcourse.check import MIME, Check, CheckFailed, decode, encode, judge, to_numpy
+from dlcourse.submission import verdict
 
 
 def spec(expected, **kw):

@@ -17,7 +17,7 @@ def test_example_class(bwrap, tmp_path, monkeypatch):
     monkeypatch.setattr(run, "EXAMPLE_DIR", tmp_path / "example-class")
     course = grade_example_class(workers=2, progress=False)
     names = lessons()
-    with open(course.path / "grades.csv", encoding="utf-8") as fh:
+    with open(course.path / "grades.csv", encoding="utf-8-sig") as fh:
         table = list(csv.DictReader(fh))
     for student in STUDENTS:
         for lesson in names:

@@ -46,6 +46,7 @@ from tests.integrity_helpers import (
     duplicate_answers,
     duplicate_ids,
     edit_tests,
+    exit_first,
     extra_cells,
     fake_readonly,
     grade_ids,
@@ -119,16 +120,24 @@ def build_cases(course: ScratchCourse, port: int) -> list[Case]:
         Case("retype-wrong", "2", tamper(release, lambda nb: retype_tests(nb, "markdown")), zero),
         Case("retype-ref", "2", tamper(ref, lambda nb: retype_tests(nb, "raw")), full),
         Case("duplicate-ids", "2", tamper(release, duplicate_ids), zero),
-        Case("duplicate-answers", "2", tamper(ref, lambda nb: duplicate_answers(nb, stubs)), full),
+        # A copied answer cell runs in the student's order (a split cell does too): the stub
+        # pasted below each answer redefines it, as Validate shows the student.
+        Case("duplicate-answers", "2", tamper(ref, lambda nb: duplicate_answers(nb, stubs)), zero),
         # 3. deleted, reordered, extra cells
         Case("deleted-tests", "3", tamper(release, delete_tests), zero),
         Case("deleted-tests-ref", "3", tamper(ref, delete_tests), full),
         Case("reordered", "3", tamper(ref, reverse_cells), full),
         Case("extra-cells", "3", tamper(ref, extra_cells), full),
+        # Every cell the student wrote runs, in the student's order: a first cell that ends the
+        # kernel leaves every test cell not run (Validate says the same).
+        Case("extra-cell-exit", "3", tamper(ref, exit_first), zero, "crashed",
+             {g: "not run" for g in maxes}),
         # 4. files
         Case("missing", "4", None, zero, "missing", earlier=True, note=("missing", f"{L}.ipynb")),
         Case("missing-new", "4", None, zero, "missing", note=("missing", f"{L}.ipynb")),
-        Case("renamed", "4", ref, zero, "missing", notebook_name=f"{L}-final.ipynb", note=("missing", f"{L}.ipynb", f"{L}-final.ipynb")),
+        # A lone notebook under another name is graded, and the rename is named.
+        Case("renamed", "4", ref, full, notebook_name=f"{L}-final.ipynb",
+             note=("renamed notebook graded", f"{L}-final.ipynb")),
         Case("duplicated", "4", ref, full, files={f"{L} (1).ipynb": nbformat.writes(release)
                                                   .encode()},
              note=("extra files", f"{L} (1).ipynb")),

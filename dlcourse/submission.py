@@ -1,0 +1,462 @@
+"""One judgement for a submitted notebook, shared by Validate and the grader.
+
+A student's notebook goes through the same three steps whether the student checks it
+(:mod:`dlcourse.validate`, the Validate button) or the instructor grades it (``autograder``):
+
+1. :func:`read_notebook` reads the file with the course's limits: saved outputs are dropped
+   *before* the size limit applies, so a correct notebook with big saved plots is never "too
+   large"; an unreadable file becomes an empty notebook carrying its status.
+2. :func:`rebuild` lays the student's cells into a *template*: the instructor notebook when
+   grading (hidden tests included), the released notebook when validating. Test cells and
+   read-only cells always come from the template; every cell the student wrote runs, in the
+   student's order, in its place between them (added cells, split answer cells, an answer cell
+   turned into markdown, an answer cell that lost its metadata). Whatever is ignored, moved or
+   restored is named in the notebook's ``metadata.dlcourse.notes``.
+3. :func:`verdict` decides each executed test cell from what the student's code published
+   (:mod:`dlcourse.check`), against reference records: the grader's trusted reference run, or,
+   in Validate, the visible records the cell itself published.
+
+The only differences between Validate and the grade are the hidden tests in the template and
+the grader's sandbox; the limits below are the grader's own.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+
+import nbformat
+from nbformat.notebooknode import NotebookNode, from_dict
+
+from .check import MIME, decode, judge
+
+#: The largest file accepted, as nbgrader's own exchange accepts (``ExchangeSubmit.max_file_size``,
+#: 100,000 KB).
+MAX_FILE_BYTES = 100_000 * 1024
+#: The largest notebook once its saved outputs are dropped (the code and text the student wrote).
+MAX_CODE_BYTES = 20 * 2**20
+#: Validate warns about files at least this large: many LMSs refuse uploads above 20 MB.
+WARN_FILE_BYTES = 20 * 2**20
+#: Time limits of one graded notebook, seconds (the grader's ``Execute.timeout`` and
+#: ``SandboxedExecute.notebook_timeout``); Validate uses the same.
+CELL_TIMEOUT = 60
+NOTEBOOK_TIMEOUT = 300
+#: The largest check payload read from an output (untrusted input).
+MAX_PAYLOAD_BYTES = 4 * 2**20
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+#: Notebook-level statuses of files that cannot be graded (also the CSV's status column).
+READ_PROBLEMS = {
+    "empty": "빈 파일입니다 (empty file)",
+    "too large": "파일이 너무 큽니다 (file too large): {detail}",
+    "not utf-8": "UTF-8 텍스트가 아닙니다 (not UTF-8)",
+    "invalid json": "노트북 JSON이 깨졌습니다 (invalid JSON): {detail}",
+    "old nbformat": "오래된 노트북 형식입니다 (old nbformat {detail}); Jupyter에서 다시 저장하세요",
+    "not a notebook": "노트북 형식이 아닙니다 (not a notebook): {detail}",
+}
+
+
+def _mb(n: int) -> str:
+    return f"{n / 2**20:.1f} MB"
+
+
+# --------------------------------------------------------------------------- 1. reading
+
+
+def _broken(kind: str, detail: str = "") -> NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["dlcourse"] = {"status": kind,
+                               "message": READ_PROBLEMS[kind].format(detail=detail[:200])}
+    return nb
+
+
+def _drop_outputs(data: dict) -> None:
+    for cell in data.get("cells", []):
+        if isinstance(cell, dict):
+            if cell.get("cell_type") == "code":
+                cell["outputs"], cell["execution_count"] = [], None
+            cell.pop("attachments", None)
+
+
+def read_notebook(path: str | Path, trusted: bool = False) -> NotebookNode:
+    """Read a notebook for grading or validating. Never raises for a bad file: an empty,
+    oversized, non-UTF-8, invalid or pre-v4 file gives an empty notebook whose
+    ``metadata.dlcourse`` has ``status`` (a key of :data:`READ_PROBLEMS`) and ``message``.
+
+    Saved outputs and cell attachments are dropped first (they are never graded); the file may
+    be up to :data:`MAX_FILE_BYTES`, the rest up to :data:`MAX_CODE_BYTES`. When the outputs
+    were what made the file large, ``metadata.dlcourse.notes`` says so. ``metadata.dlcourse``
+    is the grader's: it is dropped from a student's file, kept only when ``trusted`` (a notebook
+    the grader wrote itself)."""
+    path = Path(path)
+    size = path.stat().st_size
+    if size == 0:
+        return _broken("empty")
+    if size > MAX_FILE_BYTES:
+        return _broken("too large", f"{_mb(size)}, 한도 {_mb(MAX_FILE_BYTES)} (limit)")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return _broken("not utf-8")
+    if not text.strip():
+        return _broken("empty")
+    try:
+        data = json.loads(text)
+    except ValueError as err:
+        return _broken("invalid json", str(err))
+    if not isinstance(data, dict) or not isinstance(data.get("cells", []), list):
+        return _broken("not a notebook", "top level is not a notebook object")
+    major = data.get("nbformat")
+    if not isinstance(major, int) or major < 4:
+        return _broken("old nbformat", str(major))
+    _drop_outputs(data)
+    code_size = len(json.dumps(data, ensure_ascii=False).encode("utf-8"))
+    if code_size > MAX_CODE_BYTES:
+        return _broken("too large", f"출력을 뺀 코드와 글이 {_mb(code_size)}, 한도 "
+                                    f"{_mb(MAX_CODE_BYTES)} (code and text over the limit)")
+    try:
+        nb = nbformat.reads(json.dumps(data), as_version=4)
+    except Exception as err:  # nbformat raises many kinds on malformed cells
+        return _broken("not a notebook", f"{type(err).__name__}: {err}")
+    if not isinstance(nb.get("metadata"), dict):
+        nb.metadata = NotebookNode()
+    if not trusted:
+        nb.metadata.pop("dlcourse", None)
+    if size > WARN_FILE_BYTES:
+        nb.metadata["dlcourse"] = {"notes": [
+            f"저장된 출력(outputs) 때문에 파일이 {_mb(size)}입니다: 출력은 채점에 쓰지 않고 "
+            "지웠습니다 (saved outputs dropped)"]}
+    return nb
+
+
+# --------------------------------------------------------------------------- 2. rebuilding
+
+
+def _nbgrader(cell) -> dict:
+    meta = cell.get("metadata")
+    meta = meta.get("nbgrader") if isinstance(meta, dict) else None
+    return meta if isinstance(meta, dict) else {}
+
+
+def _source(cell) -> str:
+    src = cell.get("source", "")
+    if isinstance(src, list):
+        src = "".join(s for s in src if isinstance(s, str))
+    return src if isinstance(src, str) else ""
+
+
+def role(cell) -> str:
+    """``"answer"`` (an nbgrader solution cell), ``"locked"`` (a test or read-only cell: the
+    template's source always wins) or ``"free"`` (prose, examples, "try it" cells)."""
+    meta = _nbgrader(cell)
+    if meta.get("solution"):
+        return "answer"
+    if meta.get("grade") or meta.get("locked"):
+        return "locked"
+    return "free"
+
+
+def _grade_id(cell) -> str | None:
+    gid = _nbgrader(cell).get("grade_id")
+    return gid if isinstance(gid, str) else None
+
+
+def _student_cell(cell, cell_type: str | None = None) -> NotebookNode:
+    """A clean copy of a student's cell: its id, source and type, none of its metadata (a
+    student cell never claims to be a test, never carries grader keys), no outputs."""
+    kind = cell_type or cell.get("cell_type")
+    maker = {"markdown": nbformat.v4.new_markdown_cell,
+             "raw": nbformat.v4.new_raw_cell}.get(kind, nbformat.v4.new_code_cell)
+    new = maker(_source(cell))
+    if isinstance(cell.get("id"), str) and cell["id"]:
+        new.id = cell["id"][:64]
+    new.metadata["dlcourse"] = {"origin": "student"}
+    return new
+
+
+HIDDEN_BLOCK = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[^\n]*\n?",
+                          re.S | re.M)
+
+
+def visible_source(cell) -> str:
+    """A cell's source as students see it: hidden test blocks removed (as nbgrader's
+    ``ClearHiddenTests`` does), surrounding whitespace ignored."""
+    return HIDDEN_BLOCK.sub("", _source(cell)).strip()
+
+
+def _template_cell(cell) -> NotebookNode:
+    new = from_dict(copy.deepcopy(dict(cell)))
+    if new.cell_type == "code":
+        new.outputs, new.execution_count = [], None
+    return new
+
+
+def _label(cell) -> str:
+    return _grade_id(cell) or str(cell.get("id", "?"))
+
+
+def rebuild(template: NotebookNode, submitted: NotebookNode) -> NotebookNode:
+    """The notebook to run: ``template``'s test and read-only cells, with the student's cells
+    of ``submitted`` laid in their places.
+
+    Each student cell is matched to a template cell by nbgrader ``grade_id``, else by cell
+    ``id``, else (a test or read-only cell that lost its metadata) by identical source. Matched
+    cells take the template cell's place; the others follow the matched cell above them, in the
+    student's order. An answer cell keeps every part the student split it into (the first part
+    carries the nbgrader metadata), is restored to the template's cell type, and, where the
+    student lost it, is found by its place (the last unmatched code cell just above where it
+    belongs). The student's copies of test and read-only cells are ignored. The result's
+    ``metadata`` is the template's (kernelspec included) with ``dlcourse.notes`` naming every
+    such change, in Korean with the English phrase; ``dlcourse`` keys set by
+    :func:`read_notebook` (status, message, notes) carry over.
+    """
+    cells = template.cells
+    by_gid = {g: t for t, c in enumerate(cells) if (g := _grade_id(c))}
+    by_id = {c.get("id"): t for t, c in enumerate(cells) if c.get("id")}
+    by_source = {visible_source(c): t for t, c in enumerate(cells)
+                 if role(c) == "locked" and visible_source(c)}
+    slots: dict[int, list] = {}
+    follow: dict[int, list] = {}
+    order: list[int] = []
+    last = -1
+    for cell in submitted.get("cells", []):
+        if not isinstance(cell, dict):
+            continue
+        gid, cid = _grade_id(cell), cell.get("id")
+        t = by_gid.get(gid) if gid else None
+        if t is None and isinstance(cid, str):
+            t = by_id.get(cid)
+        if t is None:
+            t = by_source.get(visible_source(cell))
+        if t is None:
+            follow.setdefault(last, []).append(cell)
+        else:
+            slots.setdefault(t, []).append(cell)
+            order.append(t)
+            last = t
+
+    notes: list[str] = []
+    meta = submitted.get("metadata", {})
+    dl = dict(meta.get("dlcourse", {})) if isinstance(meta, dict) else {}
+    notes += list(dl.pop("notes", []))
+    out: list[NotebookNode] = [_student_cell(c) for c in follow.get(-1, [])]
+    trailing = len(out)  # out[trailing:]: unmatched student cells since the last placed cell
+    ignored, restored, deleted, retyped, by_place, missing = [], [], [], [], [], []
+    for t, tcell in enumerate(cells):
+        given = slots.get(t, [])
+        kind = role(tcell)
+        if kind == "locked":
+            out.append(_template_cell(tcell))
+            if not given:
+                deleted.append(_label(tcell))
+            for i, c in enumerate(given):
+                if i > 0:
+                    ignored.append(_label(tcell))
+                elif (visible_source(c) != visible_source(tcell)
+                      or c.get("cell_type") != tcell.cell_type):
+                    restored.append(_label(tcell))
+        elif kind == "answer":
+            parts = [_student_cell(c, tcell.cell_type) for c in given]
+            retyped += [_label(tcell) for c in given if c.get("cell_type") != tcell.cell_type]
+            if not parts:
+                code = [i for i in range(trailing, len(out)) if out[i].cell_type == "code"]
+                if code:
+                    parts = [out.pop(code[-1])]
+                    by_place.append(_label(tcell))
+                else:
+                    parts = [_student_cell({"source": ""}, tcell.cell_type)]
+                    missing.append(_label(tcell))
+            head = _template_cell(tcell)
+            head.source = parts[0].source
+            head.metadata.setdefault("dlcourse", {})["origin"] = "student"
+            out += [head, *parts[1:]]
+        else:
+            out += [_student_cell(c) for c in given]
+        if kind != "free" or given:
+            trailing = len(out)
+        out += [_student_cell(c) for c in follow.get(t, [])]
+
+    if order != sorted(order):
+        notes.append("순서가 바뀐 셀을 원래 자리로 옮겨 실행했습니다 (reordered cells put back in place)")
+    for what, ids in (
+        ("답안 셀을 코드 셀로 되돌렸습니다 (answer cell restored to code)", retyped),
+        ("메타데이터가 없는 셀을 제자리의 답안으로 채점했습니다 (answer cell matched by its place)",
+         by_place),
+        ("답안 셀이 없습니다 (answer cell missing)", missing),
+        ("잠긴 셀(locked cell)을 고친 내용은 무시하고 원래대로 되돌렸습니다 (locked cell restored)",
+         restored),
+        ("지워진 잠긴 셀(locked cell)을 되살렸습니다 (deleted cell restored)", deleted),
+        ("복사한 잠긴 셀(locked cell)은 무시했습니다 (duplicated locked cell ignored)", ignored),
+    ):
+        if ids:
+            notes.append(f"{what}: {', '.join(dict.fromkeys(ids))}")
+    kernel = meta.get("kernelspec", {}) if isinstance(meta, dict) else {}
+    wanted = template.metadata.get("kernelspec", {}).get("name")
+    if isinstance(kernel, dict) and kernel.get("name") not in (None, wanted):
+        notes.append(f"노트북의 커널(kernel) 설정 {str(kernel.get('name'))[:40]!r} 대신 "
+                     f"{wanted}로 실행했습니다 (kernelspec ignored)")
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = copy.deepcopy(template.metadata)
+    seen: set[str] = set()
+    for i, cell in enumerate(out):
+        cid = cell.get("id") or f"cell-{i}"
+        while cid in seen:
+            cid = f"{cid}-{i}"
+        cell["id"] = cid
+        seen.add(cid)
+    nb.cells = out
+    if notes:
+        dl["notes"] = notes
+    nb.metadata["dlcourse"] = dl
+    return nb
+
+
+def notes_cell(notes: list[str]) -> NotebookNode:
+    """A markdown cell listing ``notes`` (the top of a graded notebook and its feedback)."""
+    cell = nbformat.v4.new_markdown_cell(
+        "### 채점 참고 (grading notes)\n" + "\n".join(f"- {n}" for n in notes))
+    cell.metadata["dlcourse"] = {"origin": "grader"}
+    return cell
+
+
+# --------------------------------------------------------------------------- 3. judging
+
+
+def is_test_cell(cell) -> bool:
+    """A code cell with points that is not an answer cell (nbgrader's autograder test)."""
+    meta = _nbgrader(cell)
+    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def payloads(outputs) -> list[dict]:
+    """The check payloads among a cell's outputs, structurally validated (untrusted input)."""
+    found = []
+    for out in outputs:
+        if out.get("output_type") not in ("display_data", "execute_result"):
+            continue
+        data = out.get("data", {}).get(MIME)
+        if data is None:
+            continue
+        if isinstance(data, str):
+            if len(data) > MAX_PAYLOAD_BYTES:
+                continue
+            try:
+                data = json.loads(data)
+            except ValueError:
+                continue
+        records = data.get("records") if isinstance(data, dict) else None
+        if not isinstance(records, list):
+            continue
+        good = [
+            r for r in records
+            if isinstance(r, dict) and isinstance(r.get("label"), str)
+            and isinstance(r.get("actual"), str) and len(r["actual"]) <= MAX_PAYLOAD_BYTES
+        ]
+        found.append({"title": str(data.get("title", "")), "records": good})
+    return found
+
+
+def kernel_error(cell) -> str | None:
+    """``"Name: message"`` of the cell's first error output, without colour codes."""
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "error":
+            ename = ANSI.sub("", str(out.get("ename", "")))[:100]
+            evalue = ANSI.sub("", str(out.get("evalue", "")))[:600]
+            return f"{ename}: {evalue}"
+    return None
+
+
+#: Cell statuses that end a run: the cell and every cell after it get no verdict of their own.
+STOPPED = ("timed out", "crashed", "not run")
+
+
+def stop(nb: NotebookNode, index: int, kind: str, message: str) -> None:
+    """Mark code cell ``index`` with ``kind`` (``timed out`` or ``crashed``) and every later code
+    cell as ``not run``; the notebook's ``metadata.dlcourse.stopped`` is ``kind``."""
+    for i, cell in enumerate(nb.cells):
+        if i < index or cell.cell_type != "code":
+            continue
+        here = i == index
+        cell.metadata["dlcourse"] = {
+            **cell.metadata.get("dlcourse", {}),
+            "status": kind if here else "not run",
+            "message": message if here else f"실행되지 않았습니다 (not run): {message}",
+        }
+    nb.metadata.setdefault("dlcourse", {})["stopped"] = kind
+
+
+def timeout_message(cell_timeout: int, notebook_timeout: int) -> str:
+    return (f"시간 초과 (timed out): 셀이 제한 시간 안에 끝나지 않았습니다 (limit {cell_timeout} s "
+            f"per cell, {notebook_timeout} s per notebook)")
+
+
+CRASH_MESSAGE = ("커널이 죽었습니다 (kernel crashed): 프로세스가 끝났거나 메모리 한도를 넘었습니다 "
+                 "(exit, segfault or out of memory)")
+
+
+#: The label of the facts a cell did not get to when it stopped with an error.
+UNFINISHED = "(끝나지 않은 검사 (unfinished checks))"
+
+
+def own_records(cell) -> list[dict]:
+    """The records a test cell published itself: Validate's reference (the release has no
+    hidden tests, so every record is a visible fact with its expectation). A cell that stopped
+    with an error also expects the facts it did not get to (:data:`UNFINISHED`), so that
+    :func:`verdict` reports the error, as the grader's reference run would."""
+    records = [r for p in payloads(cell.get("outputs", [])) for r in p["records"]]
+    return records + ([{"label": UNFINISHED}] if kernel_error(cell) else [])
+
+
+def verdict(cell, reference: list[dict]) -> tuple[bool, str, str]:
+    """``(passed, status, message)`` for one executed test cell, judged against ``reference``
+    (``[{label, kind, expected | actual, rtol, atol, bound, dtype}]``: what the reference run
+    recorded for the cell; a record with ``expected`` is a visible fact)."""
+    meta = cell.metadata.get("dlcourse", {})
+    if meta.get("status") in STOPPED:
+        return False, meta["status"], meta["message"]
+    found = payloads(cell.outputs)
+    if not found:
+        return False, "graded", (kernel_error(cell) or "검사 결과가 없습니다 (no check result): "
+                                 "셀이 끝까지 실행되지 않았습니다")
+    records: dict[str, list[dict]] = {}
+    for payload in found:
+        for rec in payload["records"]:
+            records.setdefault(rec["label"], []).append(rec)
+    error = kernel_error(cell)
+    for ref in reference:
+        label = ref["label"]
+        got = records.get(label, [])
+        if not got and error:  # the cell stopped before this fact: its error says why
+            return False, "graded", error
+        if len(got) != 1:
+            why = "없습니다 (missing)" if not got else "여러 번 나왔습니다 (duplicated)"
+            return False, "graded", f"{label}: 검사 기록이 {why}"
+        try:
+            actual = decode(got[0]["actual"])
+        except Exception:
+            return False, "graded", f"{label}: 기록을 읽을 수 없습니다 (unreadable record)"
+        visible = "expected" in ref
+        spec = {
+            "expected": decode(ref["expected"] if visible else ref["actual"]),
+            "rtol": ref.get("rtol", 1e-5), "atol": ref.get("atol", 1e-8),
+            "bound": ref.get("bound"), "dtype": ref.get("dtype", False),
+        }
+        try:
+            problem = judge(ref["kind"], actual, spec, reveal=visible)
+        except Exception as err:
+            problem = f"비교할 수 없는 값입니다 (cannot compare): {type(err).__name__}"
+        if problem:
+            hidden = "" if visible else "숨은 검사(hidden test) "
+            return False, "graded", f"{hidden}{label}: {problem}"
+    return True, "graded", f"통과 (OK): 검사 {len(reference)}개"
+
+
+def title(cell) -> str:
+    """A test cell's first docstring line ("연습 1.1 검사 ① (2점): …")."""
+    lines = _source(cell).strip().splitlines()
+    return lines[0].strip().strip('"').strip() if lines else _label(cell)

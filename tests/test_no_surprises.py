@@ -1,0 +1,357 @@
+"""No surprises for honest students: what Validate says of every visible fact is what the grade
+says, and correct work written the way students really write it gets full marks.
+
+One scratch course grades every fixture below in one ``grade_class`` call (the real pipeline:
+nbgrader, the rebuild, the sandbox, the verdict); Validate (``dlcourse.validate``) checks the
+same files in two worker processes. The tests compare, per test cell, Validate's verdict with
+the grader's verdict on the visible facts (kept in the autograded notebook), and assert the
+exact scores, statuses and the notes that name what the grader restored, moved or ignored.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import os
+import re
+import subprocess
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from autograder import status
+from autograder.grading import ScratchCourse, reference_answers, release_notebook, submission
+from autograder.mistakes import expected_scores, load_mistakes
+from autograder.parallel import grade_class
+from dlcourse.submission import MAX_FILE_BYTES, role
+from dlcourse.validate import validate_notebook
+from tests.integrity_helpers import html_text, require_bwrap
+
+pytestmark = pytest.mark.slow
+
+FIXTURES = Path(__file__).parent / "fixtures" / "notebook-edits"
+NOT_IMPLEMENTED = "not implemented yet"
+
+
+# --------------------------------------------------------------------------- fixture kinds
+
+
+def _answers(nb):
+    return [c for c in nb.cells if role(c) == "answer"]
+
+
+def _plain(source: str, cid: str):
+    cell = nbformat.v4.new_code_cell(source)
+    cell.id = cid
+    return cell
+
+
+def stub_then_answer(lesson: str, answers: dict[str, str] | None = None):
+    """Every stub left as it is, the answer typed in a new cell right below it."""
+    nb, ref = release_notebook(lesson), {**reference_answers(lesson), **(answers or {})}
+    out = []
+    for cell in nb.cells:
+        out.append(cell)
+        if role(cell) == "answer":
+            out.append(_plain(ref[cell.metadata.nbgrader["grade_id"]], f"new-{cell.id}"))
+    nb.cells = out
+    return nb
+
+
+def without_metadata(lesson: str):
+    """Every answer re-created as a plain code cell (pasted from another editor)."""
+    nb = submission(lesson)
+    for i, cell in enumerate(nb.cells):
+        if role(cell) == "answer":
+            nb.cells[i] = _plain(cell.source, f"pasted-{i}")
+    return nb
+
+
+def as_markdown(lesson: str):
+    """Every answer cell turned into markdown by accident (the M key), metadata kept."""
+    nb = submission(lesson)
+    for i, cell in enumerate(nb.cells):
+        if role(cell) == "answer":
+            md = nbformat.v4.new_markdown_cell(cell.source)
+            md.metadata, md.id = cell.metadata, cell.id
+            nb.cells[i] = md
+    return nb
+
+
+def _halves(source: str) -> tuple[str, str]:
+    """Where a student would split an answer cell: before its second top-level definition, or
+    after an added import when it has one definition."""
+    starts = [m.start() for m in re.finditer(r"^(?:def|class|@)\S*", source, re.M)]
+    if len(starts) >= 2:
+        return source[:starts[1]], source[starts[1]:]
+    return "import torch\n", source
+
+
+def split_answers(lesson: str):
+    """Every answer cell split in two in JupyterLab (both halves keep the nbgrader metadata)."""
+    nb = submission(lesson)
+    out = []
+    for cell in nb.cells:
+        if role(cell) == "answer":
+            first, second = copy.deepcopy(cell), copy.deepcopy(cell)
+            first.source, second.source = _halves(cell.source)
+            second.id = f"{cell.id}-split"
+            out += [first, second]
+        else:
+            out.append(cell)
+    nb.cells = out
+    return nb
+
+
+def other_kernel(lesson: str):
+    """Saved from another environment: a kernel that is not installed, odd language info."""
+    nb = submission(lesson)
+    nb.metadata["kernelspec"] = {"name": "conda-env-dl-py", "display_name": "Python (dl)",
+                                 "language": "python"}
+    nb.metadata["language_info"] = {"name": "python", "version": 3}
+    return nb
+
+
+def big_outputs(lesson: str, megabytes: int = 23) -> bytes:
+    """Correct answers with ``megabytes`` MB of saved plot output (a PNG) in a "try it" cell."""
+    nb = submission(lesson)
+    cell = next(c for c in nb.cells if c.cell_type == "code" and role(c) == "free")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={
+        "image/png": "iVBORw0KGgo" + "A" * (megabytes * 2**20), "text/plain": "<Figure>"})]
+    return nbformat.writes(nb).encode()
+
+
+@dataclass
+class Fixture:
+    student: str
+    lesson: str
+    nb: object  # a notebook or bytes
+    fails: list[str] | None = None  # None: full marks; else the test cells that score 0
+    notes: tuple[str, ...] = ()  # phrases the notes (CSV, feedback, Validate) must contain
+    filename: str | None = None  # handed in under another name
+    warns: bool = False  # Validate warns about the file's size
+    not_implemented: bool = False  # the student really left a stub
+
+
+def fixtures() -> list[Fixture]:
+    mistake = load_mistakes("01_neuron")[0]
+    return [
+        Fixture("case-new-cell", "01_neuron",
+                (FIXTURES / "answer-in-new-cell-below-stub.ipynb").read_bytes()),
+        Fixture("case-helper", "01_neuron",
+                (FIXTURES / "helper-in-inserted-cell.ipynb").read_bytes()),
+        Fixture("case-markdown", "01_neuron",
+                (FIXTURES / "answer-cell-turned-markdown.ipynb").read_bytes(),
+                notes=("answer cell restored to code",)),
+        Fixture("case-no-metadata", "01_neuron",
+                (FIXTURES / "answer-cell-without-metadata.ipynb").read_bytes(),
+                notes=("answer cell matched by its place",)),
+        Fixture("split", "01_neuron", split_answers("01_neuron")),
+        Fixture("other-kernel", "01_neuron", other_kernel("01_neuron"),
+                notes=("kernelspec ignored",)),
+        Fixture("big-outputs", "01_neuron", lambda: big_outputs("01_neuron"),
+                notes=("saved outputs dropped",), warns=True),
+        Fixture("renamed", "01_neuron", submission("01_neuron"),
+                filename="01_neuron (1).ipynb", notes=("renamed notebook graded",)),
+        Fixture("untouched", "01_neuron", release_notebook("01_neuron"),
+                not_implemented=True),
+        Fixture("wrong-below-stub", "01_neuron", stub_then_answer("01_neuron", mistake.answers),
+                fails=mistake.fails),
+        Fixture("stub-then-answer", "02_forward", stub_then_answer("02_forward")),
+        Fixture("no-metadata", "03_loss", without_metadata("03_loss"),
+                notes=("answer cell matched by its place",)),
+        Fixture("markdown", "04_backprop", as_markdown("04_backprop"),
+                notes=("answer cell restored to code",)),
+    ]
+
+
+# --------------------------------------------------------------------------- one grading
+
+
+def _validate(path: str):
+    return validate_notebook(path)
+
+
+def _write(folder: Path, fx: Fixture) -> Path:
+    nb = fx.nb() if callable(fx.nb) else fx.nb
+    path = folder / fx.student / fx.lesson / (fx.filename or f"{fx.lesson}.ipynb")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(nb if isinstance(nb, bytes) else nbformat.writes(nb).encode())
+    return path
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    require_bwrap()
+    base = tmp_path_factory.mktemp("no-surprises")
+    cases = fixtures()
+    only = os.environ.get("NO_SURPRISES_ONLY")  # debugging: a comma-separated list of students
+    if only:
+        cases = [f for f in cases if f.student in only.split(",")]
+    lessons = sorted({f.lesson for f in cases})
+    course = ScratchCourse(lessons, path=base / "course")
+    course.release()
+    files = {f.student: _write(course.path / "submitted", f) for f in cases}
+    originals = {s: p.read_bytes() for s, p in files.items()}
+    with ProcessPoolExecutor(2, mp_context=get_context("spawn")) as pool:
+        reports = dict(zip(files, pool.map(_validate, [str(p) for p in files.values()]),
+                           strict=True))
+    results = grade_class(course.path, [(f.student, f.lesson) for f in cases], workers=2,
+                          progress=False, db=course.db_url)
+    course.nbgrader("generate_feedback", "*", "--force")
+    course.nbgrader("export", "--to", "grades.csv")
+    return {"course": course, "cases": {f.student: f for f in cases}, "reports": reports,
+            "results": {r.student: r for r in results}, "files": files,
+            "originals": originals, "status": status.load(course.db_url)}
+
+
+def _autograded(graded, fx: Fixture):
+    path = (graded["course"].path / "autograded" / fx.student / fx.lesson / f"{fx.lesson}.ipynb")
+    return nbformat.read(path, as_version=4)
+
+
+def _csv(graded) -> list[dict]:
+    with open(graded["course"].path / "grades.csv", encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+STUDENTS = [f.student for f in fixtures()]
+
+
+@pytest.mark.parametrize("student", STUDENTS)
+def test_score_status_and_notes(graded, student):
+    """Exact scores and statuses; the notes name what was restored, moved or ignored, in the
+    CSV, the feedback page and Validate's report; "not implemented" only for a real stub."""
+    if student not in graded["cases"]:
+        pytest.skip("not in NO_SURPRISES_ONLY")
+    fx, course = graded["cases"][student], graded["course"]
+    maxes = course.max_scores(fx.lesson)
+    want = expected_scores(maxes, list(maxes) if fx.not_implemented else fx.fails)
+    assert course.scores(fx.lesson, student) == want, graded["results"][student]
+    rows = [r for r in _csv(graded) if r["student"] == student]
+    total = next(r for r in rows if r["cell"] == "(total)")
+    assert total["status"] == "graded"
+    messages = " ".join(r["message"] for r in rows)
+    assert (NOT_IMPLEMENTED in messages) == fx.not_implemented, messages
+    report = graded["reports"][student]
+    feedback = html_text(course.path / "feedback" / student / fx.lesson / f"{fx.lesson}.html")
+    for phrase in fx.notes:
+        assert phrase in total["message"], total
+        assert phrase in feedback
+        if phrase != "renamed notebook graded":  # Validate checks the file as it is named
+            assert any(phrase in n for n in report.notes), report.text()
+    assert any("large file" in w for w in report.warnings) == fx.warns, report.text()
+
+
+@pytest.mark.parametrize("student", STUDENTS)
+def test_validate_says_what_the_grade_says(graded, student):
+    """One judgement: per test cell, Validate's verdict is the grader's verdict on the visible
+    facts (same pass/fail, same message)."""
+    if student not in graded["cases"]:
+        pytest.skip("not in NO_SURPRISES_ONLY")
+    fx = graded["cases"][student]
+    nb = _autograded(graded, fx)
+    grader = {c.metadata.nbgrader["grade_id"]: tuple(c.metadata.dlcourse["visible"])
+              for c in nb.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {})
+              .get("grade") and not c.metadata.nbgrader.get("solution")}
+    report = graded["reports"][student]
+    validate = {c.grade_id: (c.passed, c.message) for c in report.cells}
+    assert validate == grader
+    assert report.passed == (fx.fails is None and not fx.not_implemented)
+
+
+def test_submitted_files_are_kept(graded):
+    """Grading never changes what a student handed in; a renamed notebook is graded from a copy
+    under the expected name, the original kept beside it."""
+    for student, path in graded["files"].items():
+        assert path.read_bytes() == graded["originals"][student], student
+    if "renamed" not in graded["files"]:
+        pytest.skip("not in NO_SURPRISES_ONLY")
+    renamed = graded["files"]["renamed"]
+    assert (renamed.parent / "01_neuron.ipynb").read_bytes() == renamed.read_bytes()
+
+
+def test_grades_csv_opens_in_korean_excel_and_pandas(graded):
+    """grades.csv is UTF-8 with a byte-order mark (Excel on Korean Windows) and parses with
+    pandas, Korean messages intact."""
+    path = graded["course"].path / "grades.csv"
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    frame = pd.read_csv(path, encoding="utf-8-sig")
+    assert list(frame.columns[:3]) == ["student", "assignment", "cell"]
+    assert frame["message"].fillna("").str.contains("통과").any()
+
+
+# --------------------------------------------------------------------------- Validate alone
+
+
+def test_validate_on_a_cp949_console(tmp_path):
+    """A Korean Windows console or a redirected pipe (cp949): the report, exit 0, no traceback."""
+    path = tmp_path / "01_neuron.ipynb"
+    path.write_bytes((FIXTURES / "correct-for-cp949-console.ipynb").read_bytes())
+    env = {**os.environ, "PYTHONIOENCODING": "cp949"}
+    proc = subprocess.run([sys.executable, "-m", "dlcourse.validate", str(path)], env=env,
+                          capture_output=True, cwd=tmp_path)
+    out = proc.stdout.decode("cp949")
+    assert proc.returncode == 0, out + proc.stderr.decode("cp949", "replace")
+    assert "통과 (OK)" in out and "Traceback" not in out + proc.stderr.decode("cp949", "replace")
+
+
+@pytest.mark.parametrize("kind", ["missing", "too large", "invalid json", "not a notebook"])
+def test_validate_names_files_the_grader_refuses(tmp_path, kind):
+    """Files the grader cannot read: Validate says why before the student hands them in, exit 1,
+    no traceback."""
+    path = tmp_path / "01_neuron.ipynb"
+    if kind == "too large":
+        with open(path, "wb") as fh:
+            fh.truncate(MAX_FILE_BYTES + 1)
+    elif kind == "invalid json":
+        path.write_text('{"cells": [', encoding="utf-8")
+    elif kind == "not a notebook":
+        path.write_text(json.dumps([1, 2]), encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "dlcourse.validate", str(path)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stdout + proc.stderr
+    word = {"missing": "file not found"}.get(kind, kind)
+    assert f"({word}" in proc.stdout.lower() or word in proc.stdout.lower(), proc.stdout
+
+
+# --------------------------------------------------------------------------- the instructor
+
+
+def test_one_lesson_with_nothing_to_grade(tmp_path):
+    """A lesson whose notebooks are all missing never stops the feedback, CSV and report of
+    the others, and is said on screen; the students' statuses say "missing"."""
+    require_bwrap()
+    lessons = ["01_neuron", "02_forward"]
+    course = ScratchCourse(lessons, path=tmp_path / "course")
+    for student in ("s1", "s2"):
+        folder = course.path / "submitted" / student / "01_neuron"
+        folder.mkdir(parents=True)
+        (folder / "notes.txt").write_text("노트북을 깜빡했어요", encoding="utf-8")
+    course.submit("s1", "02_forward", submission("02_forward"))
+    course.submit("s2", "02_forward", release_notebook("02_forward"))
+    env = {k: v for k, v in os.environ.items() if k != "NBGRADER_DB_URL"}
+    proc = subprocess.run(
+        [sys.executable, "-c", "import sys; from pathlib import Path; "
+         "from autograder.instructor import grade_command; "
+         f"sys.exit(grade_command({lessons!r}, workers=2, root=Path({str(course.path)!r})))"],
+        cwd=Path(__file__).resolve().parent.parent, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "01_neuron: 채점된 노트북이 없어" in proc.stdout
+    with open(course.path / "grades.csv", encoding="utf-8-sig") as fh:
+        totals = {(r["student"], r["assignment"]): r for r in csv.DictReader(fh)
+                  if r["cell"] == "(total)"}
+    assert totals[("s1", "01_neuron")]["status"] == "missing"
+    assert totals[("s2", "01_neuron")]["status"] == "missing"
+    assert float(totals[("s1", "02_forward")]["score"]) == float(
+        totals[("s1", "02_forward")]["max_score"]) > 0
+    assert (course.path / "feedback" / "s1" / "02_forward" / "02_forward.html").exists()
+    assert (course.path / "reports" / "instructor-report.html").exists()
