@@ -14,7 +14,7 @@ from pathlib import Path
 from . import ROOT, lessons
 
 BUNDLE = ROOT / "build" / "student-bundle"
-COPY = ["data", "dlcourse", "requirements.txt", "environment.yml", "pyproject.toml"]
+COPY = ["data", "dlcourse", "jupyter-config", "requirements.txt", "environment.yml", "pyproject.toml"]
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
 
 STUDENT_README = """\
@@ -48,7 +48,8 @@ def build(dest: Path = BUNDLE, only: list[str] | None = None) -> tuple[Path, Pat
     releases lesson by lesson: later lessons build on earlier answers)."""
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
-    for lesson in only or lessons():
+    chosen = only or lessons()
+    for lesson in chosen:
         shutil.copytree(ROOT / "notebooks" / lesson, dest / "notebooks" / lesson, ignore=IGNORE)
     for name in COPY:
         src = ROOT / name
@@ -56,6 +57,11 @@ def build(dest: Path = BUNDLE, only: list[str] | None = None) -> tuple[Path, Pat
             shutil.copytree(src, dest / name, ignore=IGNORE)
         else:
             shutil.copy2(src, dest / name)
+    # Validate's copies of the releases: only the lessons handed out (a later lesson shows
+    # earlier answers).
+    for shipped in (dest / "dlcourse" / "releases").glob("*.ipynb"):
+        if shipped.stem not in chosen:
+            shipped.unlink()
     shutil.copy2(ROOT / "autograder" / "student_nbgrader_config.py", dest / "nbgrader_config.py")
     (dest / "README.md").write_text(STUDENT_README, encoding="utf-8")
     archive = dest.with_suffix(".zip")

@@ -60,10 +60,18 @@ def test_bundle_reveals_nothing(bundle):
     for i, lesson in enumerate(order):
         secrets = secret_lines(lesson)
         assert secrets, f"{lesson}: no solution lines found to look for"
-        later = {folder / "notebooks" / n / f"{n}.ipynb" for n in order[i + 1:]}
+        later = {path for n in order[i + 1:] for path in (
+            folder / "notebooks" / n / f"{n}.ipynb", folder / "dlcourse" / "releases" / f"{n}.ipynb")}
         leaked = sorted({(s, p.relative_to(folder).as_posix()) for p, t in files.items()
                          if p not in later for s in secrets if s in t})
         assert not leaked, f"{lesson}: solution/hidden-test lines in the bundle: {leaked[:5]}"
     with zipfile.ZipFile(archive) as zf:
         assert sorted(n.split("/", 1)[1] for n in zf.namelist()) == sorted(
             p.relative_to(folder).as_posix() for p in files)
+
+
+def test_bundle_of_some_lessons_ships_only_their_releases(tmp_path):
+    """Validate's copies of the releases follow ``only``: a later lesson shows earlier answers."""
+    folder, _ = build(tmp_path / "bundle", only=["01_neuron"])
+    assert sorted(p.name for p in (folder / "dlcourse" / "releases").iterdir()) == [
+        "01_neuron.ipynb"]

@@ -355,3 +355,29 @@ def test_one_lesson_with_nothing_to_grade(tmp_path):
         totals[("s1", "02_forward")]["max_score"]) > 0
     assert (course.path / "feedback" / "s1" / "02_forward" / "02_forward.html").exists()
     assert (course.path / "reports" / "instructor-report.html").exists()
+
+
+def test_validate_button_answers_with_the_same_report(tmp_path):
+    """JupyterLab's Validate button (``./course lab``) is answered by dlcourse.validate: the
+    notes of a notebook that passes reach the dialog, and nbgrader's own validator is off."""
+    import urllib.request
+
+    from autograder.lab import LabServer
+    from dlcourse.validate_button import PASSED_WITH_NOTES
+
+    folder = tmp_path / "notebooks" / "01_neuron"
+    folder.mkdir(parents=True)
+    (folder / "01_neuron.ipynb").write_bytes(
+        (FIXTURES / "answer-cell-without-metadata.ipynb").read_bytes())
+    with LabServer(tmp_path / "notebooks", env={"OMP_NUM_THREADS": "1"}) as lab:
+        request = urllib.request.Request(
+            lab.url("/assignments/validate"), method="POST",
+            data=json.dumps({"path": "01_neuron/01_neuron.ipynb"}).encode(),
+            headers={"Content-Type": "application/json",
+                     "Authorization": f"token {lab.token}"})
+        with urllib.request.urlopen(request, timeout=300) as response:
+            answer = json.loads(response.read())
+    entries = answer["value"]["failed"]
+    assert answer["success"] is True and len(entries) == 1, answer
+    assert entries[0]["source"] == PASSED_WITH_NOTES
+    assert "answer cell matched by its place" in entries[0]["raw_error"]

@@ -7,7 +7,7 @@ import nbformat
 import pytest
 from nbgrader.utils import is_grade, is_locked, is_solution
 
-from autograder import RELEASE, SOLUTIONS
+from autograder import RELEASE, ROOT, SOLUTIONS
 from autograder.grading import ScratchCourse
 
 from .conftest import LESSONS
@@ -49,6 +49,16 @@ def test_committed_release_is_what_nbgrader_generates(lesson, regenerated):
     committed = RELEASE / lesson / f"{lesson}.ipynb"
     assert normalised(committed) == normalised(fresh), (
         f"notebooks/{lesson} drifted from solutions/{lesson}: run ./course release {lesson}")
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_validate_has_the_committed_release(lesson):
+    """``dlcourse/releases/`` (package data Validate lays a student's cells into) is byte for
+    byte the committed release, and has no lesson that solutions/ does not have."""
+    shipped = ROOT / "dlcourse" / "releases"
+    assert (shipped / f"{lesson}.ipynb").read_bytes() == (
+        RELEASE / lesson / f"{lesson}.ipynb").read_bytes(), f"run ./course release {lesson}"
+    assert sorted(p.stem for p in shipped.glob("*.ipynb")) == LESSONS
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
