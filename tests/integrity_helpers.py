@@ -26,6 +26,7 @@ from autograder.grading import reference_answers, release_notebook, submission
 from autograder.mistakes import expected_scores
 
 SUBMISSIONS = Path(__file__).resolve().parent / "submissions"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 HIDDEN_BLOCK = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
 
 DEFAULT_WRONG = '''def $name(*args, **kwargs):
@@ -316,3 +317,47 @@ class Case:
     notebook_name: str | None = None  # submit under another file name (renamed)
     earlier: bool = False  # also graded once before, with the reference answers
     note: tuple[str, ...] = ()  # words the batch message must contain
+
+
+# --------------------------------------------------------------------------- one judgement
+
+
+def _validate(path: str):
+    from dlcourse.validate import validate_notebook
+
+    return validate_notebook(path)
+
+
+def validate_all(paths: list[Path], workers: int = 2) -> list:
+    """``dlcourse.validate.validate_notebook`` of each path, ``workers`` at a time."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        return list(pool.map(_validate, [str(p) for p in paths]))
+
+
+def graded_visible(nb) -> dict[str, tuple[bool, str]]:
+    """``{test cell: (passed, message)}`` of the grader's verdict on the visible facts alone,
+    kept in an autograded notebook."""
+    return {c.metadata.nbgrader["grade_id"]: tuple(c.metadata.dlcourse["visible"])
+            for c in nb.cells if is_test(c)}
+
+
+def validate_says(report) -> dict[str, tuple[bool, str]]:
+    """The same for a Validate report; a file it cannot read fails every cell with its reason
+    (as the grader fails them)."""
+    if report.problem:
+        return {"*": (False, report.problem)}
+    return {c.grade_id: (c.passed, c.message) for c in report.cells}
+
+
+def same_judgement(report, nb) -> None:
+    """Assert that Validate's ``report`` says of every test cell what the grader said of its
+    visible facts in the autograded notebook ``nb``."""
+    grader = graded_visible(nb)
+    said = validate_says(report)
+    if "*" in said:
+        assert set(grader.values()) == {said["*"]}, (report.path, grader, said)
+    else:
+        assert said == grader, report.path

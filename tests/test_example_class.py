@@ -2,12 +2,14 @@
 
 import csv
 
+import nbformat
 import pytest
 
 from autograder import lessons
 from autograder.examples import STUDENTS, expected
 from autograder.report import tables, write_report
 from autograder.run import grade_example_class, score_table
+from tests.integrity_helpers import same_judgement, validate_all
 
 
 @pytest.mark.slow
@@ -28,6 +30,13 @@ def test_example_class(bwrap, tmp_path, monkeypatch):
                          and r["assignment"] == lesson and r["cell"] == "(total)")
             assert total["status"] == want_status, (student, lesson, total)
             assert float(total["score"]) == sum(want_scores.values())
+    # One judgement: Validate says of every visible check what the grade says.
+    readable = [(s, n) for s in STUDENTS for n in names
+                if (course.path / "submitted" / s / n / f"{n}.ipynb").exists()]
+    reports = validate_all([course.path / "submitted" / s / n / f"{n}.ipynb" for s, n in readable])
+    for (student, lesson), report in zip(readable, reports, strict=True):
+        same_judgement(report, nbformat.read(
+            course.path / "autograded" / student / lesson / f"{lesson}.ipynb", as_version=4))
     cells = [r for r in table if r["cell"] != "(total)"]
     assert all(r["status"] for r in cells)
     for student in ("perfect", "untouched", "partial"):

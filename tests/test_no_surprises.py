@@ -17,9 +17,7 @@ import os
 import re
 import subprocess
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 
 import nbformat
@@ -31,12 +29,17 @@ from autograder.grading import ScratchCourse, reference_answers, release_noteboo
 from autograder.mistakes import expected_scores, load_mistakes
 from autograder.parallel import grade_class
 from dlcourse.submission import MAX_FILE_BYTES, role
-from dlcourse.validate import validate_notebook
-from tests.integrity_helpers import html_text, require_bwrap
+from tests.integrity_helpers import (
+    FIXTURES,
+    html_text,
+    require_bwrap,
+    same_judgement,
+    validate_all,
+)
 
 pytestmark = pytest.mark.slow
 
-FIXTURES = Path(__file__).parent / "fixtures" / "notebook-edits"
+EDITS = FIXTURES / "notebook-edits"
 NOT_IMPLEMENTED = "not implemented yet"
 
 
@@ -144,14 +147,14 @@ def fixtures() -> list[Fixture]:
     mistake = load_mistakes("01_neuron")[0]
     return [
         Fixture("case-new-cell", "01_neuron",
-                (FIXTURES / "answer-in-new-cell-below-stub.ipynb").read_bytes()),
+                (EDITS / "answer-in-new-cell-below-stub.ipynb").read_bytes()),
         Fixture("case-helper", "01_neuron",
-                (FIXTURES / "helper-in-inserted-cell.ipynb").read_bytes()),
+                (EDITS / "helper-in-inserted-cell.ipynb").read_bytes()),
         Fixture("case-markdown", "01_neuron",
-                (FIXTURES / "answer-cell-turned-markdown.ipynb").read_bytes(),
+                (EDITS / "answer-cell-turned-markdown.ipynb").read_bytes(),
                 notes=("answer cell restored to code",)),
         Fixture("case-no-metadata", "01_neuron",
-                (FIXTURES / "answer-cell-without-metadata.ipynb").read_bytes(),
+                (EDITS / "answer-cell-without-metadata.ipynb").read_bytes(),
                 notes=("answer cell matched by its place",)),
         Fixture("split", "01_neuron", split_answers("01_neuron")),
         Fixture("other-kernel", "01_neuron", other_kernel("01_neuron"),
@@ -175,10 +178,6 @@ def fixtures() -> list[Fixture]:
 # --------------------------------------------------------------------------- one grading
 
 
-def _validate(path: str):
-    return validate_notebook(path)
-
-
 def _write(folder: Path, fx: Fixture) -> Path:
     nb = fx.nb() if callable(fx.nb) else fx.nb
     path = folder / fx.student / fx.lesson / (fx.filename or f"{fx.lesson}.ipynb")
@@ -200,9 +199,7 @@ def graded(tmp_path_factory):
     course.release()
     files = {f.student: _write(course.path / "submitted", f) for f in cases}
     originals = {s: p.read_bytes() for s, p in files.items()}
-    with ProcessPoolExecutor(2, mp_context=get_context("spawn")) as pool:
-        reports = dict(zip(files, pool.map(_validate, [str(p) for p in files.values()]),
-                           strict=True))
+    reports = dict(zip(files, validate_all(list(files.values())), strict=True))
     results = grade_class(course.path, [(f.student, f.lesson) for f in cases], workers=2,
                           progress=False, db=course.db_url)
     course.nbgrader("generate_feedback", "*", "--force")
@@ -258,12 +255,8 @@ def test_validate_says_what_the_grade_says(graded, student):
         pytest.skip("not in NO_SURPRISES_ONLY")
     fx = graded["cases"][student]
     nb = _autograded(graded, fx)
-    grader = {c.metadata.nbgrader["grade_id"]: tuple(c.metadata.dlcourse["visible"])
-              for c in nb.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {})
-              .get("grade") and not c.metadata.nbgrader.get("solution")}
     report = graded["reports"][student]
-    validate = {c.grade_id: (c.passed, c.message) for c in report.cells}
-    assert validate == grader
+    same_judgement(report, nb)
     assert report.passed == (fx.fails is None and not fx.not_implemented)
 
 
@@ -294,7 +287,7 @@ def test_grades_csv_opens_in_korean_excel_and_pandas(graded):
 def test_validate_on_a_cp949_console(tmp_path):
     """A Korean Windows console or a redirected pipe (cp949): the report, exit 0, no traceback."""
     path = tmp_path / "01_neuron.ipynb"
-    path.write_bytes((FIXTURES / "correct-for-cp949-console.ipynb").read_bytes())
+    path.write_bytes((EDITS / "correct-for-cp949-console.ipynb").read_bytes())
     env = {**os.environ, "PYTHONIOENCODING": "cp949"}
     proc = subprocess.run([sys.executable, "-m", "dlcourse.validate", str(path)], env=env,
                           capture_output=True, cwd=tmp_path)
@@ -368,7 +361,7 @@ def test_validate_button_answers_with_the_same_report(tmp_path):
     folder = tmp_path / "notebooks" / "01_neuron"
     folder.mkdir(parents=True)
     (folder / "01_neuron.ipynb").write_bytes(
-        (FIXTURES / "answer-cell-without-metadata.ipynb").read_bytes())
+        (EDITS / "answer-cell-without-metadata.ipynb").read_bytes())
     with LabServer(tmp_path / "notebooks", env={"OMP_NUM_THREADS": "1"}) as lab:
         request = urllib.request.Request(
             lab.url("/assignments/validate"), method="POST",
