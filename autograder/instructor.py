@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import zipfile
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
@@ -39,6 +40,9 @@ def grade_command(lessons: list[str], lms: Path | None = None, workers: int | No
             print("\n".join(f"  {p}" for p in stop.problems))
             print("확인 후 --accept 로 위 파일만 건너뛸 수 있습니다 (--accept skips exactly these)")
             return 2
+        except (ValueError, zipfile.BadZipFile) as err:  # an unreadable roster or download
+            print(f"LMS 가져오기 실패 (import failed): {err}")
+            return 2
         print("\n".join(notes))
     url = db_url(root)
     ensure_released(root, url, lessons)
@@ -47,8 +51,12 @@ def grade_command(lessons: list[str], lms: Path | None = None, workers: int | No
     if not pairs:
         print("submitted/ 에 채점할 제출이 없습니다 (no submissions found)")
         return 1
-    for note in course_deadlines.apply(root, url, pairs):
-        print(note)
+    try:
+        for note in course_deadlines.apply(root, url, pairs):
+            print(note)
+    except ValueError as err:  # deadlines.toml names the entry
+        print(err)
+        return 2
     results = grade_class(root, pairs, workers=workers)
     for lesson in sorted({lesson for _, lesson in pairs}):
         nbgrader(root, "generate_feedback", lesson, "--force")

@@ -226,6 +226,11 @@ def test_roster_must_name_every_id_and_the_cli_stops_with_exit_2(tmp_path, capsy
         assert f"{missing} 가 명단에 없습니다 (id missing from the roster)" in out
     assert "import stopped, nothing written" in out
     assert not (root / "submitted").exists()
+    other = csv_file(tmp_path / "other.csv", [["id", "name"], ["1001", "Jane Doe"]])
+    assert grade_command(["01_neuron"], lms=CASE, root=root, roster=other) == 2
+    assert ("LMS 가져오기 실패 (import failed): 명단 형식을 알 수 없습니다 (unknown roster "
+            "columns: ['id', 'name'])") in capsys.readouterr().out
+    assert not (root / "submitted").exists()
 
 
 def test_course_names_and_a_zip_of_the_whole_download(tmp_path):
