@@ -43,8 +43,20 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("grade", help="grade submitted/ (or an LMS download) in parallel, then "
                                      "feedback, CSV export and the instructor report")
     p.add_argument("lessons", nargs="*")
-    p.add_argument("--lms", type=Path, help="folder of <student>_<...lesson...>.ipynb/.zip files")
+    p.add_argument("--lms", type=Path, help="an LMS download (zip or folder): Moodle, Canvas, "
+                                            "Blackboard, or <student>_<...lesson...> files")
+    p.add_argument("--roster", type=Path, help="the LMS's grading worksheet / gradebook export, "
+                                               "or a CSV lms_id,student,name")
+    p.add_argument("--accept", action="store_true",
+                   help="skip the files the import lists as problems instead of stopping")
     p.add_argument("--workers", type=int, default=None, help="default: the machine's cores")
+    p = sub.add_parser("lms-export", help="write the LMS's grade import file for a graded lesson")
+    p.add_argument("lesson")
+    p.add_argument("--roster", type=Path, required=True,
+                   help="Moodle grading worksheet, Canvas gradebook CSV or Blackboard Grade "
+                        "Center download")
+    p.add_argument("--out", type=Path, required=True, help="the CSV to write (UTF-8 with BOM)")
+    p.add_argument("--column", help="the LMS's grade column (default: the one naming the lesson)")
     p = sub.add_parser("lab", help="open JupyterLab on the student notebooks")
     p.add_argument("--port", type=int, default=8888)
     sub.add_parser("lab-instructor", help="open JupyterLab on the instructor notebooks")
@@ -74,7 +86,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "grade":
         from .instructor import grade_command
 
-        return grade_command(_lessons(args.lessons), lms=args.lms, workers=args.workers)
+        return grade_command(_lessons(args.lessons), lms=args.lms, workers=args.workers,
+                             roster=args.roster, accept=args.accept)
+    if args.cmd == "lms-export":
+        from .instructor import lms_export_command
+
+        return lms_export_command(_lessons([args.lesson])[0], args.roster, args.out, args.column)
     if args.cmd == "lab":
         from .lab import run_lab
 

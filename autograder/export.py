@@ -14,12 +14,18 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.plugins import ExportPlugin
 
 from . import status
+from .lms.deadlines import describe
+from .lms.deadlines import load as load_deadlines
 
-COLUMNS = ["student", "assignment", "cell", "score", "max_score", "status", "message"]
+#: ``late_penalty``, ``submitted``, ``due`` (UTC, with the student's extension) and ``late`` (the
+#: same in words) are filled on ``(total)`` rows; their ``score`` is after the late penalty.
+COLUMNS = ["student", "assignment", "cell", "score", "max_score", "status", "message",
+           "late_penalty", "submitted", "due", "late"]
 
 
 def rows(gradebook: Gradebook, root: Path, students=(), assignments=()) -> list[dict]:
     known = status.load(gradebook.engine.url.render_as_string(hide_password=False))
+    tz = load_deadlines(root).timezone
     out = []
     for assignment in gradebook.assignments:
         if assignments and assignment.name not in assignments:
@@ -53,9 +59,14 @@ def rows(gradebook: Gradebook, root: Path, students=(), assignments=()) -> list[
                 out.append(dict(student=student.id, assignment=assignment.name, cell=grade.name,
                                 score=score, max_score=grade.max_score, status=state,
                                 message=cell.get("message", "")))
+            penalty, asg = sub.late_submission_penalty or 0.0, sub.assignment
             out.append(dict(student=student.id, assignment=assignment.name, cell="(total)",
-                            score=total, max_score=max_total, status=nb_status,
-                            message=nb_row.get("message", "")))
+                            score=total - penalty, max_score=max_total, status=nb_status,
+                            message=nb_row.get("message", ""), late_penalty=penalty,
+                            submitted=asg.timestamp.isoformat() if asg.timestamp else "",
+                            due=asg.duedate.isoformat() if asg.duedate else "",
+                            late=describe(asg.timestamp, asg.duedate, asg.extension,
+                                          penalty, tz) if asg.duedate else ""))
     return out
 
 

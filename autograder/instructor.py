@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import time
+import zipfile
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
 from . import ROOT, nbgrader
-from .parallel import cause, db_url, grade_class, layout_lms, submissions
+from .lms import ImportStopped, export_grades, import_download, register_students
+from .lms import deadlines as course_deadlines
+from .parallel import cause, db_url, grade_class, submissions
 from .report import write_report
 
 
@@ -26,17 +29,34 @@ def ensure_released(root: Path, url: str, lessons: list[str]) -> None:
 
 
 def grade_command(lessons: list[str], lms: Path | None = None, workers: int | None = None,
-                  root: Path = ROOT) -> int:
+                  root: Path = ROOT, roster: Path | None = None, accept: bool = False) -> int:
     t0 = time.monotonic()
+    placed = []
     if lms:
-        for note in layout_lms(lms, root, lessons):
-            print(note)
+        try:
+            placed, notes = import_download(lms, root, lessons, roster=roster, accept=accept)
+        except ImportStopped as stop:
+            print("LMS 가져오기 중단, 아무것도 쓰지 않았습니다 (import stopped, nothing written):")
+            print("\n".join(f"  {p}" for p in stop.problems))
+            print("확인 후 --accept 로 위 파일만 건너뛸 수 있습니다 (--accept skips exactly these)")
+            return 2
+        except (ValueError, zipfile.BadZipFile) as err:  # an unreadable roster or download
+            print(f"LMS 가져오기 실패 (import failed): {err}")
+            return 2
+        print("\n".join(notes))
     url = db_url(root)
     ensure_released(root, url, lessons)
+    register_students(url, placed)
     pairs = submissions(root, lessons)
     if not pairs:
         print("submitted/ 에 채점할 제출이 없습니다 (no submissions found)")
         return 1
+    try:
+        for note in course_deadlines.apply(root, url, pairs):
+            print(note)
+    except ValueError as err:  # deadlines.toml names the entry
+        print(err)
+        return 2
     results = grade_class(root, pairs, workers=workers)
     feedback_failed = []
     for lesson in sorted({lesson for _, lesson in pairs}):
@@ -58,3 +78,12 @@ def grade_command(lessons: list[str], lms: Path | None = None, workers: int | No
     for r in errors:
         print(f"  grader error: {r.student}/{r.lesson}: {cause(r.message)}")
     return 1 if errors or feedback_failed else 0
+
+
+def lms_export_command(lesson: str, roster: Path, dest: Path, column: str | None = None,
+                       root: Path = ROOT) -> int:
+    """``./course lms-export``: the LMS's grade import file for one graded lesson."""
+    for note in export_grades(root, db_url(root), lesson, roster, dest, column):
+        print(note)
+    print(f"LMS grade file: {dest}")
+    return 0

@@ -49,6 +49,8 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
     "autograder.preprocessors.SaveStatus",
 ]
+# Late penalties: the policy of the course's deadlines.toml (autograder/lms/deadlines.py).
+c.AssignLatePenalties.plugin_class = "autograder.lms.deadlines.LatePolicy"
 # ClearMetadataPreprocessor must keep nbgrader's cell metadata and our grading status.
 c.ClearMetadataPreprocessor.preserve_cell_metadata_mask = ["nbgrader", "dlcourse"]
 c.ClearMetadataPreprocessor.preserve_nb_metadata_mask = [
@@ -64,6 +66,7 @@ c.SandboxedExecute.notebook_timeout = 300
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
+    "autograder.lms.deadlines.DeadlineNote",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 

@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import time
-import zipfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -28,8 +27,6 @@ from . import lessons as course_lessons
 from . import status
 from .preprocessors import RENAMED, renamed_from
 from .reference import reference_records
-
-MAX_UPLOAD_BYTES = 50 * 2**20
 
 
 @dataclass
@@ -200,56 +197,6 @@ def grade_class(root: Path, pairs: list[tuple[str, str]], workers: int | None = 
                 bar.write(note)
             results.append(res)
     return sorted(results, key=lambda r: (r.student, r.lesson))
-
-
-# --------------------------------------------------------------------------- LMS downloads
-
-LMS_NAME = re.compile(r"^(?P<student>[A-Za-z0-9][A-Za-z0-9.]*)[_\- ]")
-
-
-def layout_lms(download: Path, root: Path, lessons: list[str] | None = None) -> list[str]:
-    """Lay out an LMS download (one ``.ipynb`` or ``.zip`` per student and lesson, the student id
-    first in the file name: ``<student>_<anything with the lesson id>``) as
-    ``submitted/<student>/<lesson>/<lesson>.ipynb``. Returns messages about what was skipped."""
-    lessons = lessons or course_lessons(root)
-    notes = []
-
-    def place(student: str, name: str, data: bytes) -> None:
-        found = [lesson for lesson in lessons if lesson in name]
-        if len(found) != 1:
-            notes.append(f"{student}: {name}: 어느 과제인지 알 수 없습니다 (no lesson id in name)")
-            return
-        dest = root / "submitted" / student / found[0] / f"{found[0]}.ipynb"
-        if dest.exists():
-            notes.append(f"{student}: {found[0]} 제출이 여러 개입니다 (duplicate); {name} 사용")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_bytes(data)
-
-    for path in sorted(Path(download).iterdir()):
-        m = LMS_NAME.match(path.name)
-        if not m or path.suffix not in (".ipynb", ".zip"):
-            notes.append(f"{path.name}: 학생 id를 찾을 수 없거나 노트북이 아닙니다 (skipped)")
-            continue
-        student = m.group("student")
-        if path.stat().st_size > MAX_UPLOAD_BYTES:
-            notes.append(f"{student}: {path.name}: 파일이 너무 큽니다 (too large)")
-            continue
-        if path.suffix == ".ipynb":
-            place(student, path.name, path.read_bytes())
-            continue
-        try:
-            with zipfile.ZipFile(path) as zf:
-                for info in zf.infolist():
-                    inner = Path(info.filename).name
-                    if info.is_dir() or not inner.endswith(".ipynb") or "__MACOSX" in info.filename:
-                        continue
-                    if info.file_size > MAX_UPLOAD_BYTES:
-                        notes.append(f"{student}: {inner}: 파일이 너무 큽니다 (too large)")
-                        continue
-                    place(student, inner, zf.read(info))
-        except zipfile.BadZipFile:
-            notes.append(f"{student}: {path.name}: 깨진 zip 파일입니다 (bad zip)")
-    return notes
 
 
 def fresh_submitted(root: Path) -> None:

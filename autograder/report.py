@@ -101,6 +101,10 @@ def write_report(root: Path, db_url: str, dest: Path) -> Path:
         parts.append("<h2>Submissions that need a look (status other than graded)</h2>")
         parts.append(odd[["student", "assignment", "status", "message"]].to_html(index=False)
                      if not odd.empty else "<p>none</p>")
+        timed = totals[totals.late.fillna("").str.contains("지각|연장")]
+        parts.append("<h2>Deadlines: late and extended submissions</h2>")
+        parts.append(timed[["student", "assignment", "score", "late_penalty", "late"]].to_html(
+            index=False) if not timed.empty else "<p>none (due dates: deadlines.toml)</p>")
         if not times.empty:
             fig, ax = plt.subplots(figsize=(6, 2.6))
             ax.hist(times.seconds, bins=20, color="#55a868")

@@ -1,45 +1,305 @@
-"""An LMS download (one .ipynb or .zip per student) is laid out as nbgrader expects."""
+"""LMS downloads read as each LMS names its files, rosters, deadlines and the grade files
+written back (no grading here: tests/test_lms_grading.py grades once and checks the rest)."""
 
+import csv
+import io
 import zipfile
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from autograder.parallel import inspect_submission, layout_lms, submissions
+import pytest
+
+from autograder.instructor import grade_command
+from autograder.lms import FORMATS, ImportStopped, import_download
+from autograder.lms.base import Grade
+from autograder.lms.deadlines import Policy, load, penalty
+from autograder.parallel import inspect_submission, submissions
 
 LESSONS = ["01_neuron", "02_forward"]
+CASE = Path(__file__).parent / "fixtures" / "lms-download"
+KST = ZoneInfo("Asia/Seoul")
 
 
-def test_layout_lms(tmp_path):
-    dl, root = tmp_path / "download", tmp_path / "course"
-    dl.mkdir()
+def nb(tag: str) -> bytes:
+    return f'{{"cells": [], "tag": "{tag}"}}'.encode()
+
+
+def make(folder: Path, files: dict[str, bytes]) -> Path:
+    for name, data in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    return folder
+
+
+def zipped(dest: Path, files: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(dest, "w") as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return dest
+
+
+def csv_file(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8-sig") as fh:
+        csv.writer(fh).writerows(rows)
+    return path
+
+
+def laid_out(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root / "submitted").as_posix(): p.read_bytes()
+            for p in sorted((root / "submitted").rglob("*")) if p.is_file()}
+
+
+def test_case_download_gives_four_students_and_keeps_both_perfect_submissions(tmp_path):
+    placed, notes = import_download(CASE, tmp_path, LESSONS)
+    files = laid_out(tmp_path)
+    assert sorted(files) == [
+        "1001/01_neuron/01_neuron.ipynb", "1002/01_neuron/01_neuron.ipynb",
+        "kimhn/01_neuron/01_neuron.ipynb", "kimhn/01_neuron/timestamp.txt",
+        "leesj/01_neuron/01_neuron.ipynb", "leesj/01_neuron/timestamp.txt"]
+    assert files["1001/01_neuron/01_neuron.ipynb"] == (
+        CASE / "Jane Doe_1001_assignsubmission_file_01_neuron.ipynb").read_bytes()
+    assert files["kimhn/01_neuron/01_neuron.ipynb"] == (
+        CASE / "HW1_kimhn_attempt_2024-03-04-10-00-00_01_neuron.ipynb").read_bytes()
+    # Blackboard's attempt stamp is the server's local time (Asia/Seoul by default)
+    assert files["kimhn/01_neuron/timestamp.txt"] == b"2024-03-04 01:00:00.000000 UTC\n"
+    assert {(p.student, p.person.name, p.entry.lms) for p in placed} == {
+        ("1001", "Jane Doe", "moodle"), ("1002", "Jane Smith", "moodle"),
+        ("kimhn", "", "blackboard"), ("leesj", "", "blackboard")}
+    assert notes == ["LMS import: 4 new, 0 replaced, 0 unchanged"]
+    assert submissions(tmp_path, LESSONS) == [("1001", "01_neuron"), ("1002", "01_neuron"),
+                                              ("kimhn", "01_neuron"), ("leesj", "01_neuron")]
+    assert inspect_submission(tmp_path, "kimhn", "01_neuron") == ""
+
+    stamps = {p: p.stat().st_mtime_ns for p in (tmp_path / "submitted").rglob("*")}
+    placed, notes = import_download(CASE, tmp_path, LESSONS)  # the same download again
+    assert notes == ["LMS import: 0 new, 0 replaced, 4 unchanged"]
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "submitted").rglob("*")} == stamps
+
+
+def test_moodle_flat_and_in_folders_with_unicode_names_and_worksheet_roster(tmp_path):
+    flat = make(tmp_path / "flat", {
+        "홍길동_2001_assignsubmission_file_01_neuron.ipynb": nb("hong"),
+        "김 민지_2002_assignsubmission_file_01_neuron.ipynb": nb("kim-minji"),
+        "김 민수_2003_assignsubmission_file_01_neuron (1).ipynb": nb("kim-minsu"),
+        "Jane Doe_2004_assignsubmission_file_my 02_forward.ipynb": nb("jane"),
+    })
+    folders = zipped(tmp_path / "folders.zip", {
+        "홍길동_2001_assignsubmission_file_/01_neuron.ipynb": nb("hong-f"),
+        "김 민지_2002_assignsubmission_file_/sub dir/01_neuron.ipynb": nb("minji-f"),
+        "__MACOSX/홍길동_2001_assignsubmission_file_/._01_neuron.ipynb": b"junk",
+    })
+    roster = csv_file(tmp_path / "worksheet.csv", [
+        ["Identifier", "Full name", "Email address", "ID number", "Status", "Grade",
+         "Maximum Grade", "Grade can be changed", "Last modified (submission)",
+         "Last modified (grade)", "Feedback comments"],
+        ["Participant 2001", "홍길동", "hong@uni.ac.kr", "20240001", "Submitted for grading",
+         "", "10.00", "Yes", "Thursday, 7 March 2024, 10:00 AM", "-", ""],
+        ["Participant 2002", "김 민지", "minji@uni.ac.kr", "20240002", "Submitted for grading",
+         "", "10.00", "Yes", "Monday, 4 March 2024, 8:59 AM", "-", ""],
+        ["Participant 2003", "김 민수", "minsu@uni.ac.kr", "", "Submitted for grading",
+         "", "10.00", "Yes", "-", "-", ""],
+        ["Participant 2004", "Jane Doe", "jane@uni.ac.kr", "20240004", "No submission",
+         "", "10.00", "Yes", "-", "-", ""],
+    ])
+    a, b = tmp_path / "a", tmp_path / "b"
+    placed, _ = import_download(flat, a, LESSONS, roster=roster)
+    assert {(p.student, p.lesson, p.person.name, p.person.email) for p in placed} == {
+        ("20240001", "01_neuron", "홍길동", "hong@uni.ac.kr"),
+        ("20240002", "01_neuron", "김 민지", "minji@uni.ac.kr"),
+        ("2003", "01_neuron", "김 민수", "minsu@uni.ac.kr"),  # no ID number: the participant id
+        ("20240004", "02_forward", "Jane Doe", "jane@uni.ac.kr")}
+    files = laid_out(a)
+    assert files["20240001/01_neuron/01_neuron.ipynb"] == nb("hong")
+    assert files["20240001/01_neuron/timestamp.txt"] == b"2024-03-07 01:00:00.000000 UTC\n"
+    assert files["20240002/01_neuron/timestamp.txt"] == b"2024-03-03 23:59:00.000000 UTC\n"
+    assert "2003/01_neuron/timestamp.txt" not in files
+    import_download(folders, b, LESSONS, roster=roster)
+    assert laid_out(b) == {
+        "20240001/01_neuron/01_neuron.ipynb": nb("hong-f"),
+        "20240001/01_neuron/timestamp.txt": b"2024-03-07 01:00:00.000000 UTC\n",
+        "20240002/01_neuron/01_neuron.ipynb": nb("minji-f"),
+        "20240002/01_neuron/timestamp.txt": b"2024-03-03 23:59:00.000000 UTC\n"}
+
+
+def test_canvas_names_late_marker_and_gradebook_roster(tmp_path):
+    dl = zipped(tmp_path / "submissions.zip", {
+        "doejane_3001_9001_01_neuron.ipynb": nb("jane"),
+        "doejohn_LATE_3002_9002_01_neuron-1.ipynb": nb("john"),
+        "홍길동_3003_9003_02_forward.ipynb": nb("hong"),
+    })
+    roster = csv_file(tmp_path / "gradebook.csv", [
+        ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "01_neuron (5678)"],
+        ["    Points Possible", "", "", "", "", "10.00"],
+        ["Doe, Jane", "3001", "20240011", "jane@uni.ac.kr", "A", ""],
+        ["Doe, John", "3002", "20240012", "jdoe", "A", ""],
+        ["홍, 길동", "3003", "", "hong@uni.ac.kr", "A", ""],
+    ])
+    placed, _ = import_download(dl, tmp_path / "c", LESSONS, roster=roster)
+    assert sorted((p.student, p.lesson, p.entry.late, p.person.email) for p in placed) == [
+        ("20240011", "01_neuron", False, "jane@uni.ac.kr"),
+        ("20240012", "01_neuron", True, ""),
+        ("3003", "02_forward", False, "hong@uni.ac.kr")]
+    # with a due date and a late policy, a LATE file without a time cannot be penalised
+    root = tmp_path / "course"
     root.mkdir()
-    (dl / "kim01_01_neuron.ipynb").write_text("{}", encoding="utf-8")
-    with zipfile.ZipFile(dl / "lee02_all_my_work.zip", "w") as zf:
-        zf.writestr("work/02_forward.ipynb", "{\"a\": 1}")
+    (root / "deadlines.toml").write_text(
+        '[due]\n01_neuron = 2024-03-04T09:00:00\n[late]\npolicy = "zero"\n', encoding="utf-8")
+    with pytest.raises(ImportStopped) as stop:
+        import_download(dl, root, LESSONS, roster=roster)
+    assert stop.value.problems == [
+        "doejohn_LATE_3002_9002_01_neuron-1.ipynb: canvas 가 지각 (LATE) 으로 표시했지만 제출 "
+        "시각이 없어 감점할 수 없습니다 (late, no submission time)"]
+    assert not (root / "submitted").exists()
+
+
+def test_blackboard_attempts_take_the_latest_and_say_so(tmp_path):
+    receipt = ("Name: {} ({})\nAssignment: HW1\nDate Submitted: Monday, 4 March 2024 "
+               "10:00:00 o'clock KST\nCurrent Grade: Needs Grading\n\nFiles:\n\tOriginal "
+               "filename: 01_neuron.ipynb\n\tFilename: {}\n")
+    names = {"kimhn": "김 현우", "lee.sj@uni.ac.kr": "Lee Sujin"}
+    files = {}
+    for user, stamp, tag in [("kimhn", "2024-03-04-09-00-00", "first"),
+                             ("kimhn", "2024-03-05-10-00-00", "last"),
+                             ("kimhn", "2024-03-04-23-00-00", "middle"),
+                             ("lee.sj@uni.ac.kr", "2024-03-04-11-00-00", "lee")]:
+        name = f"Homework 1_{user}_attempt_{stamp}_01_neuron.ipynb"
+        files[name] = nb(tag)
+        files[f"Homework 1_{user}_attempt_{stamp}.txt"] = receipt.format(names[user], user, name).encode()
+    dl = make(tmp_path / "dl", files)
+    placed, notes = import_download(dl, tmp_path / "c", LESSONS)
+    assert {(p.student, p.person.name) for p in placed} == {("kimhn", "김 현우"),
+                                                             ("lee.sj@uni.ac.kr", "Lee Sujin")}
+    assert laid_out(tmp_path / "c") == {
+        "kimhn/01_neuron/01_neuron.ipynb": nb("last"),
+        "kimhn/01_neuron/timestamp.txt": b"2024-03-05 01:00:00.000000 UTC\n",
+        "lee.sj@uni.ac.kr/01_neuron/01_neuron.ipynb": nb("lee"),
+        "lee.sj@uni.ac.kr/01_neuron/timestamp.txt": b"2024-03-04 02:00:00.000000 UTC\n"}
+    assert notes == [
+        "kimhn/01_neuron: 제출 3회 중 마지막 사용 (latest of 3 attempts): "
+        "Homework 1_kimhn_attempt_2024-03-05-10-00-00_01_neuron.ipynb",
+        "LMS import: 2 new, 0 replaced, 0 unchanged"]
+
+
+def test_anything_ambiguous_stops_the_import_with_the_whole_list(tmp_path):
+    dl = make(tmp_path / "dl", {
+        "kim01_01_neuron.ipynb": nb("kim"),
+        "park03_01_neuron (1).ipynb": nb("park-a"),
+        "park03_01_neuron.ipynb": nb("park-b"),
+        "choi04_notes.txt": b"hello",
+        "jung05_homework.ipynb": nb("jung"),
+        "Jane Doe_1001_assignsubmission_file_01_neuron.ipynb": nb("moodle-1001"),
+        "doejane_1001_77_01_neuron.ipynb": nb("canvas-1001"),
+        "lee02_work.zip": b"not a zip",
+        "!!!.ipynb": nb("?"),
+    })
+    roster = csv_file(tmp_path / "roster.csv", [
+        ["lms_id", "student", "name"], ["kim01", "s01", "Kim"], ["park03", "s03", "Park"],
+        ["jung05", "s05", "Jung"], ["1001", "s1001", "Jane Doe"], ["lee02", "s02", "Lee"]])
+    root = tmp_path / "course"
+    with pytest.raises(ImportStopped) as stop:
+        import_download(dl, root, LESSONS, roster=roster)
+    assert stop.value.problems == [
+        "!!!.ipynb: 어느 LMS의 파일 이름인지 알 수 없습니다 (unknown file name)",
+        "choi04_notes.txt: 노트북이 아닙니다 (not a notebook)",
+        "jung05_homework.ipynb: 'homework.ipynb' 는 어느 과제인지 알 수 없습니다 "
+        "(matches no lesson: ['01_neuron', '02_forward'])",
+        "lee02_work.zip: 깨진 zip 파일입니다 (bad zip)",
+        "course park03 / 01_neuron: 제출 파일이 여러 개입니다 (collision): "
+        "park03_01_neuron (1).ipynb, park03_01_neuron.ipynb",
+        "s1001/01_neuron: 서로 다른 LMS id가 한 학생이 됩니다 (collision): canvas 1001, moodle 1001"]
+    assert not root.exists()
+
+    placed, notes = import_download(dl, root, LESSONS, roster=roster, accept=True)
+    assert laid_out(root) == {"s01/01_neuron/01_neuron.ipynb": nb("kim")}
+    assert notes == [f"건너뜀 (skipped, accepted): {p}" for p in stop.value.problems] + [
+        "LMS import: 1 new, 0 replaced, 0 unchanged"]
+
+
+def test_roster_must_name_every_id_and_the_cli_stops_with_exit_2(tmp_path, capsys):
+    roster = csv_file(tmp_path / "roster.csv", [["lms_id", "student"], ["1001", "s1001"]])
+    root = tmp_path / "course"
+    root.mkdir()
+    assert grade_command(["01_neuron"], lms=CASE, root=root, roster=roster) == 2
+    out = capsys.readouterr().out
+    for missing in ("moodle id '1002'", "blackboard id 'kimhn'", "blackboard id 'leesj'"):
+        assert f"{missing} 가 명단에 없습니다 (id missing from the roster)" in out
+    assert "import stopped, nothing written" in out
+    assert not (root / "submitted").exists()
+    other = csv_file(tmp_path / "other.csv", [["id", "name"], ["1001", "Jane Doe"]])
+    assert grade_command(["01_neuron"], lms=CASE, root=root, roster=other) == 2
+    assert ("LMS 가져오기 실패 (import failed): 명단 형식을 알 수 없습니다 (unknown roster "
+            "columns: ['id', 'name'])") in capsys.readouterr().out
+    assert not (root / "submitted").exists()
+
+
+def test_course_names_and_a_zip_of_the_whole_download(tmp_path):
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as zf:
+        zf.writestr("work/02_forward.ipynb", nb("lee-2"))
         zf.writestr("__MACOSX/work/._02_forward.ipynb", "junk")
-        zf.writestr("../../escape_01_neuron.ipynb", "{\"b\": 2}")
-    (dl / "park03_01_neuron (1).ipynb").write_text("{}", encoding="utf-8")
-    (dl / "park03_01_neuron.ipynb").write_text("{\"newer\": 1}", encoding="utf-8")
-    (dl / "choi04_notes.txt").write_text("hello", encoding="utf-8")
-    (dl / "jung05_01_neuron.zip").write_bytes(b"not a zip")
-    notes = layout_lms(dl, root, LESSONS)
-
-    sub = root / "submitted"
-    assert (sub / "kim01" / "01_neuron" / "01_neuron.ipynb").read_text() == "{}"
-    assert (sub / "lee02" / "02_forward" / "02_forward.ipynb").read_text() == "{\"a\": 1}"
-    # a path inside the zip never escapes: only the file name is used
-    assert (sub / "lee02" / "01_neuron" / "01_neuron.ipynb").read_text() == "{\"b\": 2}"
+        zf.writestr("../../escape_01_neuron.ipynb", nb("lee-1"))
+    dl = zipped(tmp_path / "download.zip", {"kim01_01_neuron.ipynb": nb("kim"),
+                                            "lee02_all_my_work.zip": inner.getvalue()})
+    import_download(dl, tmp_path / "c", LESSONS)
+    assert laid_out(tmp_path / "c") == {"kim01/01_neuron/01_neuron.ipynb": nb("kim"),
+                                        "lee02/01_neuron/01_neuron.ipynb": nb("lee-1"),
+                                        "lee02/02_forward/02_forward.ipynb": nb("lee-2")}
     assert not (tmp_path / "escape_01_neuron.ipynb").exists()
-    assert (sub / "park03" / "01_neuron" / "01_neuron.ipynb").exists()
-    assert any("park03" in n and "duplicate" in n for n in notes)
-    assert any("choi04_notes.txt" in n for n in notes)
-    assert any("jung05" in n and "bad zip" in n for n in notes)
-    assert submissions(root, LESSONS) == [("kim01", "01_neuron"), ("lee02", "01_neuron"),
-                                          ("lee02", "02_forward"), ("park03", "01_neuron")]
 
 
-def test_inspect_submission_names_student_and_notebook(tmp_path):
-    folder = tmp_path / "submitted" / "s9" / "01_neuron"
-    folder.mkdir(parents=True)
-    (folder / "01_neuron-copy.ipynb").write_text("{}")
-    msg = inspect_submission(tmp_path, "s9", "01_neuron")
-    assert "s9" in msg and "01_neuron.ipynb" in msg and "missing" in msg
-    assert "01_neuron-copy.ipynb" in msg
+def test_deadlines_file_and_penalties(tmp_path):
+    (tmp_path / "deadlines.toml").write_text(
+        'timezone = "Asia/Seoul"\n[due]\n01_neuron = 2024-03-04T09:00:00\n'
+        '02_forward = 2024-03-11T09:00:00+00:00\n'
+        '[extensions.kimhn]\n01_neuron = 1.5\n[extensions."20240001"]\n'
+        '02_forward = 2024-03-12T12:00:00\n'
+        '[late]\npolicy = "per_day"\nper_day = 0.1\ncap = 0.3\n', encoding="utf-8")
+    dl = load(tmp_path)
+    assert dl.due["01_neuron"] == datetime(2024, 3, 4, 9, tzinfo=KST)
+    assert dl.extended[("kimhn", "01_neuron")] == datetime(2024, 3, 5, 21, tzinfo=KST)
+    assert dl.extended[("20240001", "02_forward")] - dl.due["02_forward"] == timedelta(hours=18)
+    assert dl.policy == Policy("per_day", 0.1, 0.3)
+    day = 86400
+    assert penalty(dl.policy, 0, 10, 10) is None
+    assert penalty(dl.policy, 1, 10, 10) == 1.0  # a second late is a day started
+    assert penalty(dl.policy, day, 10, 10) == 1.0
+    assert penalty(dl.policy, day + 1, 7, 10) == 2.0
+    assert penalty(dl.policy, 10 * day, 10, 10) == 3.0  # capped
+    assert penalty(Policy("zero"), 5, 7.5, 10) == 7.5
+    assert penalty(Policy("none"), 5 * day, 7.5, 10) is None
+    for bad, why in [('[due]\n01_neuron = 2024-03-04\n', "need a date-time"),
+                     ('[late]\npolicy = "half"\n', "late.policy"),
+                     ('[late]\npolicy = "per_day"\nper_day = 10\n', "shares from 0 to 1"),
+                     ('[extensions.kim]\n01_neuron = 1\n', "no due date for this lesson")]:
+        (tmp_path / "deadlines.toml").write_text(bad, encoding="utf-8")
+        with pytest.raises(ValueError, match=why):
+            load(tmp_path)
+
+
+def read_back(path: Path) -> tuple[bytes, list[list[str]]]:
+    raw = path.read_bytes()
+    return raw[:3], list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+
+
+def test_blackboard_grade_file_needs_the_column_id(tmp_path):
+    header = ["Last Name", "First Name", "Username", "Student ID", "HW1 [Total Pts: 10 Score]"]
+    with pytest.raises(ValueError, match="grade column 'HW1': 0 matches"):
+        FORMATS["blackboard"].write_grades(header, [], "01_neuron", {}, tmp_path / "x.csv", "HW1")
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_utf16_blackboard_download_is_read_and_every_csv_has_a_bom(tmp_path):
+    from autograder.lms.base import read_table
+
+    text = "Last Name\tFirst Name\tUsername\tStudent ID\r\n김\t현우\tkimhn\t20240021\r\n"
+    (tmp_path / "gc.xls").write_bytes(text.encode("utf-16"))
+    header, rows = read_table(tmp_path / "gc.xls")
+    people = FORMATS["blackboard"].roster(rows, KST)
+    assert header == ["Last Name", "First Name", "Username", "Student ID"]
+    assert people["kimhn"].student == "20240021" and people["kimhn"].name == "현우 김"
+    grades = {"kimhn": Grade(9.5, 10, "9.5/10점")}
+    FORMATS["canvas"].write_grades(["Student", "ID"], [], "01_neuron", grades, tmp_path / "e.csv",
+                                   None)
+    assert read_back(tmp_path / "e.csv") == (b"\xef\xbb\xbf", [
+        ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "01_neuron"]])

@@ -1,0 +1,284 @@
+"""LMS downloads in, grades back out (``./course grade --lms``, ``./course lms-export``).
+
+One module per LMS (``moodle``, ``canvas``, ``blackboard``, and ``course`` for the course's own
+``<student>_<lesson>`` names and the plain roster CSV), each a :class:`~.base.LmsFormat`
+registered in :data:`FORMATS`; a new LMS is one more module and one more entry there.
+
+:func:`import_download` reads a download (a zip or its unpacked folder; several LMSs' files may
+sit side by side), maps every file to a course student through the roster, and lays it out as
+``submitted/<student>/<lesson>/<lesson>.ipynb`` with nbgrader's ``timestamp.txt`` (the
+submission time the download or roster states). It never merges and never loses: a collision,
+a file it cannot place, or an id missing from the roster stops it with the whole list before
+anything is written, unless the instructor accepts (``accept=True``), which skips exactly the
+listed files. Importing the same download again changes nothing.
+
+:func:`export_grades` writes the LMS's own grade import file from the roster export it came
+from (Moodle grading worksheet, Canvas gradebook CSV, Blackboard Grade Center download).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from nbgrader.api import Gradebook
+
+from . import deadlines
+from .base import SAFE_ID, Entry, Grade, LmsFormat, Person, read_table
+from .blackboard import Blackboard
+from .canvas import Canvas
+from .course import CourseNames
+from .moodle import Moodle
+
+#: Formats in the order a file name is tried: the most specific names first.
+FORMATS: dict[str, LmsFormat] = {f.name: f for f in (Moodle(), Blackboard(), Canvas(),
+                                                      CourseNames())}
+MAX_UPLOAD_BYTES = 50 * 2**20
+#: Files operating systems add to folders and zips; never a submission.
+JUNK = re.compile(r"(^|/)(__MACOSX|\.DS_Store|Thumbs\.db|desktop\.ini|\.ipynb_checkpoints)(/|$)")
+
+
+class ImportStopped(Exception):
+    """The download has files that cannot be placed without a guess; ``problems`` lists them
+    all. Nothing was written."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class Placement:
+    """One notebook to lay out: ``student``/``lesson``, what the LMS said (``entry``), the
+    roster's ``person``, the file's ``source`` path in the download, its bytes, the aware
+    submission time (or None) and how many attempts the LMS had."""
+
+    student: str
+    lesson: str
+    entry: Entry
+    person: Person
+    source: str
+    data: bytes
+    submitted: datetime | None
+    attempts: int = 1
+    state: str = ""  # new, replaced or unchanged, once written
+
+
+def _files(download: Path) -> list[tuple[str, int, object]]:
+    """``(path relative to the download, size, read())`` of every file of a folder or zip."""
+    download = Path(download)
+    if download.is_dir():
+        return [(p.relative_to(download).as_posix(), p.stat().st_size, p.read_bytes)
+                for p in sorted(download.rglob("*")) if p.is_file()]
+    zf = zipfile.ZipFile(download)  # BadZipFile for a broken download: nothing to guess
+    return [(i.filename, i.file_size, (lambda i=i: zf.read(i)))
+            for i in sorted(zf.infolist(), key=lambda i: i.filename) if not i.is_dir()]
+
+
+def _notebooks(path: str, original: str, data: bytes) -> list[tuple[str, bytes]]:
+    """``(original name, bytes)`` of a submitted notebook, or of each notebook in a submitted
+    zip (only the inner file names are used: no path from a zip reaches the disk)."""
+    if not original.endswith(".zip"):
+        return [(original, data)]
+    out = []
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for info in zf.infolist():
+            if info.is_dir() or JUNK.search(info.filename) or not info.filename.endswith(".ipynb"):
+                continue
+            if info.file_size > MAX_UPLOAD_BYTES:
+                raise ValueError(f"{path}: {info.filename}: 파일이 너무 큽니다 (too large)")
+            out.append((Path(info.filename).name, zf.read(info)))
+    return out
+
+
+def detect_roster(header: list[str]) -> LmsFormat:
+    """The format whose roster columns the header has. Raises ValueError otherwise."""
+    for fmt in FORMATS.values():
+        if fmt.roster_columns and all(c in header for c in fmt.roster_columns):
+            return fmt
+    raise ValueError(f"명단 형식을 알 수 없습니다 (unknown roster columns: {header}); expected "
+                     + "; ".join(f"{f.name}: {', '.join(f.roster_columns)}"
+                                 for f in FORMATS.values()))
+
+
+def load_roster(path: Path, tz) -> tuple[LmsFormat, dict[str, Person]]:
+    header, rows = read_table(path)
+    fmt = detect_roster(header)
+    return fmt, fmt.roster(rows, tz)
+
+
+def _read(download: Path, lessons: list[str], roster: Path | None, root: Path):
+    """Placements and problems (nothing written)."""
+    dl = deadlines.load(root)
+    tz = dl.timezone
+    roster_fmt, people = load_roster(roster, tz) if roster else (None, {})
+    problems: list[str] = []
+    found: dict[tuple[str, str, str], list[Placement]] = defaultdict(list)
+    files = _files(download)
+    readers = {path: read for path, _, read in files}
+    for path, size, read in files:
+        if JUNK.search(path) or any(f.is_receipt(path) for f in FORMATS.values()):
+            continue
+        fmt, entry = next(((f, e) for f in FORMATS.values() if (e := f.entry(path, tz))),
+                          (None, None))
+        if entry is None:
+            problems.append(f"{path}: 어느 LMS의 파일 이름인지 알 수 없습니다 (unknown file name)")
+            continue
+        entry = fmt.named(entry, path, readers)
+        if not entry.original.endswith((".ipynb", ".zip")):
+            problems.append(f"{path}: 노트북이 아닙니다 (not a notebook)")
+            continue
+        if size > MAX_UPLOAD_BYTES:
+            problems.append(f"{path}: 파일이 너무 큽니다 (too large)")
+            continue
+        if roster is None:
+            person = Person(student=entry.key, name=entry.name)
+        elif roster_fmt.name in (fmt.name, "course") and entry.key in people:
+            person = people[entry.key]
+        else:
+            problems.append(f"{path}: {fmt.name} id {entry.key!r} 가 명단에 없습니다 "
+                            "(id missing from the roster)")
+            continue
+        if not SAFE_ID.match(person.student):
+            problems.append(f"{path}: 학생 id {person.student!r} 를 폴더 이름으로 쓸 수 없습니다 "
+                            "(unsafe student id)")
+            continue
+        try:
+            notebooks = _notebooks(path, entry.original, read())
+        except (zipfile.BadZipFile, ValueError) as err:
+            problems.append(str(err) if isinstance(err, ValueError) else
+                            f"{path}: 깨진 zip 파일입니다 (bad zip)")
+            continue
+        if not notebooks:
+            problems.append(f"{path}: zip 안에 노트북이 없습니다 (no notebook in zip)")
+        for original, data in notebooks:
+            matched = [lesson for lesson in lessons if lesson in original]
+            if len(matched) != 1:
+                problems.append(f"{path}: {original!r} 는 어느 과제인지 알 수 없습니다 "
+                                f"(matches no lesson: {matched or lessons})")
+                continue
+            when = entry.submitted or person.submitted
+            if entry.late and when is None and matched[0] in dl.due \
+                    and dl.policy.method != "none":
+                problems.append(f"{path}: {fmt.name} 가 지각 (LATE) 으로 표시했지만 제출 시각이 "
+                                "없어 감점할 수 없습니다 (late, no submission time)")
+                continue
+            found[(fmt.name, entry.key, matched[0])].append(
+                Placement(person.student, matched[0], entry, person, path, data, when))
+
+    placements: list[Placement] = []
+    for (lms, key, lesson), group in sorted(found.items()):
+        times = [p.submitted for p in group]
+        if len(group) > 1 and lms == "blackboard" and len(set(times)) == len(times):
+            latest = max(group, key=lambda p: p.submitted)
+            latest.attempts = len(group)
+            placements.append(latest)
+        elif len(group) > 1:
+            problems.append(f"{lms} {key} / {lesson}: 제출 파일이 여러 개입니다 (collision): "
+                            + ", ".join(p.source for p in group))
+        else:
+            placements.append(group[0])
+    owners: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
+    for p in placements:
+        owners[(p.student, p.lesson)].add((p.entry.lms, p.entry.key))
+    for (student, lesson), keys in sorted(owners.items()):
+        if len(keys) > 1:
+            problems.append(f"{student}/{lesson}: 서로 다른 LMS id가 한 학생이 됩니다 (collision): "
+                            + ", ".join(f"{lms} {key}" for lms, key in sorted(keys)))
+    clashing = {k for k, keys in owners.items() if len(keys) > 1}
+    placements = [p for p in placements if (p.student, p.lesson) not in clashing]
+    return placements, problems
+
+
+def timestamp_text(when: datetime) -> str:
+    """nbgrader's ``timestamp.txt`` (its ``timestamp_format`` in UTC, read by ``parse_utc``)."""
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+
+
+def import_download(download: Path, root: Path, lessons: list[str], roster: Path | None = None,
+                    accept: bool = False) -> tuple[list[Placement], list[str]]:
+    """Lay out an LMS download in ``root/submitted`` (see the module's docstring).
+
+    ``download``: a zip or folder; ``roster``: the LMS's roster export or a roster CSV (None:
+    the LMS key is the student id); ``accept``: skip the problem files instead of stopping.
+    Returns the placements (``state`` new / replaced / unchanged) and notes for the instructor.
+    Raises ImportStopped with every problem (nothing written) unless ``accept``."""
+    placements, problems = _read(Path(download), lessons, roster, Path(root))
+    if problems and not accept:
+        raise ImportStopped(problems)
+    notes = [f"건너뜀 (skipped, accepted): {p}" for p in problems]
+    for p in placements:
+        folder = Path(root) / "submitted" / p.student / p.lesson
+        nb, stamp = folder / f"{p.lesson}.ipynb", folder / "timestamp.txt"
+        want_stamp = timestamp_text(p.submitted) if p.submitted else None
+        have_stamp = stamp.read_text(encoding="utf-8").strip() if stamp.exists() else None
+        if nb.exists() and nb.read_bytes() == p.data and have_stamp == want_stamp:
+            p.state = "unchanged"
+            continue
+        p.state = "replaced" if nb.exists() else "new"
+        folder.mkdir(parents=True, exist_ok=True)
+        nb.write_bytes(p.data)
+        if want_stamp:
+            stamp.write_text(want_stamp + "\n", encoding="utf-8")
+        elif stamp.exists():
+            stamp.unlink()
+    for p in placements:
+        if p.attempts > 1:
+            notes.append(f"{p.student}/{p.lesson}: 제출 {p.attempts}회 중 마지막 사용 "
+                         f"(latest of {p.attempts} attempts): {p.source}")
+    counts = {s: sum(p.state == s for p in placements) for s in ("new", "replaced", "unchanged")}
+    notes.append("LMS import: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+    return placements, notes
+
+
+def register_students(db_url: str, placements: list[Placement]) -> None:
+    """Record each placed student's name and email from the LMS in nbgrader's gradebook."""
+    with Gradebook(db_url) as gb:
+        for p in placements:
+            gb.update_or_create_student(p.student, first_name=p.person.name or None,
+                                        email=p.person.email or None)
+
+
+def comment(cells: list[dict], total: dict) -> str:
+    """The feedback comment sent to the LMS: total, deadline line, and every check not passed
+    with its message (rows of ``autograder.export.rows``)."""
+    parts = [f"{total['score']:g}/{total['max_score']:g}점 (score)"]
+    if total.get("late"):
+        parts.append(total["late"])
+    for c in cells:
+        if (c["score"] or 0) < c["max_score"]:
+            parts.append(f"{c['cell']} {c['score'] or 0:g}/{c['max_score']:g} {c['status']}"
+                         + (f": {c['message']}" if c["message"] else ""))
+    return "; ".join(parts)
+
+
+def export_grades(root: Path, db_url: str, lesson: str, roster: Path, dest: Path,
+                  column: str | None = None) -> list[str]:
+    """Write ``dest``, the grade import file of the LMS whose roster export ``roster`` is, with
+    every graded student's total for ``lesson`` (late penalty taken off) and comment.
+    Returns notes: roster rows left blank, graded students the roster lacks.
+    Raises ValueError for a roster that is not an LMS export or a missing grade column."""
+    from ..export import rows
+
+    header, table = read_table(roster)
+    fmt = detect_roster(header)
+    people = fmt.roster(table, deadlines.load(root).timezone)
+    with Gradebook(db_url) as gb:
+        data = rows(gb, Path(root), assignments=[lesson])
+    totals = {r["student"]: r for r in data if r["cell"] == "(total)" and r["status"] != "missing"}
+    grades = {}
+    for key, person in people.items():
+        total = totals.get(person.student)
+        if total is not None:
+            cells = [r for r in data if r["student"] == person.student and r["cell"] != "(total)"]
+            grades[key] = Grade(total["score"], total["max_score"], comment(cells, total))
+    notes = fmt.write_grades(header, table, lesson, grades, Path(dest), column)
+    known = {p.student for p in people.values()}
+    notes += [f"{s}: 명단에 없어 내보내지 않음 (graded, not in the roster)"
+              for s in sorted(set(totals) - known)]
+    return notes

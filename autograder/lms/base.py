@@ -1,0 +1,125 @@
+"""What every LMS format shares: the records a download and a roster are read into, the
+format interface and the CSV helpers (every file written is UTF-8 with a byte-order mark, the
+encoding Excel and the LMSs' importers recognise)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import ClassVar
+from zoneinfo import ZoneInfo
+
+#: A course student id, also a folder name under submitted/: letters (any script), digits,
+#: ``. _ @ + -``; never a path.
+SAFE_ID = re.compile(r"^[\w.@+-]+$")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One submitted file as an LMS named it.
+
+    ``lms``: the format's name; ``key``: the LMS's id of the student (Moodle participant id,
+    Canvas user id, Blackboard username, the course's own id); ``name``: the name the LMS put
+    in the file name ('' when none); ``original``: the student's file name; ``submitted``: the
+    aware submission time the download states (None when it states none); ``late``: the LMS
+    marked the file late."""
+
+    lms: str
+    key: str
+    name: str
+    original: str
+    submitted: datetime | None = None
+    late: bool = False
+
+
+@dataclass(frozen=True)
+class Person:
+    """A roster row: the course ``student`` id, the ``name`` and ``email`` the LMS shows, and
+    the submission time the roster states (Moodle's "Last modified (submission)")."""
+
+    student: str
+    name: str = ""
+    email: str = ""
+    submitted: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Grade:
+    """What goes back to the LMS for one student: total after the late penalty, the lesson's
+    maximum, and a feedback comment."""
+
+    score: float
+    max_score: float
+    comment: str
+
+
+class LmsFormat:
+    """One LMS: read its download's file names and its roster, write its grade import file.
+    Subclasses set ``name`` and override what their LMS has; register them in
+    ``autograder.lms.FORMATS``."""
+
+    name: ClassVar[str] = ""
+    #: Roster columns whose presence identifies this LMS's own export.
+    roster_columns: ClassVar[tuple[str, ...]] = ()
+
+    def entry(self, path: str, tz: ZoneInfo) -> Entry | None:
+        """The entry for the file at ``path`` (relative, ``/``-separated) in a download, or None
+        when the name is not this LMS's."""
+        raise NotImplementedError
+
+    def is_receipt(self, path: str) -> bool:
+        """True for the LMS's own non-submission files in a download (Blackboard receipts)."""
+        return False
+
+    def named(self, entry: Entry, path: str, files: dict) -> Entry:
+        """``entry`` completed from the LMS's other files in the download (``files``: path →
+        read()); by default as it is."""
+        return entry
+
+    def roster(self, rows: list[dict[str, str]], tz: ZoneInfo) -> dict[str, Person]:
+        """``{LMS key: Person}`` from the rows of this LMS's roster export."""
+        raise NotImplementedError
+
+    def write_grades(self, header: list[str], rows: list[dict[str, str]], lesson: str,
+                     grades: dict[str, Grade], dest: Path, column: str | None) -> list[str]:
+        """Write the LMS's grade import file to ``dest`` from its roster export (``header``,
+        ``rows``) and ``grades`` keyed by LMS key. Returns notes (students left blank)."""
+        raise NotImplementedError(f"{self.name}: 성적 내보내기를 지원하지 않습니다 "
+                                  "(no grade import file for this LMS)")
+
+
+def read_table(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    """Header and rows of a CSV export: UTF-8 (with or without BOM) comma-separated, or
+    Blackboard's UTF-16 tab-separated ``.xls`` download."""
+    raw = Path(path).read_bytes()
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        text, delimiter = raw.decode("utf-16"), "\t"
+    else:
+        text = raw.decode("utf-8-sig")
+        delimiter = "\t" if "\t" in text.splitlines()[0] and "," not in text.splitlines()[0] \
+            else ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows = [dict(r) for r in reader]
+    return list(reader.fieldnames or []), rows
+
+
+def write_csv(dest: Path, header: list[str], rows: list[dict[str, str]],
+              quote_all: bool = False) -> Path:
+    """Write a CSV in UTF-8 with BOM (``utf-8-sig``)."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with dest.open("w", newline="", encoding="utf-8-sig") as fh:
+        writer = csv.DictWriter(fh, fieldnames=header, extrasaction="ignore",
+                                quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL)
+        writer.writeheader()
+        writer.writerows(rows)
+    return dest
+
+
+def points(value: float) -> str:
+    """A score as the LMSs print it: two decimals (``8.50``)."""
+    return f"{value:.2f}"

@@ -1,0 +1,101 @@
+"""Blackboard Learn (Original course view).
+
+Download (Grade Center → column menu → "Assignment File Download"): every attempt's files are
+named ``<Assignment>_<username>_attempt_<YYYY-MM-DD-HH-MM-SS>_<original name>`` beside a
+receipt ``<Assignment>_<username>_attempt_<YYYY-MM-DD-HH-MM-SS>.txt`` ("Name: <full name>
+(<username>)", "Date Submitted: …", and under "Files:" each "Original filename:" with its
+"Filename:"); a student with several attempts has several stamps. The username is the key
+(usernames hold no "_"; assignment names may). The attempt stamp is the submission time in the
+server's time zone. Sources: the instructions of BBGradebookOrganiser
+(repos.vangef.net/vangef/BBGradebookOrganiser, docs/instructions.md) and Blackboard's help.
+
+Roster and grades back: the Grade Center download ("Work Offline → Download": "Last Name",
+"First Name", "Username", "Student ID", …, one column per item named ``<name> [Total Pts: <n>
+Score] |<column id>``; comma-separated CSV or UTF-16 tab-separated ``.xls``), uploaded through
+"Work Offline → Upload". Blackboard Help, "Uploading or Downloading Grade Center Items for
+Working Offline" (library.blackboard.com): the username identifies the student, the column id
+the column ("Columns that do not have Column ID numbers ... will create new columns", as text
+columns with 0 points), a header row is required, and each field of a comma-delimited file
+is quoted. A column downloaded with its comments is followed by "Grading Notes", "Notes
+Format", "Feedback to Learner" and "Feedback Format"; the feedback goes there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from datetime import datetime
+from pathlib import Path
+
+from .base import Entry, LmsFormat, Person, points, write_csv
+
+STAMP = r"(?P<stamp>\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2})"
+NAME = re.compile(rf"^(?P<assignment>.+)_(?P<key>[^_/]+)_attempt_{STAMP}_(?P<original>[^/]+)$")
+RECEIPT = re.compile(rf"^(?P<assignment>.+)_(?P<key>[^_/]+)_attempt_{STAMP}\.txt$")
+USER_COLUMNS = ["Last Name", "First Name", "Username", "Student ID"]
+FEEDBACK_COLUMNS = ["Feedback to Learner", "Feedback Format"]
+
+
+def receipt_name(text: str) -> str:
+    """The full name on a receipt's first line, "Name: Jane Doe (jdoe)" → "Jane Doe"."""
+    m = re.search(r"^Name:\s*(.*?)\s*\([^()]*\)\s*$", text, re.M)
+    return m.group(1) if m else ""
+
+
+class Blackboard(LmsFormat):
+    name = "blackboard"
+    roster_columns = ("Username", "Last Name", "First Name")
+
+    def entry(self, path, tz):
+        m = NAME.match(path)
+        if not m:
+            return None
+        when = datetime.strptime(m["stamp"], "%Y-%m-%d-%H-%M-%S").replace(tzinfo=tz)
+        return Entry(self.name, m["key"], "", m["original"], submitted=when)
+
+    def named(self, entry, path, files):
+        """The full name from the attempt's receipt, when the download has it."""
+        m = NAME.match(path)
+        receipt = f"{m['assignment']}_{m['key']}_attempt_{m['stamp']}.txt"
+        if receipt not in files:
+            return entry
+        return dataclasses.replace(entry, name=receipt_name(files[receipt]().decode("utf-8",
+                                                                                    "replace")))
+
+    def is_receipt(self, path):
+        return RECEIPT.match(path) is not None
+
+    def roster(self, rows, tz):
+        out = {}
+        for row in rows:
+            key = (row.get("Username") or "").strip()
+            if key:
+                name = " ".join(p for p in (row.get("First Name", ""), row.get("Last Name", "")) if p)
+                out[key] = Person(student=(row.get("Student ID") or "").strip() or key, name=name)
+        return out
+
+    def write_grades(self, header, rows, lesson, grades, dest: Path, column):
+        """The user columns, the lesson's Grade Center column (``column``: a text its header
+        contains; else the header holding the lesson id) and, when the download has them,
+        "Feedback to Learner" / "Feedback Format" (PLAIN_TEXT). Raises ValueError when no
+        column (with its ``|<id>``) matches: an upload without the id makes a text column."""
+        wanted = column or lesson
+        found = [c for c in header if wanted in c and "|" in c]
+        if len(found) != 1:
+            raise ValueError(f"Blackboard 성적 열을 찾을 수 없습니다 (grade column {wanted!r}: "
+                             f"{len(found)} matches among {header})")
+        extra = [c for c in FEEDBACK_COLUMNS if c in header]
+        out, notes = [], []
+        for row in rows:
+            new = {c: row.get(c, "") for c in USER_COLUMNS}
+            grade = grades.get((row.get("Username") or "").strip())
+            if grade is None:
+                notes.append(f"{row.get('Username')}: 채점 결과 없음, 비워 둠 (no grade, left blank)")
+                new[found[0]] = row.get(found[0], "")
+            else:
+                new[found[0]] = points(grade.score)
+                if extra:
+                    new.update({"Feedback to Learner": grade.comment, "Feedback Format": "PLAIN_TEXT"})
+            out.append(new)
+        write_csv(dest, USER_COLUMNS + found + extra, out, quote_all=True)
+        return notes
