@@ -28,6 +28,8 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook
 
+from dlcourse.submission import MAX_FILE_BYTES
+
 from . import deadlines
 from .base import SAFE_ID, Entry, Grade, LmsFormat, Person, read_table
 from .blackboard import Blackboard
@@ -38,7 +40,6 @@ from .moodle import Moodle
 #: Formats in the order a file name is tried: the most specific names first.
 FORMATS: dict[str, LmsFormat] = {f.name: f for f in (Moodle(), Blackboard(), Canvas(),
                                                       CourseNames())}
-MAX_UPLOAD_BYTES = 50 * 2**20
 #: Files operating systems add to folders and zips; never a submission.
 JUNK = re.compile(r"(^|/)(__MACOSX|\.DS_Store|Thumbs\.db|desktop\.ini|\.ipynb_checkpoints)(/|$)")
 
@@ -90,7 +91,7 @@ def _notebooks(path: str, original: str, data: bytes) -> list[tuple[str, bytes]]
         for info in zf.infolist():
             if info.is_dir() or JUNK.search(info.filename) or not info.filename.endswith(".ipynb"):
                 continue
-            if info.file_size > MAX_UPLOAD_BYTES:
+            if info.file_size > MAX_FILE_BYTES:
                 raise ValueError(f"{path}: {info.filename}: 파일이 너무 큽니다 (too large)")
             out.append((Path(info.filename).name, zf.read(info)))
     return out
@@ -133,7 +134,7 @@ def _read(download: Path, lessons: list[str], roster: Path | None, root: Path):
         if not entry.original.endswith((".ipynb", ".zip")):
             problems.append(f"{path}: 노트북이 아닙니다 (not a notebook)")
             continue
-        if size > MAX_UPLOAD_BYTES:
+        if size > MAX_FILE_BYTES:
             problems.append(f"{path}: 파일이 너무 큽니다 (too large)")
             continue
         if roster is None:
