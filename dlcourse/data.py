@@ -1,15 +1,30 @@
 """The lecture's grade tables (``data/``), loaded with pandas.
 
+Where they are read from (:data:`DATA_DIR`): an installed course (a wheel, e.g. in Colab) ships
+them as package data ``dlcourse/tables/`` (``importlib.resources``); a checkout reads ``data/``
+beside the package, their one source, which the wheel build copies (``pyproject.toml``).
+
 Columns: ``ID`` (student number), five scores out of 100 (:data:`FEATURES`) and the letter grade
 ``학점`` (A, B or C). Class indices follow :data:`GRADES`: A=0, B=1, C=2.
 """
 
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import pandas as pd
 import torch
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+def _data_dir() -> Traversable:
+    """``dlcourse/tables`` of an installed course, else the checkout's ``data/`` folder."""
+    packaged = files(__package__) / "tables"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "data"
+
+
+DATA_DIR = _data_dir()
 FEATURES = ["중간", "기말", "과제1", "과제2", "프로젝트"]
 LABEL = "학점"
 GRADES = ["A", "B", "C"]
@@ -20,7 +35,8 @@ def load_grades(split: str = "train") -> pd.DataFrame:
     """The ``train`` (17 rows) or ``test`` (5 rows) table, Korean headers kept."""
     if split not in SPLITS:
         raise ValueError(f"split은 {sorted(SPLITS)} 중 하나여야 합니다 (unknown split): {split!r}")
-    return pd.read_csv(DATA_DIR / SPLITS[split], encoding="utf-8", dtype={"ID": int, LABEL: str})
+    with (DATA_DIR / SPLITS[split]).open("rb") as f:
+        return pd.read_csv(f, encoding="utf-8", dtype={"ID": int, LABEL: str})
 
 
 def to_tensors(df: pd.DataFrame, dtype: torch.dtype = torch.float32):
