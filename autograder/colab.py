@@ -38,14 +38,15 @@ README_END = "<!-- /colab-links -->"
 BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 
 
-def install_spec(repository: str = REPOSITORY, branch: str = BRANCH) -> str:
-    """What the setup cell gives ``pip install``: ``git+<repository>@<branch>``."""
-    return f"git+{repository}@{branch}"
+def install_spec() -> str:
+    """What the setup cell gives ``pip install``: ``git+<REPOSITORY>@<BRANCH>``."""
+    return f"git+{REPOSITORY}@{BRANCH}"
 
 
-def colab_url(lesson: str, repository: str = REPOSITORY, branch: str = BRANCH) -> str:
+def colab_url(lesson: str, repository: str | None = None, branch: str | None = None) -> str:
     """The address that opens the student notebook ``notebooks/<lesson>/<lesson>.ipynb`` of
-    ``repository`` (a GitHub https URL) in Colab."""
+    ``repository`` (a GitHub https URL; default :data:`REPOSITORY`) in Colab."""
+    repository, branch = repository or REPOSITORY, branch or BRANCH
     path = repository.removeprefix("https://github.com/")
     return (f"https://colab.research.google.com/github/{path}/blob/{branch}/"
             f"notebooks/{lesson}/{lesson}.ipynb")
@@ -88,10 +89,10 @@ def with_block(source: str, block: str) -> str:
     return block + "\n" + source
 
 
-def readme_links(repository: str = REPOSITORY, branch: str = BRANCH) -> str:
-    """The README's "Open in Colab" table (one row per lesson), between its markers."""
-    rows = [f"| `{lesson}` | [![Open In Colab]({BADGE})]({colab_url(lesson, repository, branch)}) |"
-            for lesson in lessons()]
+def readme_links(names: list[str]) -> str:
+    """The README's "Open in Colab" table (one row per lesson in ``names``), with its markers."""
+    rows = [f"| `{lesson}` | [![Open In Colab]({BADGE})]({colab_url(lesson)}) |"
+            for lesson in names]
     return "\n".join([README_BEGIN, "| lesson | Colab |", "| --- | --- |", *rows, README_END])
 
 
@@ -124,7 +125,7 @@ def sync(write: bool = True, root: Path = ROOT) -> list[Path]:
     pattern = re.compile(re.escape(README_BEGIN) + ".*?" + re.escape(README_END), re.S)
     if not pattern.search(text):
         raise ValueError(f"{readme}: no {README_BEGIN} … {README_END} section")
-    new = pattern.sub(lambda _: readme_links(), text)
+    new = pattern.sub(lambda _: readme_links(lessons(root)), text)
     if new != text:
         changed.append(readme)
         if write:

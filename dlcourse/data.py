@@ -1,8 +1,8 @@
 """The lecture's grade tables (``data/``), loaded with pandas.
 
-Where they are read from (:data:`DATA_DIR`): an installed course (a wheel, e.g. in Colab) ships
-them as package data ``dlcourse/tables/`` (``importlib.resources``); a checkout reads ``data/``
-beside the package, their one source, which the wheel build copies (``pyproject.toml``).
+The tables are package data, ``dlcourse/tables/`` (:data:`DATA_DIR`, read with
+``importlib.resources``), so an installed course (a wheel, e.g. in Colab) has them as well as a
+checkout; they are byte-for-byte copies of ``data/``, their documented source (a test compares).
 
 Columns: ``ID`` (student number), five scores out of 100 (:data:`FEATURES`) and the letter grade
 ``학점`` (A, B or C). Class indices follow :data:`GRADES`: A=0, B=1, C=2.
@@ -10,21 +10,12 @@ Columns: ``ID`` (student number), five scores out of 100 (:data:`FEATURES`) and 
 
 from importlib.resources import files
 from importlib.resources.abc import Traversable
-from pathlib import Path
 
 import pandas as pd
 import torch
 
-
-def _data_dir() -> Traversable:
-    """``dlcourse/tables`` of an installed course, else the checkout's ``data/`` folder."""
-    packaged = files(__package__) / "tables"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parent.parent / "data"
-
-
-DATA_DIR = _data_dir()
+#: The folder of the grade tables inside the installed package (a ``Traversable``).
+DATA_DIR: Traversable = files(__package__) / "tables"
 FEATURES = ["중간", "기말", "과제1", "과제2", "프로젝트"]
 LABEL = "학점"
 GRADES = ["A", "B", "C"]

@@ -140,6 +140,19 @@ def wheel(tmp_path_factory):
     return build_wheel(tmp_path_factory.mktemp("wheel"))
 
 
+def test_packaged_tables_are_copies_of_data():
+    """dlcourse/tables/ (package data) holds exactly data/'s tables, byte for byte."""
+    from dlcourse.data import DATA_DIR, SPLITS
+
+    source = sorted(p.name for p in (ROOT / "data").glob("*.csv"))
+    packaged = sorted(p.name for p in (ROOT / "dlcourse" / "tables").iterdir())
+    assert source == packaged == sorted(SPLITS.values())
+    for name in source:
+        assert (ROOT / "dlcourse" / "tables" / name).read_bytes() == (
+            ROOT / "data" / name).read_bytes(), f"copy data/{name} to dlcourse/tables/"
+    assert Path(str(DATA_DIR)) == ROOT / "dlcourse" / "tables"
+
+
 def kernel_env(tmp: Path, python: Path, **extra: str) -> dict[str, str]:
     """Variables for a driver (and its kernels) run by ``python``: no grading variables, no
     Jupyter folders of this machine, CPU, headless plots."""
@@ -222,8 +235,8 @@ def test_wheel_gives_a_working_course_without_the_checkout(wheel, tmp_path):
     assert sorted(done) == sorted(LESSONS)
     for nb in done.values():
         assert_checks_pass_from(site, nb)
-        setup = colab.setup_cells(nb)[0]
-        assert setup.outputs == []  # the Colab block is silent where dlcourse is installed
+        # The Colab block is silent where dlcourse is installed (lesson 05 prints its seed).
+        assert SETUP_BLOCK_MESSAGE not in text(colab.setup_cells(nb)[0])
 
 
 @pytest.mark.slow
@@ -270,6 +283,32 @@ def test_readme_and_setup_cells_follow_the_one_repository_constant():
         assert f"]({colab.colab_url(lesson)})" in readme
     assert colab.colab_url("01_neuron", "https://github.com/a/b", "dev") == (
         "https://colab.research.google.com/github/a/b/blob/dev/notebooks/01_neuron/01_neuron.ipynb")
+
+
+def test_a_fork_changes_the_repository_once(tmp_path, monkeypatch):
+    """With another REPOSITORY, sync rewrites every setup cell's block and the README table (on a
+    copy of the course), and a second sync finds nothing left to change."""
+    for part in ("solutions", "README.md"):
+        src = ROOT / part
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / part)
+    monkeypatch.setattr(colab, "REPOSITORY", "https://github.com/fork/course")
+    changed = colab.sync(write=True, root=tmp_path)
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in changed) == sorted(
+        [f"solutions/{n}/{n}.ipynb" for n in LESSONS] + ["README.md"])
+    assert colab.sync(write=False, root=tmp_path) == []
+    for lesson in LESSONS:
+        nb = nbformat.read(tmp_path / "solutions" / lesson / f"{lesson}.ipynb", as_version=4)
+        source = colab.setup_cells(nb)[0].source
+        assert source.count("git+https://github.com/fork/course@main") == 1
+        assert source.count(colab.BEGIN) == 1  # replaced, not stacked
+        # everything after the block is the lesson's own setup, unchanged
+        original = nbformat.read(ROOT / "solutions" / lesson / f"{lesson}.ipynb", as_version=4)
+        own = colab.setup_cells(original)[0].source.split(colab.END, 1)[1]
+        assert source.split(colab.END, 1)[1] == own
+    readme = (tmp_path / "README.md").read_text(encoding="utf-8")
+    assert "colab.research.google.com/github/fork/course/blob/main/notebooks/" in readme
+    assert "dl-basics/dl-basics-course" not in readme.split(colab.README_BEGIN)[1].split(
+        colab.README_END)[0]
 
 
 def imports(source: str) -> set[str]:
