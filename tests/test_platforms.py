@@ -101,6 +101,47 @@ def test_every_pin_has_wheels_for_python_312_and_313_on_linux_macos_windows():
     assert old and pins()["torch"] not in old, out
 
 
+def interpreter(version: str) -> str | None:
+    """A working ``python<version>`` on PATH or in pyenv's folder, else None."""
+    candidates = [shutil.which(f"python{version}")] + sorted(
+        map(str, (Path.home() / ".pyenv" / "versions").glob(f"{version}.*/bin/python{version}")))
+    for exe in filter(None, candidates):
+        if subprocess.run([exe, "-c", "pass"], capture_output=True).returncode == 0:
+            return exe
+    return None
+
+
+COMPILES = """\
+import ast, importlib.util, pathlib, sys
+stdlib = set(sys.stdin.read().split())  # the oldest supported Python's standard library
+missing = []
+for path in sys.argv[1:]:
+    tree = ast.parse(pathlib.Path(path).read_text(encoding="utf-8"), path)
+    compile(tree, path, "exec")
+    for node in ast.walk(tree):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+            [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
+        missing += [f"{path}: {n}" for n in names if n.split(".")[0] in stdlib
+                    and importlib.util.find_spec(n.split(".")[0]) is None]
+print("\\n".join(missing))
+"""
+
+
+@pytest.mark.parametrize("version", PYTHONS)
+def test_course_code_compiles_on_newer_python(version):
+    """Every .py file of the course parses and compiles under Python 3.12 / 3.13, and each
+    module of 3.11's standard library that it imports still exists there (3.13 removed some)."""
+    exe = interpreter(version)
+    if exe is None:
+        pytest.skip(f"no Python {version} interpreter on this machine")
+    files = [str(p) for folder in ("dlcourse", "autograder", "tests", "bench")
+             for p in sorted((ROOT / folder).rglob("*.py"))
+             if "submissions" not in p.parts]
+    proc = subprocess.run([exe, "-c", COMPILES, *files], capture_output=True, text=True,
+                          input="\n".join(sorted(sys.stdlib_module_names)))
+    assert (proc.returncode, proc.stdout.strip()) == (0, ""), proc.stderr[-2000:]
+
+
 # ------------------------------------------------------------------ an installed course
 
 
