@@ -27,7 +27,8 @@ def test_every_requirement_is_pinned_exactly():
 def test_environment_yml_says_the_same():
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     deps = env["dependencies"]
-    assert "python=3.11" in deps and "pip" in deps
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert f"python{requires}" in deps and "pip" in deps  # conda's spelling of requires-python
     pip_section = next(d["pip"] for d in deps if isinstance(d, dict))
     conda_pins = {}
     for item in pip_section:
