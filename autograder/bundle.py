@@ -22,7 +22,7 @@ STUDENT_README = """\
 
 ## 설치 (setup, once)
 ```bash
-python3.11 -m venv .venv && . .venv/bin/activate   # Windows: .venv\\Scripts\\activate
+python3 -m venv .venv && . .venv/bin/activate   # Windows: .venv\\Scripts\\activate
 pip install -r requirements.txt && pip install --no-deps -e .
 ```
 conda: `conda env create -f environment.yml && conda activate dl-basics-course`, then
@@ -31,15 +31,18 @@ torch; lesson 06 uses it.
 
 ## 공부하기 (work)
 ```bash
-jupyter lab notebooks/
+python -m dlcourse lab      # JupyterLab on notebooks/, with the course's Validate button
 ```
 Start with `notebooks/01_neuron/01_neuron.ipynb`. Fill in each exercise's answer cell and run the
 test cell below it: it prints "통과 (OK)" or what is wrong (shape, dtype, value) in Korean.
 
 ## 제출 전 확인 (before you hand in)
 Press **Validate** in JupyterLab's notebook toolbar, or run
-`python -m dlcourse.validate notebooks/01_neuron/01_neuron.ipynb` (exit code 1 when a test fails).
-Grading re-checks your answers with hidden tests on other inputs.
+`python -m dlcourse validate notebooks/01_neuron/01_neuron.ipynb` (exit code 1 when a test fails).
+Validate checks your notebook exactly as the grader will (the same rules, time limits and
+messages); grading then re-checks your answers with hidden tests on other inputs. It also says
+what the grader will restore or ignore (for example an edited test cell) and warns about a file
+too large to hand in (save without outputs: Edit → Clear Outputs of All Cells).
 """
 
 

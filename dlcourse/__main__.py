@@ -10,6 +10,7 @@ same program (``dlcourse lab``, ``dlcourse validate ...``).
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -24,25 +25,25 @@ def default_folder(cwd: Path) -> Path:
 def lab(argv: list[str]) -> int:
     """JupyterLab on a folder (``argv[0]`` unless it is an option); the rest goes to JupyterLab.
     Raises ``SystemExit(2)`` when the folder does not exist."""
-    from autograder.lab import run_lab
-
     folder = default_folder(Path.cwd())
     if argv and not argv[0].startswith("-"):
         folder, argv = Path(argv[0]), argv[1:]
     if not folder.is_dir():
         print(f"폴더가 없습니다 (no such folder): {folder}", file=sys.stderr)
         return 2
+    try:
+        from autograder.lab import run_lab
+    except ImportError:  # the student bundle ships dlcourse without the instructor's tools
+        from dlcourse.validate_button import SERVER_ARGS
+
+        return subprocess.call([sys.executable, "-m", "jupyterlab",
+                                f"--ServerApp.root_dir={folder.resolve()}", *SERVER_ARGS, *argv])
     return run_lab(folder, extra_args=argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Dispatch ``lab`` / ``validate``; returns the exit status (2 for a usage error)."""
     argv = sys.argv[1:] if argv is None else argv
-    # Korean text on a console that cannot show a character (a cp949 Windows console and an
-    # em dash, say) is written with an escape instead of ending the command with an error.
-    for stream in (sys.stdout, sys.stderr):
-        if hasattr(stream, "reconfigure"):
-            stream.reconfigure(errors="backslashreplace")
     if not argv or argv[0] not in ("lab", "validate"):
         print(USAGE, file=sys.stderr)
         return 2

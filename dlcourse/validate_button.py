@@ -23,6 +23,12 @@ from tornado import web
 
 from .validate import Report, validate_notebook
 
+#: JupyterLab options that put this extension in place of nbgrader's validator (for a server
+#: started without ``./course lab``, e.g. ``python -m dlcourse lab`` in the student bundle).
+SERVER_ARGS = ("--ServerApp.jpserver_extensions=dlcourse.validate_button=True",
+               "--ServerApp.jpserver_extensions="
+               "nbgrader.server_extensions.validate_assignment=False")
+
 #: What the button says above the notes of a notebook that passes every visible test (the
 #: dialog has no place for notes beside success, so they come as one entry of its list).
 PASSED_WITH_NOTES = ("보이는 검사(visible tests)는 모두 통과했습니다 (all visible tests passed). "
