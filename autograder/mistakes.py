@@ -32,7 +32,7 @@ from dlcourse.submission import is_test_cell, rebuild, verdict
 
 from . import KERNEL_CONFIG, ROOT
 from .grading import reference_answers, release_notebook, submission
-from .reference import GRADING_ENV, environment, reference_records
+from .reference import GRADING_ENV, environment, reference_records, visible_labels
 
 #: Run before every case: a clean namespace and no figures left open.
 RESET = "%reset -f\nimport matplotlib.pyplot\nmatplotlib.pyplot.close('all')"
@@ -45,6 +45,7 @@ class Mistake:
     why: str
     answers: dict[str, str]
     fails: list[str] = field(default_factory=list)
+    rule: str = ""  # the rule the exercise text states and this mistake breaks ("" if none)
 
     @property
     def student(self) -> str:
@@ -69,7 +70,12 @@ def load_mistakes(lesson: str, root: Path = ROOT) -> list[Mistake]:
                 raise ValueError(f"{path.name}: {name}: no answer cell {gid!r}")
         if not e.get("fails"):
             raise ValueError(f"{path.name}: {name}: a mistake must fail at least one check")
-        out.append(Mistake(lesson, name, e.get("why", ""), dict(cells), list(e["fails"])))
+        rule = e.get("rule", "")
+        if not isinstance(rule, str) or ("rule" in e and not rule.strip()):
+            raise ValueError(f"{path.name}: {name}: 'rule' quotes the stated rule it breaks "
+                             "(a non-empty string)")
+        out.append(Mistake(lesson, name, e.get("why", ""), dict(cells), list(e["fails"]),
+                           rule.strip()))
     return out
 
 
@@ -90,12 +96,22 @@ def max_scores(lesson: str, root: Path = ROOT) -> dict[str, float]:
 
 
 def judge_cases(lesson: str, cases: dict[str, nbformat.NotebookNode], root: Path = ROOT,
-                timeout: int = 180) -> dict[str, dict[str, float]]:
+                timeout: int = 180, visible_only: bool = False) -> dict[str, dict[str, float]]:
     """``{case: {test cell: score}}`` for ``{case: student notebook}`` of one lesson (see the
     module docstring). Raises ``RuntimeError`` when the reference answers score differently at
-    the end of the run than at its start."""
+    the end of the run than at its start.
+
+    ``visible_only=True`` judges what a student can see before handing in: the release notebook
+    (``notebooks/<lesson>/<lesson>.ipynb``, no hidden tests) is the template, and each test cell
+    is judged against the reference records of the labels the release's test cells publish for
+    the reference answers (:func:`autograder.reference.visible_labels`), so a case passes a
+    cell exactly when its visible facts hold."""
     refs = reference_records(lesson, lesson, root)
-    source = nbformat.read(root / "solutions" / lesson / f"{lesson}.ipynb", as_version=4)
+    source = release_notebook(lesson, root) if visible_only else nbformat.read(
+        root / "solutions" / lesson / f"{lesson}.ipynb", as_version=4)
+    if visible_only:  # what the grader calls the visible verdict (reference.visible_labels)
+        shown = visible_labels(lesson, lesson, root)
+        refs = {gid: [r for r in refs[gid] if r["label"] in shown[gid]] for gid in refs}
     points = max_scores(lesson, root)
     ref_nb = submission(lesson, root=root)
     runs = [("(reference, first)", ref_nb), *cases.items(), ("(reference, last)", ref_nb)]
@@ -123,6 +139,18 @@ def judge_cases(lesson: str, cases: dict[str, nbformat.NotebookNode], root: Path
         raise RuntimeError(f"{lesson}: the reference answers scored {first} first and {last} "
                            "last: a case left kernel state behind")
     return got
+
+
+def visible_failures(lesson: str, mistakes: list[Mistake]) -> dict[str, list[str]]:
+    """``{mistake: [test cells it fails]}`` judged on the release's visible facts alone
+    (:func:`judge_cases` with ``visible_only=True``); the reference answers come first as
+    ``"reference"`` and must fail nothing."""
+    cases = {"reference": submission(lesson)}
+    cases.update({m.student: submission(lesson, m.answers) for m in mistakes})
+    maxes = max_scores(lesson)
+    got = judge_cases(lesson, cases, visible_only=True)
+    return {case: sorted(g for g, v in scores.items() if v != maxes[g])
+            for case, scores in got.items()}
 
 
 def lesson_results(lesson: str) -> tuple[dict, dict]:
@@ -169,4 +197,4 @@ def check_lessons(names: list[str]) -> bool:
 
 
 __all__ = ["Mistake", "load_mistakes", "expected_scores", "max_scores", "judge_cases",
-           "lesson_results", "differences", "check_lessons", "reference_answers"]
+           "visible_failures", "lesson_results", "differences", "check_lessons", "reference_answers"]

@@ -35,7 +35,12 @@ from typing import Any
 import numpy as np
 
 MIME = "application/vnd.dlcourse.check+json"
-KINDS = ("close", "equal", "at_least", "at_most", "increasing", "decreasing", "accuracy")
+KINDS = ("close", "equal", "shape", "at_least", "at_most", "increasing", "decreasing",
+         "accuracy")
+
+#: Added to the visible "통과 (OK)" line of a test cell: the grader runs the cell again with its
+#: hidden facts (every graded test cell has some, see CONTRIBUTING.md).
+HIDDEN_FOLLOW = "채점 때 다른 입력으로 숨은 검사가 더 있습니다 (hidden checks with other inputs follow at grading)"
 
 
 #: The guidance added to every ``NameError`` in a lesson notebook.
@@ -194,6 +199,12 @@ def judge(kind: str, actual: np.ndarray, spec: dict, reveal: bool = True) -> str
         if correct >= need:
             return None
         return f"정확도(accuracy)가 낮습니다: {correct}/{labels.shape[0]} 맞음, {need}개 이상 필요"
+    if kind == "shape":
+        want = tuple(int(n) for n in expected.reshape(-1))
+        got = tuple(int(n) for n in actual.reshape(-1))
+        if actual.ndim == 1 and actual.dtype.kind in "iu" and got == want:
+            return None
+        return f"모양(shape)이 다릅니다: 기대 {want if reveal else '(숨김)'}, 실제 {got}"
     raise ValueError(f"unknown check kind {kind!r}")
 
 
@@ -203,14 +214,19 @@ def judge(kind: str, actual: np.ndarray, spec: dict, reveal: bool = True) -> str
 class Check:
     """One test cell's checks; use as ``with Check("연습 1.1 ...") as ck:``.
 
+    ``hidden``: the cell has hidden facts at grading (every graded test cell does, a rule
+    ``tests/test_release.py`` enforces), so its "통과 (OK)" line ends with
+    :data:`HIDDEN_FOLLOW`; ``hidden=False`` for checks outside graded test cells.
+
     Each method returns the converted value, judges it where the expectation is visible, and
     keeps it for the grader. Warnings raised inside the block are shown on stdout, so a
     library's warning never turns a right answer into a failure (nbgrader fails any test cell
     that writes to stderr).
     """
 
-    def __init__(self, title: str):
+    def __init__(self, title: str, *, hidden: bool = True):
         self.title = title
+        self.hidden = hidden
         self.records: list[dict] = []
         self._warnings = None
 
@@ -231,7 +247,7 @@ class Check:
             self._publish()
         if exc_type is not None:
             return False
-        print(f"통과 (OK): {self.title}")
+        print(f"통과 (OK): {self.title}" + (f" — {HIDDEN_FOLLOW}" if self.hidden else ""))
         return False
 
     def _publish(self) -> None:
@@ -282,6 +298,16 @@ class Check:
         a = self._convert(label, actual)
         kind = "equal" if exact or a.dtype.kind in "biuU" else "close"
         self._keep(label, kind, a, rtol=rtol, atol=atol, dtype=dtype)
+        return a
+
+    def shape(self, label, actual, expected):
+        """``actual`` (a tensor, array or number) has the shape ``expected`` (a tuple or
+        ``torch.Size``); the message names both shapes, e.g. "기대 (4,), 실제 (4, 1)"."""
+        a = np.asarray(self._convert(label, actual).shape, dtype=np.int64)
+        e = np.asarray(tuple(int(n) for n in expected), dtype=np.int64)
+        spec = {"expected": e}
+        self._judge_now(label, "shape", a, spec)
+        self._keep(label, "shape", a, **spec)
         return a
 
     def at_least(self, label, actual, bound):

@@ -67,7 +67,12 @@ def test_to_numpy_handles_course_values():
 def test_check_block_prints_ok_and_raises_in_korean(capsys):
     with Check("연습 0.1 예시") as ck:
         ck.close("값", torch.tensor([0.5]), [0.5])
-    assert "통과 (OK): 연습 0.1 예시" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert out == ("통과 (OK): 연습 0.1 예시 — 채점 때 다른 입력으로 숨은 검사가 더 있습니다 "
+                   "(hidden checks with other inputs follow at grading)\n")
+    with Check("연습 0.1 예시", hidden=False) as ck:
+        ck.close("값", torch.tensor([0.5]), [0.5])
+    assert capsys.readouterr().out == "통과 (OK): 연습 0.1 예시\n"
     with pytest.raises(CheckFailed, match=r"\[연습 0.1 예시\] 값: 값\(value\)이 다릅니다"):
         with Check("연습 0.1 예시") as ck:
             ck.close("값", torch.tensor([0.4]), [0.5])
@@ -107,6 +112,37 @@ def test_no_warnings_turns_overflow_into_a_failure():
     with pytest.raises(CheckFailed, match="overflow"):
         with Check("연습 0.1") as ck:
             ck.no_warnings("naive", lambda z: 1 / (1 + np.exp(-z)), np.array([-1000.0]))
+
+
+def test_shape_fact_reports_the_tensors_own_shape():
+    with pytest.raises(CheckFailed, match=r"\[연습 1\.2\] p: 모양\(shape\)이 다릅니다: "
+                                          r"기대 \(2,\), 실제 \(1, 1\)$"):
+        with Check("연습 1.2") as ck:
+            ck.shape("p", torch.zeros(1, 1), (2,))
+    with Check("연습 1.2") as ck:
+        assert ck.shape("p", torch.zeros(2), torch.Size([2])).tolist() == [2]
+        assert ck.shape("loss", torch.tensor(0.5), ()).tolist() == []
+        ck.shape("python float", 0.5, ())
+    assert [r["kind"] for r in ck.records] == ["shape"] * 3
+    with pytest.raises(CheckFailed, match=r"기대 \(\), 실제 \(3,\)$"):
+        with Check("연습 3.5") as ck:
+            ck.shape("loss", [1.0, 2.0, 3.0], ())
+
+
+def test_shape_judge_is_the_graders():
+    want = {"expected": np.array([4, 3])}
+    assert judge("shape", np.array([4, 3]), want) is None
+    assert judge("shape", np.array([3, 4]), want) == "모양(shape)이 다릅니다: 기대 (4, 3), 실제 (3, 4)"
+    assert judge("shape", np.array([4, 3]), want, reveal=False) is None
+    assert judge("shape", np.array([2]), want, reveal=False) == (
+        "모양(shape)이 다릅니다: 기대 (숨김), 실제 (2,)")
+    # a forged record that is not a 1-D integer shape never passes
+    assert judge("shape", np.array([4.0, 3.0]), want) is not None
+    assert judge("shape", np.array([[4, 3]]), want) is not None
+    reference = [rec("s", np.array([4, 3]), kind="shape", expected=encode(np.array([4, 3])))]
+    assert verdict(published([rec("s", np.array([4, 3]), kind="shape")]), reference)[0]
+    ok, _, msg = verdict(published([rec("s", np.array([1, 1]), kind="shape")]), reference)
+    assert not ok and msg == "s: 모양(shape)이 다릅니다: 기대 (4, 3), 실제 (1, 1)"
 
 
 # ------------------------------------------------------------------ the grader's verdict

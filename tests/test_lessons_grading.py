@@ -1,14 +1,24 @@
 """Scoring each lesson: the reference answers get full marks, the untouched release gets 0,
 and every known mistake (tests/mistakes/<lesson>.yaml) loses exactly the cells that catch it.
 
+Every mistake marked ``rule:`` breaks a rule the exercise text states, so the visible facts of
+the release alone (what Validate and the student's own run show) must fail it.
+
 The cases are judged as the grader judges a test cell (``autograder.mistakes.judge_cases``);
 the example class and the integrity suite grade real submissions through nbgrader.
 """
 
 import pytest
 
-from autograder.grading import reference_answers
-from autograder.mistakes import differences, lesson_results, load_mistakes, max_scores
+from autograder.grading import reference_answers, submission
+from autograder.mistakes import (
+    differences,
+    judge_cases,
+    lesson_results,
+    load_mistakes,
+    max_scores,
+    visible_failures,
+)
 
 from .conftest import LESSONS
 
@@ -26,3 +36,28 @@ def test_every_exercise_has_known_mistakes(lesson):
     mistakes = load_mistakes(lesson)
     covered = {gid for m in mistakes for gid in m.answers}
     assert covered == set(reference_answers(lesson)), "every answer cell needs a known mistake"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_stated_rules_are_checked_visibly(lesson):
+    rules = [m for m in load_mistakes(lesson) if m.rule]
+    failed = visible_failures(lesson, rules)
+    assert failed.pop("reference") == []
+    passed_visibly = {m.name: m.rule for m in rules if not failed[m.student]}
+    assert not passed_visibly, f"rule mistakes the visible checks let through: {passed_visibly}"
+    assert all(set(failed[m.student]) <= set(m.fails) for m in rules), failed
+
+
+@pytest.mark.slow
+def test_visible_judgement_leaves_the_hidden_facts_out():
+    """A my_loss right on the visible float32 inputs and wrong on the hidden float64 ones passes
+    the release's test cell and fails the grader's."""
+    code = ("def my_loss(pred, target):\n"
+            "    if pred.dtype == torch.float64:\n"
+            "        return torch.tensor(-1.0, dtype=torch.float64)\n"
+            "    return ((pred - target) ** 2).mean()\n")
+    case = {"float64-wrong": submission("03_loss", {"ex_my_loss": code})}
+    full = max_scores("03_loss")["check_my_loss"]
+    assert judge_cases("03_loss", case, visible_only=True)["float64-wrong"]["check_my_loss"] == full
+    assert judge_cases("03_loss", case)["float64-wrong"]["check_my_loss"] == 0
