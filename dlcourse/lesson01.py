@@ -1,8 +1,8 @@
 """Pictures for lesson 01 (a neuron is logistic regression).
 
 Nothing here computes a neuron: every function that needs probabilities takes a ``prob_fn``
-(for example ``lambda G: neuron_forward(G, w, b)`` with the student's own function). Figure text
-is in English because matplotlib's default fonts have no Hangul glyphs.
+(for example ``lambda G: neuron_forward(G, w, b)`` with the student's own function). Figure text is Korean with the English key phrase, in NanumGothic (:mod:`dlcourse.plotting`;
+importing this module selects it).
 """
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ import torch
 from matplotlib.patches import Circle, FancyArrowPatch
 
 from . import grading
+from .plotting import use_korean_font
+
+use_korean_font()
 
 ProbFn = Callable[[torch.Tensor], torch.Tensor]
 
@@ -34,7 +37,7 @@ def draw_neuron(ax=None, n_inputs: int = 3):
                                      color="#555"))
         ax.text(2.1, y + (end[1] - y) * 0.3 + 0.08, f"$w_{i}$", fontsize=12, color="#2b6cb0",
                 ha="center", va="bottom")
-    ax.text(cx, cy + 1.15, "bias $b$", ha="center", fontsize=11, color="#555")
+    ax.text(cx, cy + 1.15, "편향 (bias) b", ha="center", fontsize=11, color="#555")
     ax.add_patch(FancyArrowPatch((cx, cy + 1.08), (cx, cy + r + 0.02), arrowstyle="-|>",
                                  mutation_scale=12, color="#555"))
     ax.add_patch(Circle((cx, cy), r, fc="#fdebd3", ec="#c05621", lw=2))
@@ -44,10 +47,10 @@ def draw_neuron(ax=None, n_inputs: int = 3):
     ax.text(7.1, cy, r"$p = \sigma(z)$", va="center", fontsize=13)
     ax.text(cx + 1.25, cy - 0.55, r"$z = \sum_i w_i x_i + b$", ha="center", fontsize=11)
     label = dict(ha="center", va="top", fontsize=9, color="#555")
-    ax.text(1.0, 0.05, "inputs\n(dendrites)", **label)
-    ax.text(2.4, 0.05, "weights\n(synapses)", **label)
-    ax.text(cx, 0.05, "sum + activation\n(cell body)", **label)
-    ax.text(7.6, 0.05, "output\n(axon)", **label)
+    ax.text(1.0, 0.05, "입력\n(수상돌기)", **label)
+    ax.text(2.4, 0.05, "가중치\n(시냅스)", **label)
+    ax.text(cx, 0.05, "가중합 + 활성화\n(세포체)", **label)
+    ax.text(7.6, 0.05, "출력\n(축삭)", **label)
     ax.set_xlim(0.4, 8.6)
     ax.set_ylim(-0.6, 3.0)
     ax.set_aspect("equal")
@@ -62,12 +65,12 @@ def plot_sigmoid(z: torch.Tensor, p: torch.Tensor, ax=None, threshold: float = 0
         _, ax = plt.subplots(figsize=(6, 3.5))
     z_np, p_np = z.detach().cpu().numpy(), p.detach().cpu().numpy()
     ax.plot(z_np, p_np, lw=2.5, color="#2b6cb0", label=r"$\sigma(z)$")
-    ax.axhline(threshold, ls="--", color="#c05621", lw=1, label=f"threshold {threshold:g}")
+    ax.axhline(threshold, ls="--", color="#c05621", lw=1, label=f"임계값 (threshold) {threshold:g}")
     ax.axhline(0, color="#999", lw=0.8)
     ax.axhline(1, color="#999", lw=0.8)
     ax.axvline(0, color="#999", lw=0.8)
     ax.fill_between(z_np, 0, 1, where=p_np >= threshold, color="#c05621", alpha=0.08,
-                    label="predict 1")
+                    label="1로 판정 (predict 1)")
     ax.set_xlabel("z = w . x + b")
     ax.set_ylabel("p = sigmoid(z)")
     ax.set_ylim(-0.05, 1.05)

@@ -1,7 +1,8 @@
 """Pictures for lesson 02 (순전파, forward propagation): the network's layers and one student's
 hidden activations.
 
-Labels are in English so that the figures render without a Korean font.
+Figure text is Korean with the English key phrase, in NanumGothic (:mod:`dlcourse.plotting`;
+importing this module selects it).
 """
 
 from __future__ import annotations
@@ -9,6 +10,10 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import torch
 from matplotlib.collections import LineCollection
+
+from .plotting import use_korean_font
+
+use_korean_font()
 
 FEATURES_EN = ["midterm", "final", "hw1", "hw2", "project"]
 """English names of :data:`dlcourse.data.FEATURES`, in the same order."""
@@ -54,7 +59,7 @@ def draw_network(sizes=(5, 16, 9, 3), in_labels=FEATURES_EN, out_labels=("A", "B
     ax.set_ylim(-3.4, tallest + 1.6)
     ax.axis("off")
     n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
-    ax.set_title(f"{' -> '.join(map(str, sizes))} network: {n_params} parameters")
+    ax.set_title(f"{' -> '.join(map(str, sizes))} 신경망: 매개변수 {n_params}개")
     return ax
 
 
@@ -67,7 +72,7 @@ def plot_activations(x, h1, h2, probs, title="", in_labels=FEATURES_EN,
     are marked with a grey x. Returns the matplotlib ``Figure``.
     """
     values = [torch.as_tensor(v).detach().cpu().reshape(-1).double() for v in (x, h1, h2, probs)]
-    names = ["input x", "h1 = ReLU(fc1(x))", "h2 = ReLU(fc2(h1))", "softmax: P(grade)"]
+    names = ["입력 x", "h1 = ReLU(fc1(x))", "h2 = ReLU(fc2(h1))", "softmax: 학점의 확률"]
     colours = ["#4C72B0", "#DD8452", "#DD8452", "#55A868"]
     fig, axes = plt.subplots(1, 4, figsize=(13, 3.2),
                              gridspec_kw={"width_ratios": [5, 16, 9, 3.5]})
@@ -77,7 +82,7 @@ def plot_activations(x, h1, h2, probs, title="", in_labels=FEATURES_EN,
         if k in (1, 2):
             off = [i for i in pos if v[i] == 0]
             ax.scatter(off, [0] * len(off), marker="x", s=25, color="0.35", zorder=3)
-            ax.set_xlabel(f"neuron ({int((v == 0).sum())} of {len(v)} are 0)")
+            ax.set_xlabel(f"뉴런 ({len(v)}개 중 {int((v == 0).sum())}개가 0)")
         ax.set_title(name, fontsize=10)
         ax.set_xticks(list(pos))
         if k == 0 and in_labels is not None:
@@ -99,12 +104,12 @@ def plot_hidden_matrix(H, row_labels=None, title=r"$H_1 = \mathrm{ReLU}(X W_1^\t
     H = torch.as_tensor(H).detach().cpu().double()
     _, ax = plt.subplots(figsize=(7, 0.28 * H.shape[0] + 1.4))
     im = ax.imshow(H.numpy(), cmap="viridis", aspect="auto")
-    ax.set_xlabel(f"neuron (column), {H.shape[1]} in all")
-    ax.set_ylabel("student (row)")
+    ax.set_xlabel(f"뉴런 (열), 모두 {H.shape[1]}개")
+    ax.set_ylabel("학생 (행)")
     ax.set_xticks(range(H.shape[1]))
     if row_labels is not None:
         ax.set_yticks(range(H.shape[0]))
         ax.set_yticklabels([str(r) for r in row_labels], fontsize=7)
-    ax.set_title(f"{title}: shape {tuple(H.shape)}")
+    ax.set_title(f"{title}: {tuple(H.shape)}")
     plt.colorbar(im, ax=ax, fraction=0.03)
     return ax

@@ -1,6 +1,7 @@
-"""Pictures for lesson 03 (오차 함수, loss): how a loss grows as the prediction leaves the label.
+"""Pictures for lesson 03 (손실 함수, loss): how a loss grows as the prediction leaves the label.
 
-Plot labels are in English because the course does not ship a Korean font for matplotlib.
+Figure text is Korean with the English key phrase, in NanumGothic (:mod:`dlcourse.plotting`;
+importing this module selects it).
 """
 
 from __future__ import annotations
@@ -10,6 +11,10 @@ from collections.abc import Callable
 
 import matplotlib.pyplot as plt
 import torch
+
+from .plotting import use_korean_font
+
+use_korean_font()
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -29,9 +34,9 @@ def plot_regression_losses(losses: dict[str, LossFn], span: float = 3.0, label: 
         values = [float(fn(p.reshape(1), target)) for p in preds]
         ax.plot(preds.numpy(), values, label=name)
     ax.axvline(label, color="gray", lw=0.8, ls="--")
-    ax.set_xlabel(f"prediction (label = {label:g})")
-    ax.set_ylabel("loss")
-    ax.set_title("Regression losses")
+    ax.set_xlabel(f"예측 (레이블 = {label:g})")
+    ax.set_ylabel("손실 (loss)")
+    ax.set_title("숫자 예측의 손실 (regression losses)")
     ax.legend()
     return ax
 
@@ -42,14 +47,14 @@ def plot_cross_entropy(num_classes: int = 3, ax=None):
     Returns the matplotlib ``Axes``."""
     ax = ax or plt.subplots(figsize=(5, 3.5))[1]
     p = torch.linspace(0.01, 1.0, 200, dtype=torch.float64)
-    ax.plot(p.numpy(), (-torch.log(p)).numpy(), label="cross-entropy = -ln p")
+    ax.plot(p.numpy(), (-torch.log(p)).numpy(), label="교차 엔트로피 = -ln p")
     p0, l0 = 1.0 / num_classes, math.log(num_classes)
     ax.plot([p0], [l0], "o", color="C3")
-    ax.annotate(f"uniform guess p = 1/{num_classes}\nloss = ln {num_classes} = {l0:.3f}",
+    ax.annotate(f"균등한 추측 p = 1/{num_classes}\n손실 = ln {num_classes} = {l0:.3f}",
                 (p0, l0), xytext=(p0 + 0.12, l0 + 1.2), arrowprops={"arrowstyle": "->"})
-    ax.set_xlabel("probability given to the right class")
-    ax.set_ylabel("loss")
-    ax.set_title("Cross-entropy")
+    ax.set_xlabel("정답 클래스에 준 확률 p")
+    ax.set_ylabel("손실 (loss)")
+    ax.set_title("교차 엔트로피 (cross-entropy)")
     ax.legend()
     return ax
 

@@ -1,7 +1,8 @@
 """Helpers for lesson 04 (오차 역전파, backpropagation): a computational-graph picture and a
 per-parameter gradient report. Nothing here computes a gradient by hand; that is the lesson's work.
 
-Figure text is English/LaTeX only (the course does not assume a Korean font for matplotlib).
+Figure text is Korean with the English key phrase, in NanumGothic (:mod:`dlcourse.plotting`;
+importing this module selects it).
 """
 
 from __future__ import annotations
@@ -9,6 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+
+from .plotting import use_korean_font
+
+use_korean_font()
 
 FORWARD_COLOR = "black"
 BACKWARD_COLOR = "tab:red"

@@ -2,7 +2,8 @@
 weights of a one-input linear model on its loss surface. Nothing here updates a weight; that is
 the lesson's work.
 
-Figure text is English/LaTeX only (the course does not assume a Korean font for matplotlib).
+Figure text is Korean with the English key phrase, in NanumGothic (:mod:`dlcourse.plotting`;
+importing this module selects it).
 """
 
 from __future__ import annotations
@@ -10,6 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+
+from .plotting import use_korean_font
+
+use_korean_font()
 
 
 def plot_loss_curves(curves: Mapping[str, Sequence[float]], *, ax=None, logy: bool = True,
@@ -30,8 +35,8 @@ def plot_loss_curves(curves: Mapping[str, Sequence[float]], *, ax=None, logy: bo
         ax.set_yscale("log")
     if ylim is not None:
         ax.set_ylim(*ylim)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("loss")
+    ax.set_xlabel("에포크 (epoch)")
+    ax.set_ylabel("손실 (loss)")
     if title:
         ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
@@ -75,11 +80,12 @@ def plot_weight_paths(x, y, paths: Mapping[str, Sequence[Sequence[float]]], *,
         ax.plot(*pts[0], "o", color=line.get_color(), ms=7)
         ax.plot(*pts[-1], "*", color=line.get_color(), ms=12)
     i, j = np.unravel_index(np.argmin(L), L.shape)
-    ax.plot(W[i, j], B[i, j], "x", color="black", ms=9, label="minimum (grid)")
+    ax.plot(W[i, j], B[i, j], "x", color="black", ms=9, label="최솟값 (격자)")
     ax.set_xlim(*w_range)
     ax.set_ylim(*b_range)
-    ax.set_xlabel("weight $w$")
-    ax.set_ylabel("bias $b$")
+    ax.set_xlabel("가중치 w")
+    ax.set_ylabel("편향 b")
+    ax.set_aspect("equal")  # so that "perpendicular to the contours" looks perpendicular
     if title:
         ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8, loc="upper right")

@@ -1,7 +1,8 @@
 """Helpers for lesson 06 (the grade classifier): a synthetic class, a confusion matrix and plots.
 
 Nothing here trains a model or answers an exercise; the lesson's own code does that.
-Figure text is English only (the course does not assume a Korean font for matplotlib).
+Figure text is Korean with the English key phrase, in NanumGothic (:mod:`dlcourse.plotting`;
+importing this module selects it).
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ import torch
 
 from . import SEED
 from .data import FEATURES, GRADES, LABEL
+from .plotting import use_korean_font
+
+use_korean_font()
 
 
 def synthetic_class(table: pd.DataFrame, n: int, seed: int = SEED,
@@ -44,7 +48,7 @@ def confusion_matrix(y_true: torch.Tensor, y_pred: torch.Tensor,
     return torch.bincount(t * n_classes + p, minlength=n_classes**2).reshape(n_classes, n_classes)
 
 
-def plot_confusion(cm: torch.Tensor, labels=GRADES, title: str = "confusion matrix"):
+def plot_confusion(cm: torch.Tensor, labels=GRADES, title: str = "혼동 행렬 (confusion matrix)"):
     """Draw a ``(C, C)`` confusion matrix (rows true, columns predicted) with its counts."""
     cm = np.asarray(cm)
     fig, ax = plt.subplots(figsize=(3.6, 3.2))
@@ -55,8 +59,8 @@ def plot_confusion(cm: torch.Tensor, labels=GRADES, title: str = "confusion matr
             ax.text(j, i, str(cm[i, j]), ha="center", va="center", color=color, fontsize=13)
     ax.set_xticks(range(len(labels)), labels)
     ax.set_yticks(range(len(labels)), labels)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
+    ax.set_xlabel("예측")
+    ax.set_ylabel("정답")
     ax.set_title(title)
     fig.tight_layout()
     return fig
@@ -67,16 +71,36 @@ def plot_curves(history: dict[str, list[float]]):
     of equal length, one value per epoch)."""
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.2))
     epochs = np.arange(1, len(history["train_loss"]) + 1)
-    ax1.plot(epochs, history["train_loss"], label="train")
-    ax1.plot(epochs, history["test_loss"], label="test")
-    ax1.set_xlabel("epoch")
-    ax1.set_ylabel("NLL loss")
+    ax1.plot(epochs, history["train_loss"], label="훈련 (train)")
+    ax1.plot(epochs, history["test_loss"], label="테스트 (test)")
+    ax1.set_xlabel("에포크 (epoch)")
+    ax1.set_ylabel("NLL 손실")
     ax1.legend()
-    ax2.plot(epochs, history["train_acc"], label="train")
-    ax2.plot(epochs, history["test_acc"], label="test")
-    ax2.set_xlabel("epoch")
-    ax2.set_ylabel("accuracy")
+    ax2.plot(epochs, history["train_acc"], label="훈련 (train)")
+    ax2.plot(epochs, history["test_acc"], label="테스트 (test)")
+    ax2.set_xlabel("에포크 (epoch)")
+    ax2.set_ylabel("정확도 (accuracy)")
     ax2.set_ylim(-0.05, 1.05)
     ax2.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_epoch_times(sizes, seconds_by_device: dict[str, list[float]], batch: int):
+    """Seconds one epoch of mini-batch training took against the class size ``N``.
+
+    ``sizes``: the class sizes (length K); ``seconds_by_device``: ``{device name: K seconds}``;
+    ``batch``: the mini-batch size, for the second axis (the number of steps ``ceil(N / batch)``).
+    One line per device through its points. Returns the figure."""
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    for name, seconds in seconds_by_device.items():
+        ax.plot(sizes, seconds, "o-", label=name)
+    ax.set_xlim(0, max(sizes) * 1.05)
+    ax.set_ylim(0, None)
+    ax.set_xlabel("반의 크기 N (학생 수)")
+    ax.set_ylabel("한 에포크의 시간 (초)")
+    ax.set_title(f"묶음 {batch}명: 걸음 수 ⌈N / {batch}⌉에 비례")
+    ax.grid(alpha=0.3)
+    ax.legend(title="장치 (device)")
     fig.tight_layout()
     return fig

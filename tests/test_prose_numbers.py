@@ -1,0 +1,49 @@
+"""Numbers the lessons' prose quotes are the numbers the lessons print (issue 16): each lesson
+whose prose quotes a computed number runs once (instructor notebook, CPU, as a student runs it)
+and the printed outputs must contain the quoted values. The figures it draws on the way must not
+miss a glyph (matplotlib logs "does not have a glyph" for a tofu box)."""
+
+import nbformat
+import pytest
+
+from autograder import SOLUTIONS
+from autograder.reference import execute
+
+#: lesson -> (quoted in the prose, printed by an example cell)
+QUOTED = {
+    "02_forward": [("17명 **모두**를 A라고 예측", "all 17 students: AAAAAAAAAAAAAAAAA")],
+    "03_loss": [
+        ("오차의 평균은 −11.5점", "오차의 평균 (mean of signed errors): -11.53"),
+        ("평균은 16.9점", "오차 절댓값의 평균 (mean of |errors|): 16.94"),
+        ("손실은 0.2896이고, 세 방법이 같은 값", "BCE 손으로 (by hand):                 0.2896"),
+        ("세 방법이 같은 값", "F.binary_cross_entropy(p, y):         0.2896"),
+        ("세 방법이 같은 값", "2-클래스 NLL (F.nll_loss):            0.2896"),
+        ("손실을 0.883씩", "['0.883', '0.883'] | p(A): ['0.41', '0.41'] | 실제 A인가: [1.0, 1.0]"),
+        ("손실이 4.48로", "점수 그대로 (raw scores 0–100)  = 4.4805"),
+    ],
+    "05_optimizer": [
+        ("(손실 1.068)", "SGD lr = 0.01: loss after 150 epochs 1.068"),
+        ("손실 0.049에 닿고", "SGD lr = 0.1, standardised: loss after 150 epochs 0.049"),
+        ("모두(5/5) 맞힙니다", "test students right 5/5"),
+        ("약 790", "ratio 791"),
+        ("약 17입니다", "ratio 17\n"),
+    ],
+    "06_grade_classifier": [("반올림 오차 안에서) 같은 값", "F.cross_entropy(log_p) - F.nll_loss(log_p) = ")],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson", sorted(QUOTED))
+def test_quoted_numbers_are_printed(lesson):
+    path = SOLUTIONS / lesson / f"{lesson}.ipynb"
+    source = nbformat.read(path, as_version=4)
+    prose = "\n".join(c.source for c in source.cells if c.cell_type == "markdown")
+    nb = execute(source, path.parent, timeout=180, grading=False)
+    printed = "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                        for o in c.outputs if o.output_type == "stream")
+    tofu = [o.text for c in nb.cells if c.cell_type == "code" for o in c.outputs
+            if o.output_type == "stream" and o.name == "stderr" and "glyph" in o.text]
+    assert not tofu, f"figures with missing glyphs (tofu): {tofu}"
+    for quote, output in QUOTED[lesson]:
+        assert quote in prose, f"the prose no longer says {quote!r}"
+        assert output in printed, f"{lesson} does not print {output!r} (quoted: {quote!r})"
