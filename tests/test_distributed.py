@@ -2,8 +2,10 @@
 processes and the PostgreSQL gradebook give what the local pool gives, survive a worker killed
 with SIGKILL, refuse another version of a lesson, and stop when the broker goes away."""
 
+import os
 import re
 import shutil
+import signal
 import tempfile
 import threading
 import time
@@ -137,22 +139,36 @@ def test_broker_grades_exactly_like_the_local_pool(grid):
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_worker_killed_mid_task_loses_nothing(grid):
+    """Two kills mid-task: the whole of one worker (its task comes back after the visibility
+    timeout, on the other worker), then the other's pool process (its task comes back at once:
+    task_reject_on_worker_lost)."""
     victim, other = grid["workers"]
     before = [len(w.text()) for w in grid["workers"]]
-    killed = []
+    killed, lost = [], []
+
+    def busy(worker: Worker, since: int) -> tuple[str, str] | None:
+        started = [m for m in GRADING.findall(worker.text()[since:]) if m[0] in STUDENTS[:3]]
+        return started[0] if started else None
 
     def kill_when_busy():
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            started = GRADING.findall(victim.text()[before[0]:])
-            if started:
+        deadline = time.monotonic() + 300
+        while not killed and time.monotonic() < deadline:
+            if pair := busy(victim, before[0]):
                 time.sleep(2)  # well inside the kernel run
+                mark = len(other.text())
                 victim.kill()
-                killed.append(started[0])
-                return
+                killed.append(pair)
+            time.sleep(0.2)
+        while killed and not lost and time.monotonic() < deadline:
+            if pair := busy(other, mark):
+                time.sleep(2)
+                pid = other.proc.pid
+                for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+                    os.kill(int(child), signal.SIGKILL)
+                lost.append(pair)
             time.sleep(0.2)
 
-    # If the killed task never came back, the coordinator would wait for ever: stopping the
+    # If a killed task never came back, the coordinator would wait for ever: stopping the
     # broker after 10 minutes turns that into a failure (BrokerLost).
     watchdog = threading.Timer(600, grid["redis"].stop)
     killer = threading.Thread(target=kill_when_busy)
@@ -164,14 +180,15 @@ def test_worker_killed_mid_task_loses_nothing(grid):
     finally:
         watchdog.cancel()
         killer.join()
-    assert killed and killed[0][0] in STUDENTS[:3], victim.text()[before[0]:]
+    log = [victim.text()[before[0]:], other.text()[before[1]:]]
+    assert killed and lost and killed != lost, log
+    assert "exited with 'signal 9 (SIGKILL)'" in log[1] and "WorkerLostError" in log[1]
     assert [r.student for r in results] == STUDENTS and all(r.success for r in results)
     assert table(grid["dist"]) == table(grid["local"])
-    # The killed worker finished nothing after it was killed; the other graded every pair once,
-    # the killed one included.
-    assert killed[0] not in completions([victim.text()[before[0]:]])
-    assert completions([victim.text()[before[0]:], other.text()[before[1]:]]) == \
-        [(s, LESSON) for s in STUDENTS]
+    # The killed worker finished nothing after it was killed; every pair, both killed ones
+    # included, was graded to the end exactly once.
+    assert killed[0] not in completions(log[:1])
+    assert completions(log) == [(s, LESSON) for s in STUDENTS]
 
 
 @pytest.mark.slow

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -52,9 +53,10 @@ def _receive(root: Path, url: str, meta: dict, pair: tuple[str, str], write) -> 
         return settle(root, url, Result(student, lesson, 0.0, False,
                                         f"{type(err).__name__}: {err}"), write)
     got = meta["result"]
+    out = root / "autograded" / student / lesson / f"{lesson}.ipynb"
+    shutil.rmtree(out.parent, ignore_errors=True)  # nothing of an older grading stays
     if got["autograded"] is not None:
-        out = root / "autograded" / student / lesson / f"{lesson}.ipynb"
-        out.parent.mkdir(parents=True, exist_ok=True)
+        out.parent.mkdir(parents=True)
         out.write_text(got["autograded"], encoding="utf-8")
         stamp = root / "submitted" / student / lesson / "timestamp.txt"
         if stamp.exists():  # nbgrader autograde copies it beside the notebook
