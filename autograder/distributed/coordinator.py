@@ -12,13 +12,17 @@ from kombu.utils.url import maybe_sanitize_url
 from redis.exceptions import RedisError
 from tqdm import tqdm
 
-from ..parallel import Result, settle
-from ..preprocessors import MAX_NOTEBOOK_BYTES
+from dlcourse.submission import MAX_FILE_BYTES
+
+from ..lms.deadlines import DEADLINES_FILE
+from ..parallel import Result, adopt_renamed, settle
+from ..preprocessors import RENAMED
 from . import BROKER_TIMEOUT, TASK, course_version, make_app
 
-#: Tasks waiting in the broker at once: bounds what the broker holds (each task carries a
-#: notebook) while keeping every worker process busy.
+#: Tasks, and bytes of notebooks, waiting in the broker at once: bound what Redis holds (it keeps
+#: every message in memory) while keeping every worker process busy.
 IN_FLIGHT = 256
+IN_FLIGHT_BYTES = 512 * 2**20
 #: Errors that mean the broker (also the result backend) cannot be reached.
 BROKER_ERRORS = (OperationalError, RedisError, ConnectionError)
 
@@ -34,16 +38,22 @@ def _broker_lost(url: str, err: BaseException, done: int, total: int) -> BrokerL
         f"다시 실행하세요 (check the broker and run again; graded work is graded again)")
 
 
+def _text(path: Path) -> str | None:
+    return path.read_text(encoding="utf-8") if path.exists() else None
+
+
 def job(root: Path, student: str, lesson: str, ver: str) -> dict:
-    """The task for one submission (see :meth:`autograder.distributed.worker.Grader.grade`)."""
+    """The task for one submission (see :meth:`autograder.distributed.worker.Grader.grade`),
+    after :func:`~autograder.parallel.adopt_renamed` as the local pool does."""
     folder = root / "submitted" / student / lesson
-    notebook, stamp = folder / f"{lesson}.ipynb", folder / "timestamp.txt"
+    notebook = folder / f"{lesson}.ipynb"
     size = notebook.stat().st_size if notebook.exists() else 0
     data = None
-    if notebook.exists() and size <= MAX_NOTEBOOK_BYTES:
+    if notebook.exists() and size <= MAX_FILE_BYTES:
         data = base64.b64encode(notebook.read_bytes()).decode("ascii")
     return dict(student=student, lesson=lesson, version=ver, notebook=data, size=size,
-                timestamp=stamp.read_text(encoding="utf-8") if stamp.exists() else None)
+                timestamp=_text(folder / "timestamp.txt"), renamed=_text(folder / RENAMED),
+                deadlines=_text(root / DEADLINES_FILE))
 
 
 def _receive(root: Path, url: str, meta: dict, pair: tuple[str, str], write) -> Result:
@@ -84,7 +94,7 @@ def grade_class_broker(root: Path, pairs: list[tuple[str, str]], broker: str, db
     app = make_app(broker)
     shown = maybe_sanitize_url(broker)  # the password masked
     versions = {lesson: course_version(root, lesson) for lesson in sorted({p[1] for p in pairs})}
-    todo, pending, results = list(reversed(pairs)), {}, []
+    todo, pending, size, results = list(reversed(pairs)), {}, {}, []
     states: Counter[str] = Counter()
     try:
         with app.connection_for_write() as conn:
@@ -98,17 +108,20 @@ def grade_class_broker(root: Path, pairs: list[tuple[str, str]], broker: str, db
     retry = {"max_retries": 2, "interval_start": 0, "interval_step": 1, "interval_max": 2}
     try:
         while todo or pending:
-            while todo and len(pending) < IN_FLIGHT:
+            while todo and len(pending) < IN_FLIGHT and (
+                    not pending or sum(size.values()) < IN_FLIGHT_BYTES):
                 student, lesson = todo.pop()
+                adopt_renamed(root, student, lesson)
+                task = job(root, student, lesson, versions[lesson])
                 # Only the id is kept: the AsyncResult goes at once, and with it Celery's
                 # subscription to the task's result channel (results are polled, in batches).
-                task_id = app.send_task(
-                    TASK, args=(job(root, student, lesson, versions[lesson]),), retry=True,
-                    retry_policy=retry).id
+                task_id = app.send_task(TASK, args=(task,), retry=True, retry_policy=retry).id
                 pending[task_id] = (student, lesson)
+                size[task_id] = len(task["notebook"] or "")
             for task_id, meta in app.backend.get_many(set(pending), interval=0.5,
                                                       max_iterations=1):
                 pair = pending.pop(task_id)
+                size.pop(task_id)
                 res = _receive(root, db, meta, pair, bar.write)
                 app.backend.forget(task_id)
                 states[_label(root, res, meta)] += 1

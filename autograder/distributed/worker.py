@@ -17,9 +17,12 @@ from pathlib import Path
 from celery.utils.log import get_task_logger
 from sqlalchemy import select
 
+from dlcourse.submission import MAX_FILE_BYTES
+
 from .. import ROOT, lessons, parallel, status
 from ..grading import ScratchCourse
-from ..preprocessors import MAX_NOTEBOOK_BYTES
+from ..lms.deadlines import DEADLINES_FILE
+from ..preprocessors import RENAMED
 from . import REDELIVER_AFTER, STUDENT_ID, TASK, CourseVersionError, course_version, make_app
 
 log = get_task_logger(__name__)
@@ -39,13 +42,16 @@ class Grader:
         """Grade one submission. ``job``: ``student``, ``lesson``, ``version`` (of the lesson,
         :func:`~autograder.distributed.course_version`), ``notebook`` (base64 of the file's
         bytes, or ``None`` when there is no file), ``size`` (bytes of the file; over
-        ``MAX_NOTEBOOK_BYTES`` the bytes stay home) and ``timestamp`` (``timestamp.txt`` or
-        ``None``). Returns the :class:`~autograder.parallel.Result` fields, ``autograded`` (the
+        ``MAX_FILE_BYTES`` the bytes stay home), ``timestamp`` (``timestamp.txt``), ``renamed``
+        (the name the student gave the notebook, :func:`~autograder.parallel.adopt_renamed`) and
+        ``deadlines`` (the coordinator's ``deadlines.toml``), each ``None`` when absent. Returns the :class:`~autograder.parallel.Result` fields, ``autograded`` (the
         autograded notebook's text, ``None`` when nbgrader wrote none), ``statuses`` (``{cell:
         status}``, ``""`` the notebook) and ``worker``. Raises :class:`CourseVersionError` for
         another version of the lesson and ``ValueError`` for a malformed job."""
         student, lesson = job["student"], job["lesson"]
-        if lesson not in self.versions or not STUDENT_ID.match(student):
+        renamed = job["renamed"]
+        if lesson not in self.versions or not STUDENT_ID.match(student) or (
+                renamed is not None and (Path(renamed).name != renamed or renamed in ("..", "."))):
             raise ValueError(f"잘못된 채점 요청 (malformed task): {student!r}/{lesson!r}")
         if job["version"] != self.versions[lesson]:
             raise CourseVersionError(
@@ -60,14 +66,18 @@ class Grader:
             shutil.rmtree(old, ignore_errors=True)
         folder.mkdir(parents=True)
         notebook = folder / f"{lesson}.ipynb"
-        if job["size"] > MAX_NOTEBOOK_BYTES:
-            # Too large to carry: a sparse file of the same size gets nbgrader's "too large".
+        if job["size"] > MAX_FILE_BYTES:
+            # Too large to carry: a sparse file of the same size gets the grader's "too large".
             with notebook.open("wb") as fh:
                 fh.truncate(job["size"])
         elif job["notebook"] is not None:
             notebook.write_bytes(base64.b64decode(job["notebook"]))
+            if renamed is not None:  # the feedback names the file the student handed in
+                shutil.copyfile(notebook, folder / renamed)
+                (folder / RENAMED).write_text(renamed, encoding="utf-8")
         if job["timestamp"] is not None:
             (folder / "timestamp.txt").write_text(job["timestamp"], encoding="utf-8")
+        self.use_deadlines(job["deadlines"])
         if parallel._api is None:
             parallel._init_worker(str(root), self.db)
         log.info("grading %s/%s", student, lesson)
@@ -88,6 +98,18 @@ class Grader:
         shutil.rmtree(autograded, ignore_errors=True)
         return dict(student=student, lesson=lesson, seconds=res.seconds, success=res.success,
                     message=res.message, autograded=text, statuses=statuses, worker=hostname)
+
+
+    def use_deadlines(self, text: str | None) -> None:
+        """Grade with the coordinator's ``deadlines.toml`` (nbgrader's late policy reads it
+        from the course folder): replaced atomically, as pool processes share the folder."""
+        path = self.scratch.path / DEADLINES_FILE
+        if text is None:
+            path.unlink(missing_ok=True)
+        elif not path.exists() or path.read_text(encoding="utf-8") != text:
+            tmp = path.with_suffix(f".tmp{os.getpid()}")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(path)
 
 
 def prepare(course: Path, names: list[str]) -> dict[str, str]:
