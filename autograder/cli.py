@@ -50,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--accept", action="store_true",
                    help="skip the files the import lists as problems instead of stopping")
     p.add_argument("--workers", type=int, default=None, help="default: the machine's cores")
+    p.add_argument("--broker", help="grade on ./course worker machines through this Redis URL "
+                                    "(needs NBGRADER_DB_URL: the shared gradebook)")
     p = sub.add_parser("lms-export", help="write the LMS's grade import file for a graded lesson")
     p.add_argument("lesson")
     p.add_argument("--roster", type=Path, required=True,
@@ -57,6 +59,14 @@ def main(argv: list[str] | None = None) -> int:
                         "Center download")
     p.add_argument("--out", type=Path, required=True, help="the CSV to write (UTF-8 with BOM)")
     p.add_argument("--column", help="the LMS's grade column (default: the one naming the lesson)")
+    p = sub.add_parser("worker", help="grade tasks from ./course grade --broker on this machine "
+                                      "(NBGRADER_DB_URL: the shared gradebook)")
+    p.add_argument("--broker", required=True, help="the Redis URL, e.g. redis://host:6379/0")
+    p.add_argument("--concurrency", type=int, default=None, help="default: the machine's cores")
+    p.add_argument("--course", type=Path, default=ROOT, help="the course checkout to grade with "
+                                                             "(default: this one)")
+    p.add_argument("--redeliver-after", type=int, default=None, metavar="SECONDS",
+                   help="hand a dead worker's task to another after this long (default 900)")
     p = sub.add_parser("lab", help="open JupyterLab on the student notebooks")
     p.add_argument("--port", type=int, default=8888)
     sub.add_parser("lab-instructor", help="open JupyterLab on the instructor notebooks")
@@ -86,12 +96,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "grade":
         from .instructor import grade_command
 
+        if args.broker and args.workers:
+            ap.error("--workers is for the local pool; with --broker, each ./course worker "
+                     "sets its own --concurrency")
         return grade_command(_lessons(args.lessons), lms=args.lms, workers=args.workers,
-                             roster=args.roster, accept=args.accept)
+                             roster=args.roster, accept=args.accept, broker=args.broker)
     if args.cmd == "lms-export":
         from .instructor import lms_export_command
 
         return lms_export_command(_lessons([args.lesson])[0], args.roster, args.out, args.column)
+    if args.cmd == "worker":
+        from .distributed import REDELIVER_AFTER
+        from .distributed.worker import run_worker
+
+        return run_worker(args.broker, args.concurrency, args.course,
+                          args.redeliver_after or REDELIVER_AFTER)
     if args.cmd == "lab":
         from .lab import run_lab
 

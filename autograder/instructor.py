@@ -29,7 +29,8 @@ def ensure_released(root: Path, url: str, lessons: list[str]) -> None:
 
 
 def grade_command(lessons: list[str], lms: Path | None = None, workers: int | None = None,
-                  root: Path = ROOT, roster: Path | None = None, accept: bool = False) -> int:
+                  root: Path = ROOT, roster: Path | None = None, accept: bool = False,
+                  broker: str | None = None) -> int:
     t0 = time.monotonic()
     placed = []
     if lms:
@@ -45,6 +46,10 @@ def grade_command(lessons: list[str], lms: Path | None = None, workers: int | No
             return 2
         print("\n".join(notes))
     url = db_url(root)
+    if broker and url.startswith("sqlite"):
+        print("--broker 는 공유 채점 기록부가 필요합니다 (shared gradebook needed): set "
+              "NBGRADER_DB_URL to PostgreSQL, here and on every worker")
+        return 1
     ensure_released(root, url, lessons)
     register_students(url, placed)
     pairs = submissions(root, lessons)
@@ -57,7 +62,12 @@ def grade_command(lessons: list[str], lms: Path | None = None, workers: int | No
     except ValueError as err:  # deadlines.toml names the entry
         print(err)
         return 2
-    results = grade_class(root, pairs, workers=workers)
+    if broker:
+        from .distributed.coordinator import grade_class_broker
+
+        results = grade_class_broker(root, pairs, broker, url)
+    else:
+        results = grade_class(root, pairs, workers=workers)
     feedback_failed = []
     for lesson in sorted({lesson for _, lesson in pairs}):
         if not any((root / "autograded").glob(f"*/{lesson}/{lesson}.ipynb")):

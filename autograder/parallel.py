@@ -183,20 +183,26 @@ def grade_class(root: Path, pairs: list[tuple[str, str]], workers: int | None = 
         bar = tqdm(as_completed(futures), total=len(futures), disable=not progress,
                    desc="grading", unit="nb")
         for fut in bar:
-            res = fut.result()
-            note = inspect_submission(root, res.student, res.lesson)
-            notebook = root / "submitted" / res.student / res.lesson / f"{res.lesson}.ipynb"
-            if not notebook.exists():
-                _invalidate(root, url, res.student, res.lesson, "missing", note)
-                res.success = True
-            elif not res.success:
-                _invalidate(root, url, res.student, res.lesson, "grader error",
-                            "채점 중 오류 (grader error); 관리자에게 알리세요")
-            res.message = note or res.message
-            if note:
-                bar.write(note)
-            results.append(res)
+            results.append(settle(root, url, fut.result(), bar.write))
     return sorted(results, key=lambda r: (r.student, r.lesson))
+
+
+def settle(root: Path, url: str, res: Result, write=print) -> Result:
+    """Record what a grading run of one pair means in the course ``root`` and gradebook ``url``:
+    a missing notebook or a failed run is zeroed with its status (:func:`_invalidate`); a note
+    about the submission's files replaces the message and is written with ``write``."""
+    note = inspect_submission(root, res.student, res.lesson)
+    notebook = root / "submitted" / res.student / res.lesson / f"{res.lesson}.ipynb"
+    if not notebook.exists():
+        _invalidate(root, url, res.student, res.lesson, "missing", note)
+        res.success = True
+    elif not res.success:
+        _invalidate(root, url, res.student, res.lesson, "grader error",
+                    "채점 중 오류 (grader error); 관리자에게 알리세요")
+    res.message = note or res.message
+    if note:
+        write(note)
+    return res
 
 
 def fresh_submitted(root: Path) -> None:

@@ -3,6 +3,8 @@
 One run, one machine, the same synthetic class for both:
 
     .venv/bin/python bench/grading.py [--students 40] [--also 10] [--workers N]
+    .venv/bin/python bench/grading.py --broker-workers 1 2 --db postgresql://... \
+        [--students 6] [--lessons 01_neuron]
 
 The class is reproducible (seeded): per student and lesson a mix of perfect work (40 %), a known
 mistake from ``tests/mistakes/`` (25 %), the untouched release (15 %), a kernel that dies in the
@@ -12,6 +14,12 @@ Reported: wall time, the ratio, per-notebook time against the floor (kernel star
 torch`` + the notebook's own compute, i.e. executing the reference notebook, median of three
 runs here) and peak memory of everything the grading started; ``--also`` repeats the parallel
 run for a smaller class to show how time grows with the class size.
+
+Broker mode (``--broker-workers``, instead of the runs above): the local pool against
+``./course grade --broker`` with 1, 2, … ``./course worker`` processes (one pool process each)
+on a Redis started here, all grading the same class into the one PostgreSQL gradebook ``--db``
+that workers need. Timed from the first task sent to the last result settled (the workers are
+started and ready before); scores must be identical to the local pool's.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import statistics
 import sys
 import threading
@@ -28,11 +37,13 @@ from pathlib import Path
 import nbformat
 
 from autograder import ROOT, SOLUTIONS, lessons
+from autograder.distributed.coordinator import grade_class_broker
+from autograder.distributed.local import Redis, Worker
 from autograder.examples import CRASH
 from autograder.grading import ScratchCourse, reference_answers, release_notebook, submission
 from autograder.mistakes import load_mistakes
 from autograder.parallel import grade_class
-from autograder.reference import execute
+from autograder.reference import execute, reference_records
 from dlcourse import SEED
 
 OUT = ROOT / "build" / "bench-grading"
@@ -53,8 +64,9 @@ def synthetic_work(student: int, lesson: str):
     return rng.choice([b"{broken", b"", None])
 
 
-def make_course(name: str, students: int, names: list[str]) -> ScratchCourse:
-    course = ScratchCourse(names, path=OUT / name)
+def make_course(name: str, students: int, names: list[str],
+                db_url: str | None = None) -> ScratchCourse:
+    course = ScratchCourse(names, path=OUT / name, db_url=db_url)
     course.release()
     for s in range(students):
         for lesson in names:
@@ -138,13 +150,78 @@ def all_scores(course: ScratchCourse, students: int, names: list[str]) -> dict:
     return out
 
 
+def broker_mode(students: int, names: list[str], counts: list[int], db: str,
+                workers: int) -> None:
+    """The local pool with ``workers`` processes (before and after, as the load of a shared
+    machine drifts), and the broker with each of ``counts`` workers, on the same class and
+    gradebook ``db``; prints wall times, throughput and the overhead against the faster local
+    run."""
+    pairs = [(f"s{s:03d}", lesson) for s in range(students) for lesson in names]
+    n = len(pairs)
+    base = OUT / "broker"
+    shutil.rmtree(base, ignore_errors=True)
+    base.mkdir(parents=True)
+    redis = Redis(base)
+    local = make_course("broker-local", students, names, db)
+    for lesson in names:  # cached and shared with the workers: computed outside timing
+        reference_records(lesson, lesson)
+
+    def local_run() -> float:
+        t = time.perf_counter()
+        grade_class(local.path, pairs, workers=workers, progress=False, db=db)
+        return time.perf_counter() - t
+
+    try:
+        t_local = [local_run()]
+        want = all_scores(local, students, names)
+        runs = []
+        for k in counts:
+            course = make_course(f"broker-{k}", students, names, db)
+            t = time.perf_counter()
+            pool = [Worker(redis.url, db, base / f"worker{k}-{i}.log") for i in range(k)]
+            try:
+                for w in pool:
+                    w.wait_ready()
+                ready = time.perf_counter() - t
+                t = time.perf_counter()
+                grade_class_broker(course.path, pairs, redis.url, db, progress=False)
+                runs.append((k, time.perf_counter() - t, ready))
+            finally:
+                for w in pool:
+                    w.stop()
+            if all_scores(course, students, names) != want:
+                sys.exit(f"broker with {k} workers: scores differ from the local pool's")
+        t_local.append(local_run())
+    finally:
+        redis.stop()
+    best = min(t_local)
+    print("local pool, {} processes:  {} s  ({:.2f} s/notebook at best)".format(
+        workers, " and ".join(f"{t:.1f}" for t in t_local), best / n))
+    for k, dt, ready in runs:
+        print(f"broker, {k} worker{'s' if k > 1 else ' '}:          {dt:5.1f} s  ({dt / n:.2f} s/notebook, "
+              f"{n / dt * 60:.1f} notebooks/min; workers ready in {ready:.0f} s before)  "
+              f"vs local pool {dt / best - 1:+.0%}")
+    print("identical scores: True (every broker run against the local pool)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--students", type=int, default=40)
     ap.add_argument("--also", type=int, nargs="*", default=[10])
     ap.add_argument("--workers", type=int, default=os.cpu_count())
+    ap.add_argument("--lessons", nargs="*", default=None, help="default: every lesson")
+    ap.add_argument("--broker-workers", type=int, nargs="*", default=None,
+                    help="broker mode with these worker counts (needs --db and redis-server)")
+    ap.add_argument("--db", help="PostgreSQL gradebook URL for broker mode")
     args = ap.parse_args()
-    names = lessons()
+    names = args.lessons or lessons()
+    if args.broker_workers:
+        if not args.db:
+            ap.error("--broker-workers needs --db (a PostgreSQL URL: workers share it)")
+        print(f"class: {args.students} students × {len(names)} lessons = "
+              f"{args.students * len(names)} notebooks, {os.cpu_count()} cores", flush=True)
+        broker_mode(args.students, names, args.broker_workers, args.db, args.workers)
+        return
     n = args.students * len(names)
     print(f"class: {args.students} students × {len(names)} lessons = {n} notebooks, "
           f"{os.cpu_count()} cores, {args.workers} workers")
