@@ -30,8 +30,13 @@ def release(names: list[str]) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="./course", description="Deep-learning basics course tools")
     sub = ap.add_subparsers(dest="cmd")
+    no_sandbox = dict(action="store_true", help="grade WITHOUT the sandbox (trusted notebooks "
+                      "only, where no sandbox works): a warning, and every score's status says so")
+    ap.add_argument("--no-sandbox", **no_sandbox)
+    no_sandbox["default"] = argparse.SUPPRESS  # given before or after the command, it counts
     p = sub.add_parser("run", help="the main job (also: ./course with no command)")
     p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--no-sandbox", **no_sandbox)
     p = sub.add_parser("release", help="regenerate the student notebooks from solutions/")
     p.add_argument("lessons", nargs="*")
     p = sub.add_parser("check", help="grade the reference, the release and every known mistake")
@@ -47,13 +52,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("lessons", nargs="*")
     p.add_argument("--lms", type=Path, help="folder of <student>_<...lesson...>.ipynb/.zip files")
     p.add_argument("--workers", type=int, default=None, help="default: the machine's cores")
+    p.add_argument("--no-sandbox", **no_sandbox)
     p = sub.add_parser("lab", help="open JupyterLab on the student notebooks")
     p.add_argument("--port", type=int, default=8888)
     sub.add_parser("lab-instructor", help="open JupyterLab on the instructor notebooks")
     args, rest = ap.parse_known_args(argv)
 
     if args.cmd in (None, "run"):
-        return main_job(workers=getattr(args, "workers", None))
+        return main_job(workers=getattr(args, "workers", None), sandbox=not args.no_sandbox)
     if args.cmd == "release":
         release(args.lessons)
         return 0
@@ -76,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "grade":
         from .instructor import grade_command
 
-        return grade_command(_lessons(args.lessons), lms=args.lms, workers=args.workers)
+        return grade_command(_lessons(args.lessons), lms=args.lms, workers=args.workers,
+                             sandbox=not args.no_sandbox)
     if args.cmd == "lab":
         from .lab import run_lab
 

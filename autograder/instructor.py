@@ -9,6 +9,7 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from . import ROOT, nbgrader
 from .parallel import cause, db_url, grade_class, layout_lms, submissions
+from .preflight import GradingStopped, canary, preflight
 from .report import write_report
 
 
@@ -26,18 +27,28 @@ def ensure_released(root: Path, url: str, lessons: list[str]) -> None:
 
 
 def grade_command(lessons: list[str], lms: Path | None = None, workers: int | None = None,
-                  root: Path = ROOT) -> int:
+                  root: Path = ROOT, sandbox: bool = True) -> int:
     t0 = time.monotonic()
+    try:  # nothing is written to the gradebook before the environment proves it can grade
+        print(preflight(sandbox))
+    except GradingStopped as stop:
+        print(stop)
+        return 1
     if lms:
         for note in layout_lms(lms, root, lessons):
             print(note)
     url = db_url(root)
-    ensure_released(root, url, lessons)
     pairs = submissions(root, lessons)
     if not pairs:
         print("submitted/ 에 채점할 제출이 없습니다 (no submissions found)")
         return 1
-    results = grade_class(root, pairs, workers=workers)
+    try:
+        canary(sorted({lesson for _, lesson in pairs}), workers, sandbox, root)
+    except GradingStopped as stop:
+        print(stop)
+        return 1
+    ensure_released(root, url, lessons)
+    results = grade_class(root, pairs, workers=workers, sandbox=sandbox)
     for lesson in sorted({lesson for _, lesson in pairs}):
         nbgrader(root, "generate_feedback", lesson, "--force")
     nbgrader(root, "export", "--to", "grades.csv")
