@@ -25,6 +25,7 @@ import fcntl
 import itertools
 import os
 import pwd
+import random
 import shlex
 import signal
 import tempfile
@@ -43,16 +44,19 @@ _counter = itertools.count()
 def kernel_uid():
     """An unprivileged uid held by this notebook alone (``None`` when not grading as root).
 
-    Yields: ``int`` uid, free in ``/etc/passwd`` and locked (``fcntl``) under
-    ``/tmp/dlcourse-kernel-uids/`` for as long as the context lasts."""
+    Yields: ``int`` uid, not in ``/etc/passwd``, owning no running process, and locked
+    (``fcntl``) under ``/tmp/dlcourse-kernel-uids/`` for as long as the context lasts."""
     if os.geteuid() != 0:
         yield None
         return
     folder = Path(tempfile.gettempdir()) / "dlcourse-kernel-uids"
     folder.mkdir(mode=0o700, exist_ok=True)
-    start = (os.getpid() * 7) % len(KERNEL_UIDS)
+    start = random.randrange(len(KERNEL_UIDS))
+    busy = _live_uids()
     for i in range(len(KERNEL_UIDS)):
         uid = KERNEL_UIDS[(start + i) % len(KERNEL_UIDS)]
+        if uid in busy:
+            continue  # a process of an earlier kernel still exiting: it would count
         try:
             pwd.getpwuid(uid)
             continue  # a real account: never borrow it
@@ -70,6 +74,18 @@ def kernel_uid():
             fh.close()
         return
     raise RuntimeError(f"no free kernel uid in {KERNEL_UIDS} (too many kernels at once)")
+
+
+def _live_uids() -> set[int]:
+    """The uids of every process now running (``/proc``)."""
+    out = set()
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                out.add(os.stat(f"/proc/{name}").st_uid)
+            except OSError:
+                pass
+    return out
 
 
 def _own_cgroups() -> dict[str, str]:

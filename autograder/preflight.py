@@ -150,7 +150,7 @@ def canary(lessons: list[str], workers: int | None = None, sandbox: bool = True,
            root: Path = ROOT) -> None:
     """Grade the reference answers of ``lessons`` as a student ``canary`` in a scratch course
     (its own SQLite gradebook) through the same pipeline; raises GradingStopped naming each
-    check that did not get full marks and its error."""
+    check that did not get full marks and its error; prints one line when all did."""
     from .parallel import cause, grade_class
 
     course = ScratchCourse(lessons, root=root)
@@ -177,6 +177,7 @@ def canary(lessons: list[str], workers: int | None = None, sandbox: bool = True,
             "기준 답안이 만점을 받지 못했습니다 (canary failed: the reference answers did not get "
             "full marks). 채점 환경이 고장났으므로 학생 점수는 하나도 쓰거나 바꾸지 않았습니다 "
             "(no student's grade written):\n  " + "\n  ".join(failed))
+    print(f"canary: 기준 답안 만점 (reference answers get full marks): {', '.join(lessons)}")
 
 
 def check_environment(lessons: list[str], workers: int | None = None, sandbox: bool = True,
@@ -184,4 +185,3 @@ def check_environment(lessons: list[str], workers: int | None = None, sandbox: b
     """:func:`preflight`, then :func:`canary`; prints what they found. Raises GradingStopped."""
     print(preflight(sandbox))
     canary(lessons, workers, sandbox, root)
-    print(f"canary: 기준 답안 만점 (reference answers get full marks): {', '.join(lessons)}")

@@ -7,7 +7,7 @@ import time
 from . import ROOT, lessons, nbgrader
 from .examples import STUDENTS, expected, work
 from .grading import ScratchCourse
-from .parallel import grade_class
+from .parallel import cause, grade_class
 from .preflight import GradingStopped, check_environment
 from .preprocessors import NO_SANDBOX
 from .reference import reference_records
@@ -25,8 +25,11 @@ def grade_example_class(workers: int | None = None, progress: bool = True,
         for lesson in names:
             course.submit(student, lesson, work(student, lesson, names))
     pairs = [(s, lesson) for s in STUDENTS for lesson in names]
-    grade_class(course.path, pairs, workers=workers, progress=progress, db=course.db_url,
-                sandbox=sandbox)
+    results = grade_class(course.path, pairs, workers=workers, progress=progress,
+                          db=course.db_url, sandbox=sandbox)
+    for r in results:
+        if not r.success:
+            print(f"  grader error: {r.student}/{r.lesson}: {cause(r.message)}")
     course.nbgrader("generate_feedback", "*", "--force")
     course.nbgrader("export", "--to", "grades.csv")
     return course

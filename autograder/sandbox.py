@@ -59,8 +59,8 @@ def _namespace_args(drop_to_uid: bool) -> list[str]:
 def probe_bwrap(path: str) -> str:
     """``""`` when ``path`` can make the sandbox's namespaces, else bwrap's error message."""
     try:
-        proc = subprocess.run([path, "--die-with-parent", *_namespace_args(os.geteuid() == 0), "--ro-bind", "/",
-                               "/", "--proc", "/proc", "--dev", "/dev", "true"],
+        proc = subprocess.run([path, "--die-with-parent", *_namespace_args(os.geteuid() == 0),
+                               "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true"],
                               capture_output=True, text=True, timeout=60)
     except OSError as err:
         return f"{type(err).__name__}: {err}"
