@@ -28,8 +28,13 @@ def release(names: list[str]) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="./course", description="Deep-learning basics course tools")
     sub = ap.add_subparsers(dest="cmd")
+    no_sandbox = dict(action="store_true", help="grade WITHOUT the sandbox (trusted notebooks "
+                      "only, where no sandbox works): a warning, and every score's status says so")
+    ap.add_argument("--no-sandbox", **no_sandbox)
+    no_sandbox["default"] = argparse.SUPPRESS  # given before or after the command, it counts
     p = sub.add_parser("run", help="the main job (also: ./course with no command)")
     p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--no-sandbox", **no_sandbox)
     p = sub.add_parser("release", help="regenerate the student notebooks from solutions/")
     p.add_argument("lessons", nargs="*")
     p = sub.add_parser("check", help="grade the reference, the release and every known mistake")
@@ -52,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=None, help="default: the machine's cores")
     p.add_argument("--broker", help="grade on ./course worker machines through this Redis URL "
                                     "(needs NBGRADER_DB_URL: the shared gradebook)")
+    p.add_argument("--no-sandbox", **no_sandbox)
     p = sub.add_parser("lms-export", help="write the LMS's grade import file for a graded lesson")
     p.add_argument("lesson")
     p.add_argument("--roster", type=Path, required=True,
@@ -73,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     args, rest = ap.parse_known_args(argv)
 
     if args.cmd in (None, "run"):
-        return main_job(workers=getattr(args, "workers", None))
+        return main_job(workers=getattr(args, "workers", None), sandbox=not args.no_sandbox)
     if args.cmd == "release":
         release(args.lessons)
         return 0
@@ -100,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
             ap.error("--workers is for the local pool; with --broker, each ./course worker "
                      "sets its own --concurrency")
         return grade_command(_lessons(args.lessons), lms=args.lms, workers=args.workers,
-                             roster=args.roster, accept=args.accept, broker=args.broker)
+                             roster=args.roster, accept=args.accept, broker=args.broker,
+                             sandbox=not args.no_sandbox)
     if args.cmd == "lms-export":
         from .instructor import lms_export_command
 

@@ -2,7 +2,9 @@
 
 One row per student × lesson × test cell, plus one ``(total)`` row per notebook. ``status`` is
 ``graded``, ``timed out``, ``crashed``, ``not run``, ``missing``, ``needs manual grading``,
-``grader error`` or why the file could not be read; ``message`` says what the student sees.
+``grader error``, ``crashed (memory)``, ``crashed (processes)`` (over the notebook's budget,
+:mod:`autograder.budget`), ``graded (no sandbox)`` (``--no-sandbox``) or why the file could not be
+read; ``message`` says what the student sees.
 """
 
 from __future__ import annotations

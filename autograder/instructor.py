@@ -12,6 +12,7 @@ from . import ROOT, nbgrader
 from .lms import ImportStopped, export_grades, import_download, register_students
 from .lms import deadlines as course_deadlines
 from .parallel import cause, db_url, grade_class, submissions
+from .preflight import GradingStopped, canary, preflight
 from .report import write_report
 
 
@@ -30,9 +31,19 @@ def ensure_released(root: Path, url: str, lessons: list[str]) -> None:
 
 def grade_command(lessons: list[str], lms: Path | None = None, workers: int | None = None,
                   root: Path = ROOT, roster: Path | None = None, accept: bool = False,
-                  broker: str | None = None) -> int:
+                  broker: str | None = None, sandbox: bool = True) -> int:
+    """Grade ``lessons`` (see the module docstring); the exit status is 0 only when every
+    notebook was graded and every report written. Nothing is written to the gradebook before
+    the environment proves it can grade (:mod:`autograder.preflight`; with ``broker``, each
+    worker checks itself when it starts)."""
     t0 = time.monotonic()
     placed = []
+    if not broker:
+        try:
+            print(preflight(sandbox))
+        except GradingStopped as stop:
+            print(stop)
+            return 1
     if lms:
         try:
             placed, notes = import_download(lms, root, lessons, roster=roster, accept=accept)
@@ -50,12 +61,18 @@ def grade_command(lessons: list[str], lms: Path | None = None, workers: int | No
         print("--broker 는 공유 채점 기록부가 필요합니다 (shared gradebook needed): set "
               "NBGRADER_DB_URL to PostgreSQL, here and on every worker")
         return 1
-    ensure_released(root, url, lessons)
-    register_students(url, placed)
     pairs = submissions(root, lessons)
     if not pairs:
         print("submitted/ 에 채점할 제출이 없습니다 (no submissions found)")
         return 1
+    if not broker:
+        try:
+            canary(sorted({lesson for _, lesson in pairs}), workers, sandbox, root)
+        except GradingStopped as stop:
+            print(stop)
+            return 1
+    ensure_released(root, url, lessons)
+    register_students(url, placed)
     try:
         for note in course_deadlines.apply(root, url, pairs):
             print(note)
@@ -67,7 +84,7 @@ def grade_command(lessons: list[str], lms: Path | None = None, workers: int | No
 
         results = grade_class_broker(root, pairs, broker, url)
     else:
-        results = grade_class(root, pairs, workers=workers)
+        results = grade_class(root, pairs, workers=workers, sandbox=sandbox)
     feedback_failed = []
     for lesson in sorted({lesson for _, lesson in pairs}):
         if not any((root / "autograded").glob(f"*/{lesson}/{lesson}.ipynb")):

@@ -56,12 +56,15 @@ def db_url(root: Path) -> str:
 _api: NbGraderAPI | None = None
 
 
-def _init_worker(root: str, db: str | None) -> None:
+def _init_worker(root: str, db: str | None, sandbox: bool = True) -> None:
     global _api
     if db:
         os.environ["NBGRADER_DB_URL"] = db
     os.chdir(root)
-    _api = NbGraderAPI(config=load_config(Path(root)))
+    config = load_config(Path(root))
+    if not sandbox:  # ./course grade --no-sandbox: each score says so (preprocessors.SaveStatus)
+        config.SandboxedExecute.sandbox = "none"
+    _api = NbGraderAPI(config=config)
     _api.log.setLevel("ERROR")
 
 
@@ -165,9 +168,12 @@ def _invalidate(root: Path, url: str, student: str, lesson: str, state: str,
 
 
 def grade_class(root: Path, pairs: list[tuple[str, str]], workers: int | None = None,
-                progress: bool = True, db: str | None = None) -> list[Result]:
+                progress: bool = True, db: str | None = None,
+                sandbox: bool = True) -> list[Result]:
     """Autograde ``pairs`` with ``workers`` processes (default: the machine's cores) into the
-    gradebook ``db`` (default: the course's ``db_url``); returns one Result per pair."""
+    gradebook ``db`` (default: the course's ``db_url``), without the sandbox when ``sandbox`` is
+    False (``--no-sandbox``); returns one Result per pair. ``./course`` and ``./course grade``
+    call :func:`autograder.preflight.check_environment` first."""
     root = Path(root).resolve()
     workers = workers or os.cpu_count() or 1
     url = db or db_url(root)
@@ -176,7 +182,7 @@ def grade_class(root: Path, pairs: list[tuple[str, str]], workers: int | None = 
     results: list[Result] = []
     ctx = get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(str(root), url)) as pool:
+                             initargs=(str(root), url, sandbox)) as pool:
         for s, lesson in pairs:
             adopt_renamed(root, s, lesson)
         futures = {pool.submit(_grade, s, lesson): (s, lesson) for s, lesson in pairs}

@@ -13,7 +13,8 @@ Order of events for one submitted notebook (see ``nbgrader_config.py``):
    student wrote runs in its place. What was ignored, moved or restored is listed in a
    "grading notes" cell at the top (it reaches the feedback) and in the status table.
 3. :class:`SandboxedExecute` runs it in :mod:`autograder.sandbox`, with a per-cell and a
-   per-notebook time limit; a timeout or a dead kernel is recorded, never raised. The kernel's
+   per-notebook time limit and one memory and process budget (:mod:`autograder.budget`); a
+   timeout, a dead kernel or an exceeded budget is recorded, never raised. The kernel's
    only writable folder is a fresh temporary copy of the lesson's own files (never the course
    root, the student's folder or files handed in beside the notebook).
 4. :class:`VerifyChecks` replaces each test cell's outputs with the verdict of comparing what the
@@ -27,6 +28,7 @@ Order of events for one submitted notebook (see ``nbgrader_config.py``):
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import json
 import re
@@ -59,8 +61,9 @@ from dlcourse.submission import (
 )
 
 from . import status
+from .budget import Budget, kernel_uid
 from .reference import reference_records, visible_labels
-from .sandbox import SandboxedKernelManager
+from .sandbox import SandboxedKernelManager, give_to
 
 RENAMED = ".dlcourse-renamed"  # in a submission folder: the file name the student handed in
 
@@ -127,13 +130,34 @@ class RebuildFromSource(NbGraderPreprocessor):
 # --------------------------------------------------------------------------- 3. executing
 
 
+#: Status of a score graded with ``--no-sandbox`` (``SandboxedExecute.sandbox = "none"``).
+NO_SANDBOX = "graded (no sandbox)"
+OVER_BUDGET = {
+    "memory": "메모리 예산을 넘었습니다 (crashed (memory)): 이 노트북과 그것이 시작한 프로세스들이 "
+              "함께 {budget_mb} MiB를 넘어 멈췄습니다 (over the notebook's memory budget)",
+    "processes": "프로세스 예산을 넘었습니다 (crashed (processes)): 이 노트북이 프로세스와 스레드를 "
+                 "{max_procs}개보다 많이 만들려 했습니다 (over the notebook's process budget)",
+}
+
+
+class OverBudget(Exception):
+    """The notebook exceeded its ``memory`` or ``processes`` budget (``kind``)."""
+
+    def __init__(self, kind: str):
+        super().__init__(kind)
+        self.kind = kind
+
+
 class SandboxedExecute(Execute):
     """nbgrader's Execute, in the sandbox, with every failure recorded instead of raised."""
 
     notebook_timeout = Integer(NOTEBOOK_TIMEOUT, help="Seconds one notebook may run in all"
                                ).tag(config=True)
     sandbox = Unicode("bwrap", help="'bwrap', or 'none' for trusted notebooks").tag(config=True)
-    memory_mb = Integer(4096, help="Address-space limit of the kernel, MiB").tag(config=True)
+    memory_mb = Integer(4096, help="Address-space limit of each process, MiB").tag(config=True)
+    budget_mb = Integer(4096, help="Memory of the notebook with all its processes (cgroup), "
+                                   "MiB").tag(config=True)
+    max_procs = Integer(256, help="Processes and threads of the notebook").tag(config=True)
 
     def preprocess(self, nb, resources, km=None):
         self.interrupt_on_timeout = False  # a timed-out kernel is killed, never interrupted
@@ -142,6 +166,9 @@ class SandboxedExecute(Execute):
         self._deadline = time.monotonic() + self.notebook_timeout
         self._started = time.monotonic()
         self._index = None
+        self._budget = None
+        if self.sandbox == "none":
+            nb.metadata.setdefault("dlcourse", {})["sandbox"] = "none"
         if nb.metadata.get("dlcourse", {}).get("status"):
             return nb, resources  # unreadable: nothing of the student's to run
         # The kernel runs in a fresh copy of the lesson's own files: files handed in beside the
@@ -151,16 +178,23 @@ class SandboxedExecute(Execute):
         handed_in = meta.get("path")
         workdir = self._lesson_workdir(resources)
         meta["path"] = workdir
-        if self.sandbox == "bwrap" and km is None:
-            self.kernel_manager_class = _bound_manager(workdir, self.memory_mb)
-        try:
-            return self._run(nb, resources, km)
-        finally:
-            if handed_in is None:
-                meta.pop("path", None)
-            else:
-                meta["path"] = handed_in
-            shutil.rmtree(workdir, ignore_errors=True)
+        with contextlib.ExitStack() as stack:
+            if self.sandbox == "bwrap" and km is None:
+                uid = stack.enter_context(kernel_uid())
+                give_to(Path(workdir), uid)
+                self._budget = Budget.open(self.budget_mb, self.max_procs)
+                if self._budget is not None:
+                    stack.callback(self._budget.close)
+                self.kernel_manager_class = _bound_manager(workdir, self.memory_mb,
+                                                           self.max_procs, uid, self._budget)
+            try:
+                return self._run(nb, resources, km)
+            finally:
+                if handed_in is None:
+                    meta.pop("path", None)
+                else:
+                    meta["path"] = handed_in
+                shutil.rmtree(workdir, ignore_errors=True)
 
     def _lesson_workdir(self, resources) -> str:
         course = _course(self.config)
@@ -182,6 +216,11 @@ class SandboxedExecute(Execute):
             nb, resources = super().preprocess(nb, resources, km=km)
         except CellTimeoutError:
             self._stop(nb, "timed out", timeout_message(self.timeout, self.notebook_timeout))
+        except OverBudget as over:
+            message = OVER_BUDGET[over.kind].format(budget_mb=self.budget_mb,
+                                                    max_procs=self.max_procs)
+            self._stop(nb, f"crashed ({over.kind})", message)
+            nb.metadata["dlcourse"]["message"] = message  # the notebook's row says it too
         except DeadKernelError:
             if self._index is None:
                 raise
@@ -193,7 +232,13 @@ class SandboxedExecute(Execute):
 
     def preprocess_cell(self, cell, resources, index):
         self._index = index
-        return super().preprocess_cell(cell, resources, index)
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        finally:
+            # An exceeded budget explains a dead kernel, and stops a kernel that survived it.
+            over = self._budget.exceeded() if self._budget is not None else None
+            if over:
+                raise OverBudget(over)  # the budget is the cause to report
 
     def _get_timeout(self, cell):
         per_cell = super()._get_timeout(cell) or self.notebook_timeout
@@ -203,10 +248,12 @@ class SandboxedExecute(Execute):
         stop(nb, self._index or 0, kind, message)
 
 
-def _bound_manager(workdir: str, memory_mb: int):
+def _bound_manager(workdir: str, memory_mb: int, max_procs: int, uid: int | None,
+                   budget: Budget | None):
     return type("BoundSandboxedKernelManager", (SandboxedKernelManager,), {
         "__init__": lambda self, **kw: SandboxedKernelManager.__init__(
-            self, workdir=workdir, memory_mb=memory_mb, **kw),
+            self, workdir=workdir, memory_mb=memory_mb, max_procs=max_procs, **kw),
+        "uid": uid, "budget": budget,
     })
 
 
@@ -296,15 +343,22 @@ class SaveStatus(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
+        nbmeta = nb.metadata.get("dlcourse", {})
+        # Graded with --no-sandbox: every "graded" says so, in the gradebook and the CSV.
+        graded = NO_SANDBOX if nbmeta.get("sandbox") == "none" else "graded"
         rows = []
         for cell in nb.cells:
             if is_grade(cell) and not is_solution(cell):
                 meta = cell.metadata.get("dlcourse", {})
-                rows.append((cell.metadata.nbgrader["grade_id"], meta.get("status", "graded"),
-                             meta.get("message", "")))
-        nbmeta = nb.metadata.get("dlcourse", {})
+                state = meta.get("status", "graded")
+                rows.append((cell.metadata.nbgrader["grade_id"],
+                             graded if state == "graded" else state, meta.get("message", "")))
+        state = nbmeta.get("status") or nbmeta.get("stopped") or "graded"
         message = nbmeta.get("message") or "; ".join(nbmeta.get("notes", []))
+        if state == "graded" and graded == NO_SANDBOX:
+            message = "; ".join(m for m in ("샌드박스 없이 채점했습니다 (graded without a sandbox): "
+                                            "./course grade --no-sandbox", message) if m)
+            state = NO_SANDBOX
         status.save(info["db_url"], info["assignment"], info["student"], info["notebook"],
-                    nbmeta.get("status") or nbmeta.get("stopped") or "graded",
-                    message, nbmeta.get("seconds"), rows)
+                    state, message, nbmeta.get("seconds"), rows)
         return nb, resources

