@@ -114,8 +114,15 @@ class Grader:
 
 def prepare(course: Path, names: list[str]) -> dict[str, str]:
     """Once at start-up: the version of every lesson the worker can grade (``{lesson:
-    version}``). Start-up checks of the grading pipeline belong here, so that a worker that
-    cannot grade correctly stops before it takes a task."""
+    version}``), after :func:`autograder.preflight.preflight` proved that this machine can run
+    a sandboxed grading kernel (torch, the course's helpers, its data); a worker that cannot
+    grade stops here with the preflight's message (``SystemExit``) before it takes a task."""
+    from ..preflight import GradingStopped, preflight
+
+    try:
+        print(f"[worker] {preflight(True)}", flush=True)
+    except GradingStopped as stop:
+        raise SystemExit(str(stop)) from None
     return {lesson: course_version(course, lesson) for lesson in names}
 
 
