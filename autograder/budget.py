@@ -29,6 +29,7 @@ import random
 import shlex
 import signal
 import time
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -153,7 +154,7 @@ class Budget:
     @classmethod
     def open(cls, memory_mb: int, max_procs: int) -> Budget | None:
         """A fresh cgroup budget, or ``None`` where the machine offers no writable cgroup."""
-        name = f"dlcourse-{os.getpid()}-{next(_counter)}"
+        name = f"dlcourse-{os.getpid()}-{next(_counter)}-{uuid.uuid4().hex[:8]}"
         try:
             parent = _v2_parent()
             if parent is not None:
@@ -222,7 +223,7 @@ class Budget:
         self._final = self.exceeded()
         self._closed = True
         for folder in self.folders.values():
-            for _ in range(50):
+            for _ in range(200):  # processes of a killed kernel may take seconds to go
                 try:
                     pids = (folder / "cgroup.procs").read_text().split()
                 except OSError:
