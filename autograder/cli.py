@@ -90,9 +90,9 @@ def main(argv: list[str] | None = None) -> int:
         default = ["-n", "auto", "--dist", "worksteal"]
         return subprocess.call([sys.executable, "-m", "pytest", *(rest or default)], cwd=ROOT)
     if args.cmd == "validate":
-        from dlcourse.validate import validate
+        from dlcourse.validate import main as validate_main
 
-        return validate(args.notebooks)
+        return validate_main(args.notebooks)
     if args.cmd == "bundle":
         from .bundle import build
 

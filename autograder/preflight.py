@@ -17,6 +17,7 @@ the cause and its fix; the grading commands print it and exit non-zero.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import sys
 import tempfile
@@ -76,6 +77,9 @@ def _namespaces_blocked(problems: tuple[tuple[str, str], ...]) -> str:
         "securityContext의 seccompProfile/appArmorProfile Unconfined), 또는 컨테이너 밖에서 "
         "채점하세요.\n"
         "  믿을 수 있는 노트북만 (trusted notebooks only): ./course grade --no-sandbox"
+        + (f"\n  DLCOURSE_BWRAP={os.environ['DLCOURSE_BWRAP']} 로 이 bwrap만 썼습니다 (the only "
+           "bwrap tried); 지우면 시스템의 bwrap과 휠의 bwrap을 차례로 씁니다 (unset it to try "
+           "the others)" if os.environ.get("DLCOURSE_BWRAP") else "")
     )
 
 
@@ -93,8 +97,10 @@ def _kernel_check() -> str:
     output. Raises GradingStopped with the kernel's error."""
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(PREFLIGHT_CODE)])
     workdir = Path(tempfile.mkdtemp(prefix="dlcourse-preflight-"))
+    log = workdir.with_name(workdir.name + ".stderr")
     try:
         with contextlib.ExitStack() as stack:
+            stderr = stack.enter_context(open(log, "w+b"))  # bwrap's and the kernel's words
             uid = stack.enter_context(kernel_uid())
             give_to(workdir, uid)
             budget = Budget.open(4096, 256)
@@ -103,13 +109,22 @@ def _kernel_check() -> str:
             manager = _bound_manager(str(workdir), 4096, 256, uid, budget)
             NotebookClient(nb, kernel_name="python3", kernel_manager_class=manager,
                            shutdown_kernel="immediate", timeout=120, allow_errors=True,
-                           resources={"metadata": {"path": str(workdir)}}).execute()
+                           resources={"metadata": {"path": str(workdir)}}).execute(stderr=stderr)
     except Exception as err:  # the kernel did not start: bwrap's or Python's own words
+        said = log.read_bytes().decode("utf-8", "replace").strip()[-600:]
+        if any(key in said for key in NAMESPACE_ERRORS):
+            raise GradingStopped(_namespaces_blocked((("kernel", said),))) from err
+        forced = os.environ.get("DLCOURSE_BWRAP")
         raise GradingStopped(
             "샌드박스 안에서 커널이 시작되지 않았습니다 (sandboxed kernel failed to start): "
-            f"{type(err).__name__}: {str(err)[-600:]}") from err
+            f"{type(err).__name__}: {str(err)[-300:]}"
+            + (f"\n  커널의 오류 출력 (kernel stderr): {said}" if said else "")
+            + (f"\n  DLCOURSE_BWRAP={forced} 로 이 bwrap만 썼습니다 (the only bwrap tried); "
+               "지우면 시스템의 bwrap을 씁니다 (unset it to use the system's)" if forced else "")
+        ) from err
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+        log.unlink(missing_ok=True)
     outs = nb.cells[0].outputs
     errors = [o for o in outs if o.output_type == "error"]
     text = "".join(o.get("text", "") for o in outs if o.output_type == "stream")

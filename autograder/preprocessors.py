@@ -50,6 +50,7 @@ from dlcourse.submission import (
     ANSI,
     CRASH_MESSAGE,
     NOTEBOOK_TIMEOUT,
+    explain,
     is_test_cell,
     notes_cell,
     read_notebook,
@@ -302,7 +303,7 @@ class VerifyChecks(NbGraderPreprocessor):
         shown = visible_labels(info["assignment"], info["notebook"], Path(course.root))
         read_problem = nb.metadata.get("dlcourse", {}).get("status")
         secret = hidden_code(nb)
-        for cell in nb.cells:
+        for index, cell in enumerate(nb.cells):
             if cell.cell_type == "code" and not is_test_cell(cell):
                 cell.outputs = [
                     nbformat.v4.new_output("stream", name="stdout", text=CONCEALED + "\n")
@@ -319,11 +320,11 @@ class VerifyChecks(NbGraderPreprocessor):
                 seen = [ok, msg]
             else:
                 ok, state, msg = verdict(cell, refs[gid])
-                msg = conceal(msg, secret)
+                msg = conceal(explain(nb, index, msg), secret)
                 # What Validate says of this cell: the same verdict on the visible facts alone.
                 seen_ok, _, seen_msg = verdict(
                     cell, [r for r in refs[gid] if r["label"] in shown.get(gid, ())])
-                seen = [seen_ok, conceal(seen_msg, secret)]
+                seen = [seen_ok, conceal(explain(nb, index, seen_msg), secret)]
             cell.metadata["dlcourse"] = {"status": state, "message": msg, "passed": ok,
                                          "visible": seen}
             if ok:

@@ -160,7 +160,7 @@ def role(cell) -> str:
     return "free"
 
 
-def _grade_id(cell) -> str | None:
+def grade_id(cell) -> str | None:
     gid = _nbgrader(cell).get("grade_id")
     return gid if isinstance(gid, str) else None
 
@@ -196,7 +196,20 @@ def _template_cell(cell) -> NotebookNode:
 
 
 def _label(cell) -> str:
-    return _grade_id(cell) or str(cell.get("id", "?"))
+    return grade_id(cell) or str(cell.get("id", "?"))
+
+
+DEFINES = re.compile(r"^(?:async\s+)?(?:def|class)\s+(\w+)", re.M)
+
+
+def _by_place(out: list, start: int, answer) -> int | None:
+    """Index in ``out[start:]`` (the unmatched student cells just above where ``answer``
+    belongs) of the code cell that stands for the answer whose metadata was lost: the last one
+    defining a name the answer cell defines (``def sigmoid``), else the last code cell."""
+    code = [i for i in range(start, len(out)) if out[i].cell_type == "code"]
+    names = set(DEFINES.findall(_source(answer)))
+    defining = [i for i in code if names & set(DEFINES.findall(out[i].source))]
+    return (defining or code or [None])[-1]
 
 
 def rebuild(template: NotebookNode, submitted: NotebookNode) -> NotebookNode:
@@ -206,16 +219,19 @@ def rebuild(template: NotebookNode, submitted: NotebookNode) -> NotebookNode:
     Each student cell is matched to a template cell by nbgrader ``grade_id``, else by cell
     ``id``, else (a test or read-only cell that lost its metadata) by identical source. Matched
     cells take the template cell's place; the others follow the matched cell above them, in the
-    student's order. An answer cell keeps every part the student split it into (the first part
-    carries the nbgrader metadata), is restored to the template's cell type, and, where the
-    student lost it, is found by its place (the last unmatched code cell just above where it
-    belongs). The student's copies of test and read-only cells are ignored. The result's
+    student's order. An answer cell keeps every part the student split it into (the parts that
+    follow it with no other matched cell between; the first part carries the nbgrader metadata;
+    a copy pasted further away stays where it is), is restored to the template's cell type,
+    and, where the
+    student lost it, is found by its place (among the unmatched code cells just above where it
+    belongs, the last that defines what the answer cell defines, else the last), left where it
+    is. The student's copies of test and read-only cells are ignored. The result's
     ``metadata`` is the template's (kernelspec included) with ``dlcourse.notes`` naming every
     such change, in Korean with the English phrase; ``dlcourse`` keys set by
     :func:`read_notebook` (status, message, notes) carry over.
     """
     cells = template.cells
-    by_gid = {g: t for t, c in enumerate(cells) if (g := _grade_id(c))}
+    by_gid = {g: t for t, c in enumerate(cells) if (g := grade_id(c))}
     by_id = {c.get("id"): t for t, c in enumerate(cells) if c.get("id")}
     by_source = {visible_source(c): t for t, c in enumerate(cells)
                  if role(c) == "locked" and visible_source(c)}
@@ -226,12 +242,14 @@ def rebuild(template: NotebookNode, submitted: NotebookNode) -> NotebookNode:
     for cell in submitted.get("cells", []):
         if not isinstance(cell, dict):
             continue
-        gid, cid = _grade_id(cell), cell.get("id")
+        gid, cid = grade_id(cell), cell.get("id")
         t = by_gid.get(gid) if gid else None
         if t is None and isinstance(cid, str):
             t = by_id.get(cid)
         if t is None:
             t = by_source.get(visible_source(cell))
+        if t is not None and t in slots and t != last and role(cells[t]) == "answer":
+            t = None  # a copy pasted elsewhere, not a part of a split answer: it stays there
         if t is None:
             follow.setdefault(last, []).append(cell)
         else:
@@ -262,18 +280,19 @@ def rebuild(template: NotebookNode, submitted: NotebookNode) -> NotebookNode:
         elif kind == "answer":
             parts = [_student_cell(c, tcell.cell_type) for c in given]
             retyped += [_label(tcell) for c in given if c.get("cell_type") != tcell.cell_type]
-            if not parts:
-                code = [i for i in range(trailing, len(out)) if out[i].cell_type == "code"]
-                if code:
-                    parts = [out.pop(code[-1])]
-                    by_place.append(_label(tcell))
-                else:
-                    parts = [_student_cell({"source": ""}, tcell.cell_type)]
-                    missing.append(_label(tcell))
             head = _template_cell(tcell)
-            head.source = parts[0].source
             head.metadata.setdefault("dlcourse", {})["origin"] = "student"
-            out += [head, *parts[1:]]
+            if parts:
+                head.source = parts[0].source
+                out += [head, *parts[1:]]
+            elif (at := _by_place(out, trailing, tcell)) is not None:
+                head.source = out[at].source  # the answer stays where the student put it
+                out[at] = head
+                by_place.append(_label(tcell))
+            else:
+                head.source = ""
+                out.append(head)
+                missing.append(_label(tcell))
         else:
             out += [_student_cell(c) for c in given]
         if kind != "free" or given:
@@ -402,6 +421,25 @@ CRASH_MESSAGE = ("커널이 죽었습니다 (kernel crashed): 프로세스가 �
 
 #: The label of the facts a cell did not get to when it stopped with an error.
 UNFINISHED = "(끝나지 않은 검사 (unfinished checks))"
+
+
+def error_above(nb: NotebookNode, index: int) -> str | None:
+    """``"<cell>: Name: message"`` of the first error in a cell the student wrote above cell
+    ``index`` (an answer that did not run: a ``SyntaxError``, a module that is not there, a stub
+    raising at the top level), or ``None``."""
+    for cell in nb.cells[:index]:
+        if cell.cell_type == "code" and cell.metadata.get("dlcourse", {}).get("origin") == "student":
+            err = kernel_error(cell)
+            if err:
+                return f"{_label(cell)}: {err}"
+    return None
+
+
+def explain(nb: NotebookNode, index: int, message: str) -> str:
+    """A failing test cell's ``message``; a ``NameError`` (a name an earlier cell should have
+    defined) also names the first error above it (:func:`error_above`)."""
+    cause = error_above(nb, index) if message.startswith("NameError") else None
+    return f"{message} — 위 셀에서 먼저 난 오류 (first error above) {cause}" if cause else message
 
 
 def own_records(cell) -> list[dict]:

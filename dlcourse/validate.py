@@ -20,6 +20,7 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from importlib import resources
@@ -32,14 +33,18 @@ from .submission import (
     CRASH_MESSAGE,
     NOTEBOOK_TIMEOUT,
     WARN_FILE_BYTES,
+    explain,
+    grade_id,
     is_test_cell,
     own_records,
     read_notebook,
     rebuild,
+    role,
     stop,
     timeout_message,
     title,
     verdict,
+    visible_source,
 )
 
 #: Variables of Validate's kernel, as nbgrader's own Validate sets them (the checks then
@@ -104,27 +109,41 @@ def releases() -> dict[str, nbformat.NotebookNode]:
     return out
 
 
-def _ids(nb) -> set[str]:
+def _marks(nb) -> set[str]:
+    """What identifies a lesson's cells: nbgrader grade ids, and the visible source of its test
+    and read-only cells (kept when an editor drops the metadata)."""
     found = set()
     for cell in nb.get("cells", []):
-        meta = cell.get("metadata", {}).get("nbgrader", {}) if isinstance(cell, dict) else {}
-        if isinstance(meta, dict) and isinstance(meta.get("grade_id"), str):
-            found.add(meta["grade_id"])
+        if not isinstance(cell, dict):
+            continue
+        gid = grade_id(cell)
+        if gid:
+            found.add(f"id:{gid}")
+        if cell.get("cell_type") == "code" and (source := visible_source(cell)):
+            found.add(f"src:{source}")
     return found
 
 
 def find_release(nb, path: Path) -> tuple[str | None, nbformat.NotebookNode | None]:
-    """The lesson ``nb`` belongs to, and its release: by file name, else by the most nbgrader
-    cell ids in common (a renamed file); ``(None, None)`` when it is no lesson of the course."""
+    """The lesson ``nb`` belongs to, and its release: the lesson whose test and read-only cells
+    it shares most (grade ids, or their code where an editor dropped the metadata), a lesson
+    named in the file name breaking ties (``Copy of 01_neuron.ipynb``); ``(None, None)`` when it
+    shares none with any lesson."""
     known = releases()
-    stem = path.stem.split(" ")[0]
-    if stem in known:
-        return stem, known[stem]
-    mine = _ids(nb)
-    best = max(known, key=lambda k: len(mine & _ids(known[k])), default=None)
-    if best is not None and mine & _ids(known[best]):
-        return best, known[best]
-    return None, None
+    mine = _marks(nb)
+    shared = {k: len(mine & {m for m in _marks(rel) if _locked_mark(rel, m)})
+              for k, rel in known.items()}
+    best = max(known, key=lambda k: (shared[k], k in path.stem), default=None)
+    if best is None or not shared[best]:
+        return None, None
+    return best, known[best]
+
+
+def _locked_mark(rel, mark: str) -> bool:
+    """``mark`` belongs to a test or read-only cell of ``rel`` (answer stubs and prose are
+    shared by nothing that tells lessons apart)."""
+    return any(role(c) == "locked" and mark in (f"id:{grade_id(c)}", f"src:{visible_source(c)}")
+               for c in rel.cells)
 
 
 def run(nb: nbformat.NotebookNode, folder: Path, cell_timeout: int = CELL_TIMEOUT,
@@ -187,17 +206,20 @@ def validate_notebook(path: str | Path, cell_timeout: int = CELL_TIMEOUT,
             "of All Cells' 후 저장하세요; LMS가 큰 파일을 거절할 수 있습니다 (large file)")
     report.lesson, template = find_release(submitted, path)
     if template is None:
-        template = submitted
-        report.notes.append("이 노트북의 원본 과제를 찾지 못해 그대로 검사했습니다 "
-                            "(release not found: validated as it is)")
+        report.problem = ("이 강좌의 과제 노트북이 아닙니다: 검사 셀(test cell)을 하나도 찾지 "
+                          "못했습니다 (not a lesson of this course: no test cells found)")
+        return report
     nb = rebuild(template, submitted)
     report.notes += nb.metadata.get("dlcourse", {}).get("notes", [])
-    nb = run(nb, path.parent.resolve(), cell_timeout, notebook_timeout, kernel_manager_class)
-    for cell in nb.cells:
+    # Like a grading kernel: a fresh folder, so files beside the notebook (which the grader
+    # never sees) cannot make Validate pass.
+    with tempfile.TemporaryDirectory(prefix="dlcourse-validate-") as folder:
+        nb = run(nb, Path(folder), cell_timeout, notebook_timeout, kernel_manager_class)
+    for index, cell in enumerate(nb.cells):
         if is_test_cell(cell):
             ok, state, msg = verdict(cell, own_records(cell))
             report.cells.append(CellResult(cell.metadata.nbgrader["grade_id"], title(cell), ok,
-                                           state, msg))
+                                           state, explain(nb, index, msg)))
     return report
 
 

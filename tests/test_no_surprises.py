@@ -27,7 +27,9 @@ import pytest
 from autograder import status
 from autograder.grading import ScratchCourse, reference_answers, release_notebook, submission
 from autograder.mistakes import expected_scores, load_mistakes
-from autograder.parallel import grade_class
+from autograder.mistakes import max_scores as course_max
+from autograder.parallel import adopt_renamed, grade_class
+from autograder.preprocessors import renamed_from
 from dlcourse.submission import MAX_FILE_BYTES, role
 from tests.integrity_helpers import (
     FIXTURES,
@@ -122,6 +124,28 @@ def other_kernel(lesson: str):
     return nb
 
 
+def colab_copy(lesson: str):
+    """Saved by an editor that keeps neither nbgrader metadata nor cell ids (Colab's "Save a
+    copy" names it ``Copy of <lesson>.ipynb``)."""
+    nb = submission(lesson)
+    data = json.loads(nbformat.writes(nb))
+    data["nbformat_minor"] = 4
+    for cell in data["cells"]:
+        cell["metadata"] = {}
+        cell.pop("id", None)
+    return json.dumps(data, ensure_ascii=False).encode()
+
+
+def pasted_copy(lesson: str, code: str):
+    """The reference answers, and at the very end a pasted copy of the first answer cell (its
+    nbgrader metadata kept, as copy and paste does) holding an experiment."""
+    nb = submission(lesson)
+    first = copy.deepcopy(_answers(nb)[0])
+    first.id, first.source = "pasted-at-the-end", code
+    nb.cells.append(first)
+    return nb
+
+
 def big_outputs(lesson: str, megabytes: int = 23) -> bytes:
     """Correct answers with ``megabytes`` MB of saved plot output (a PNG) in a "try it" cell."""
     nb = submission(lesson)
@@ -141,6 +165,8 @@ class Fixture:
     filename: str | None = None  # handed in under another name
     warns: bool = False  # Validate warns about the file's size
     not_implemented: bool = False  # the student really left a stub
+    files: dict[str, bytes] | None = None  # handed in beside the notebook
+    says: str | None = None  # words every failing cell's message must contain
 
 
 def fixtures() -> list[Fixture]:
@@ -163,6 +189,18 @@ def fixtures() -> list[Fixture]:
                 notes=("saved outputs dropped",), warns=True),
         Fixture("renamed", "01_neuron", submission("01_neuron"),
                 filename="01_neuron (1).ipynb", notes=("renamed notebook graded",)),
+        Fixture("colab-copy", "01_neuron", lambda: colab_copy("01_neuron"),
+                filename="Copy of 01_neuron.ipynb",
+                notes=("renamed notebook graded", "answer cell matched by its place")),
+        Fixture("pasted-copy", "01_neuron", pasted_copy(
+            "01_neuron", "def sigmoid(z):\n    return 1 / (1 + torch.exp(-z))  # try naive\n")),
+        # The grader never sees files handed in beside the notebook; Validate runs in a fresh
+        # folder too, and both name the answer cell's own error.
+        Fixture("local-module", "01_neuron", submission(
+            "01_neuron", {"ex_sigmoid": "from mylib import sigmoid\n"}),
+            fails=list(course_max("01_neuron")), files={"mylib.py": b"import torch\n"
+                                                        b"sigmoid = torch.sigmoid\n"},
+            says="ModuleNotFoundError"),
         Fixture("untouched", "01_neuron", release_notebook("01_neuron"),
                 not_implemented=True),
         Fixture("wrong-below-stub", "01_neuron", stub_then_answer("01_neuron", mistake.answers),
@@ -183,6 +221,8 @@ def _write(folder: Path, fx: Fixture) -> Path:
     path = folder / fx.student / fx.lesson / (fx.filename or f"{fx.lesson}.ipynb")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(nb if isinstance(nb, bytes) else nbformat.writes(nb).encode())
+    for name, data in (fx.files or {}).items():
+        (path.parent / name).write_bytes(data)
     return path
 
 
@@ -237,6 +277,9 @@ def test_score_status_and_notes(graded, student):
     assert total["status"] == "graded"
     messages = " ".join(r["message"] for r in rows)
     assert (NOT_IMPLEMENTED in messages) == fx.not_implemented, messages
+    if fx.says:
+        failing = [r["message"] for r in rows if r["cell"] != "(total)" and not float(r["score"])]
+        assert failing and all(fx.says in m for m in failing), failing
     report = graded["reports"][student]
     feedback = html_text(course.path / "feedback" / student / fx.lesson / f"{fx.lesson}.html")
     for phrase in fx.notes:
@@ -284,16 +327,48 @@ def test_grades_csv_opens_in_korean_excel_and_pandas(graded):
 # --------------------------------------------------------------------------- Validate alone
 
 
-def test_validate_on_a_cp949_console(tmp_path):
-    """A Korean Windows console or a redirected pipe (cp949): the report, exit 0, no traceback."""
+@pytest.mark.parametrize("command", [["dlcourse.validate"], ["autograder", "validate"]])
+def test_validate_on_a_cp949_console(tmp_path, command):
+    """A Korean Windows console or a redirected pipe (cp949), through ``python -m
+    dlcourse.validate`` and ``./course validate``: the report, exit 0, no traceback."""
     path = tmp_path / "01_neuron.ipynb"
     path.write_bytes((EDITS / "correct-for-cp949-console.ipynb").read_bytes())
     env = {**os.environ, "PYTHONIOENCODING": "cp949"}
-    proc = subprocess.run([sys.executable, "-m", "dlcourse.validate", str(path)], env=env,
+    proc = subprocess.run([sys.executable, "-m", *command, str(path)], env=env,
                           capture_output=True, cwd=tmp_path)
     out = proc.stdout.decode("cp949")
     assert proc.returncode == 0, out + proc.stderr.decode("cp949", "replace")
     assert "통과 (OK)" in out and "Traceback" not in out + proc.stderr.decode("cp949", "replace")
+
+
+def test_validate_refuses_a_notebook_of_no_lesson(tmp_path):
+    """A notebook with no test cell of any lesson is never "OK with 0 checks"."""
+    path = tmp_path / "Copy of 01_neuron.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")]), path)
+    proc = subprocess.run([sys.executable, "-m", "dlcourse.validate", str(path)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1 and "(not a lesson of this course" in proc.stdout, proc.stdout
+
+
+def test_a_renamed_notebook_handed_in_again_is_graded_anew(tmp_path):
+    """The copy made for a renamed notebook follows a newer file under the student's name; a
+    newer notebook under the expected name wins over an older renamed one."""
+    folder = tmp_path / "submitted" / "s1" / "01_neuron"
+    folder.mkdir(parents=True)
+    renamed, expected = folder / "Copy of 01_neuron.ipynb", folder / "01_neuron.ipynb"
+    renamed.write_text("first", encoding="utf-8")
+    assert adopt_renamed(tmp_path, "s1", "01_neuron") == renamed.name
+    assert expected.read_text(encoding="utf-8") == "first"
+    renamed.write_text("second", encoding="utf-8")
+    os.utime(renamed, (expected.stat().st_mtime + 10,) * 2)
+    assert adopt_renamed(tmp_path, "s1", "01_neuron") == renamed.name
+    assert expected.read_text(encoding="utf-8") == "second"
+    assert renamed_from(folder, expected.name) == renamed.name
+    expected.write_text("handed in properly", encoding="utf-8")
+    os.utime(expected, (renamed.stat().st_mtime + 10,) * 2)
+    assert adopt_renamed(tmp_path, "s1", "01_neuron") is None
+    assert expected.read_text(encoding="utf-8") == "handed in properly"
+    assert renamed_from(folder, expected.name) is None
 
 
 @pytest.mark.parametrize("kind", ["missing", "too large", "invalid json", "not a notebook"])
