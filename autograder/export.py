@@ -10,6 +10,7 @@ read; ``message`` says what the student sees.
 from __future__ import annotations
 
 import csv
+from datetime import UTC, datetime
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
@@ -19,7 +20,7 @@ from . import status
 from .lms.deadlines import describe
 from .lms.deadlines import load as load_deadlines
 
-#: ``late_penalty``, ``submitted``, ``due`` (UTC, with the student's extension) and ``late`` (the
+#: ``late_penalty``, ``submitted``, ``due`` (ISO 8601 in UTC, with the student's extension) and ``late`` (the
 #: same in words) are filled on ``(total)`` rows; their ``score`` is after the late penalty.
 COLUMNS = ["student", "assignment", "cell", "score", "max_score", "status", "message",
            "late_penalty", "submitted", "due", "late"]
@@ -43,8 +44,13 @@ def rows(gradebook: Gradebook, root: Path, students=(), assignments=()) -> list[
             submitted = root / "submitted" / student.id / assignment.name / f"{assignment.name}.ipynb"
             nb_row = known.get((assignment.name, student.id, assignment.name, ""), {})
             nb_status = nb_row.get("status", "graded")
-            if not submitted.exists():
-                nb_status = "missing"
+            nb_message = nb_row.get("message", "")
+            if not submitted.exists() and nb_status != "missing":
+                # Graded earlier; the file has gone from submitted/ since (never silently
+                # zeroed, never called "missing" beside a score).
+                nb_message = "; ".join(m for m in (
+                    "제출 파일이 지금은 submitted/에 없습니다: 이전 채점 결과입니다 (notebook no "
+                    "longer in submitted/: an earlier grade)", nb_message) if m)
             total = max_total = 0.0
             for grade in sorted(sub.grades, key=lambda g: g.name):
                 if grade.cell_type != "code" or not grade.max_score:
@@ -64,12 +70,16 @@ def rows(gradebook: Gradebook, root: Path, students=(), assignments=()) -> list[
             penalty, asg = sub.late_submission_penalty or 0.0, sub.assignment
             out.append(dict(student=student.id, assignment=assignment.name, cell="(total)",
                             score=total - penalty, max_score=max_total, status=nb_status,
-                            message=nb_row.get("message", ""), late_penalty=penalty,
-                            submitted=asg.timestamp.isoformat() if asg.timestamp else "",
-                            due=asg.duedate.isoformat() if asg.duedate else "",
+                            message=nb_message, late_penalty=penalty,
+                            submitted=_utc(asg.timestamp), due=_utc(asg.duedate),
                             late=describe(asg.timestamp, asg.duedate, asg.extension,
                                           penalty, tz) if asg.duedate else ""))
     return out
+
+
+def _utc(when: datetime | None) -> str:
+    """nbgrader's naive UTC time as ISO 8601 with its offset (``2024-03-07T01:00:00+00:00``)."""
+    return when.replace(tzinfo=UTC).isoformat() if when else ""
 
 
 class StatusCsvExport(ExportPlugin):

@@ -74,7 +74,7 @@ def table(course: ScratchCourse) -> list[dict]:
 
 
 def csv_lines(course: ScratchCourse) -> list[str]:
-    head, *body = (course.path / "grades.csv").read_text(encoding="utf-8").splitlines()
+    head, *body = (course.path / "grades.csv").read_text(encoding="utf-8-sig").splitlines()
     return [head, *sorted(body)]
 
 

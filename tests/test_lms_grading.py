@@ -126,11 +126,11 @@ def test_every_student_kept_with_exact_totals_and_late_penalties(graded):
     }
     assert {s: graded["names"][s] for s in ("1001", "1002", "20240001", "20240003")} == {
         "1001": "Jane Doe", "1002": "Jane Smith", "20240001": "홍길동", "20240003": "Lee, Minho"}
-    with open(graded["course"].path / "grades.csv", encoding="utf-8") as fh:
+    with open(graded["course"].path / "grades.csv", encoding="utf-8-sig") as fh:
         csv_rows = {r["student"]: r for r in csv.DictReader(fh) if r["cell"] == "(total)"}
     assert (csv_rows["20240001"]["score"], csv_rows["20240001"]["late_penalty"],
             csv_rows["20240001"]["submitted"], csv_rows["20240001"]["due"]) == (
-        "7.0", "3.0", "2024-03-07T01:00:00", "2024-03-04T00:00:00")
+        "7.0", "3.0", "2024-03-07T01:00:00+00:00", "2024-03-04T00:00:00+00:00")
 
 
 def test_feedback_and_report_show_late_and_extended_submissions(graded):
