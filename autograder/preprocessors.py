@@ -60,6 +60,7 @@ from dlcourse.submission import (
     timeout_message,
     verdict,
 )
+from dlcourse.validate import find_release
 
 from . import status
 from .budget import Budget, kernel_uid
@@ -114,7 +115,12 @@ class RebuildFromSource(NbGraderPreprocessor):
         info = resources["nbgrader"]
         name = f"{info['notebook']}.ipynb"
         src = Path(course.format_path(course.source_directory, ".", info["assignment"])) / name
+        looks_like, _ = find_release(nb, Path(name))
         nb = rebuild(nbformat.read(src, as_version=4), nb)
+        if looks_like not in (None, info["assignment"]):
+            nb.metadata.dlcourse.setdefault("notes", []).insert(
+                0, f"이 노트북은 {looks_like} 과제로 보입니다: {info['assignment']}(으)로 "
+                   f"채점했습니다 (looks like another lesson: {looks_like})")
         folder = course.format_path(course.submitted_directory, info["student"],
                                     info["assignment"])
         original = renamed_from(Path(folder), name)

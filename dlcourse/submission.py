@@ -306,8 +306,8 @@ def rebuild(template: NotebookNode, submitted: NotebookNode) -> NotebookNode:
         ("메타데이터가 없는 셀을 제자리의 답안으로 채점했습니다 (answer cell matched by its place)",
          by_place),
         ("답안 셀이 없습니다 (answer cell missing)", missing),
-        ("잠긴 셀(locked cell)을 고친 내용은 무시하고 원래대로 되돌렸습니다 (locked cell restored)",
-         restored),
+        ("잠긴 셀(locked cell)은 배포된 과제의 내용으로 실행했습니다; 제출한 사본과 다릅니다 "
+         "(locked cell restored)", restored),
         ("지워진 잠긴 셀(locked cell)을 되살렸습니다 (deleted cell restored)", deleted),
         ("복사한 잠긴 셀(locked cell)은 무시했습니다 (duplicated locked cell ignored)", ignored),
     ):
@@ -398,6 +398,7 @@ STOPPED = ("timed out", "crashed", "crashed (memory)", "crashed (processes)", "n
 def stop(nb: NotebookNode, index: int, kind: str, message: str) -> None:
     """Mark code cell ``index`` with ``kind`` (``timed out`` or ``crashed``) and every later code
     cell as ``not run``; the notebook's ``metadata.dlcourse.stopped`` is ``kind``."""
+    where = _label(nb.cells[index]) if index < len(nb.cells) else "?"
     for i, cell in enumerate(nb.cells):
         if i < index or cell.cell_type != "code":
             continue
@@ -405,7 +406,7 @@ def stop(nb: NotebookNode, index: int, kind: str, message: str) -> None:
         cell.metadata["dlcourse"] = {
             **cell.metadata.get("dlcourse", {}),
             "status": kind if here else "not run",
-            "message": message if here else f"실행되지 않았습니다 (not run): {message}",
+            "message": message if here else f"실행되지 않았습니다 (not run): 셀 {where}: {message}",
         }
     nb.metadata.setdefault("dlcourse", {})["stopped"] = kind
 

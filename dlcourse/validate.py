@@ -210,6 +210,11 @@ def validate_notebook(path: str | Path, cell_timeout: int = CELL_TIMEOUT,
                           "못했습니다 (not a lesson of this course: no test cells found)")
         return report
     nb = rebuild(template, submitted)
+    named = next((k for k in releases() if k in path.stem), None)
+    if named not in (None, report.lesson):
+        report.notes.append(f"파일 이름은 {named}이지만 {report.lesson} 과제로 보입니다: 채점은 "
+                            f"제출한 과제 폴더의 것으로 합니다 (looks like another lesson: "
+                            f"{report.lesson})")
     report.notes += nb.metadata.get("dlcourse", {}).get("notes", [])
     # Like a grading kernel: a fresh folder, so files beside the notebook (which the grader
     # never sees) cannot make Validate pass.
