@@ -117,4 +117,5 @@ def main_job(workers: int | None = None, sandbox: bool = True) -> int:
     if differ:
         print(f"예상과 다른 점수 (differs from the expected table, marked ✗): {', '.join(differ)}")
         return 1
+    print("모든 점수가 예상한 표와 같습니다 (every score as expected)")
     return 0
