@@ -9,6 +9,7 @@ import os
 from traitlets.config import Config
 
 from autograder import KERNEL_CONFIG
+from dlcourse.submission import CELL_TIMEOUT, NOTEBOOK_TIMEOUT  # Validate uses the same limits
 
 c = get_config()  # noqa: F821
 
@@ -58,9 +59,9 @@ c.ClearMetadataPreprocessor.preserve_nb_metadata_mask = [
 ]
 
 # The per-cell limit is Execute.timeout (nbgrader's key; ExecutePreprocessor.timeout is ignored).
-c.Execute.timeout = 60
+c.Execute.timeout = CELL_TIMEOUT
 # A whole notebook never runs longer than this, however many cells time out.
-c.SandboxedExecute.notebook_timeout = 300
+c.SandboxedExecute.notebook_timeout = NOTEBOOK_TIMEOUT
 
 # Feedback shows the visible tests and the grader's verdict, never hidden tests.
 c.GenerateFeedback.preprocessors = [

@@ -17,6 +17,7 @@ shows the same report (:mod:`dlcourse.validate_button`).
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import subprocess
 import sys
@@ -99,8 +100,10 @@ class Report:
         return "\n".join(lines)
 
 
+@functools.cache
 def releases() -> dict[str, nbformat.NotebookNode]:
-    """``{lesson: released notebook}`` shipped with the package (``dlcourse/releases/``)."""
+    """``{lesson: released notebook}`` shipped with the package (``dlcourse/releases/``), read
+    once per process (callers only read them: :func:`rebuild` copies what it takes)."""
     folder = resources.files("dlcourse") / "releases"
     out = {}
     for entry in sorted(folder.iterdir(), key=lambda e: e.name) if folder.is_dir() else []:
@@ -109,12 +112,13 @@ def releases() -> dict[str, nbformat.NotebookNode]:
     return out
 
 
-def _marks(nb) -> set[str]:
-    """What identifies a lesson's cells: nbgrader grade ids, and the visible source of its test
-    and read-only cells (kept when an editor drops the metadata)."""
+def _marks(nb, locked_only: bool = False) -> set[str]:
+    """What identifies a lesson's cells: nbgrader grade ids, and the visible source of its code
+    cells (kept when an editor drops the metadata); ``locked_only``: of its test and read-only
+    cells alone (answer stubs and prose tell no lessons apart)."""
     found = set()
     for cell in nb.get("cells", []):
-        if not isinstance(cell, dict):
+        if not isinstance(cell, dict) or (locked_only and role(cell) != "locked"):
             continue
         gid = grade_id(cell)
         if gid:
@@ -131,19 +135,11 @@ def find_release(nb, path: Path) -> tuple[str | None, nbformat.NotebookNode | No
     shares none with any lesson."""
     known = releases()
     mine = _marks(nb)
-    shared = {k: len(mine & {m for m in _marks(rel) if _locked_mark(rel, m)})
-              for k, rel in known.items()}
+    shared = {k: len(mine & _marks(rel, locked_only=True)) for k, rel in known.items()}
     best = max(known, key=lambda k: (shared[k], k in path.stem), default=None)
     if best is None or not shared[best]:
         return None, None
     return best, known[best]
-
-
-def _locked_mark(rel, mark: str) -> bool:
-    """``mark`` belongs to a test or read-only cell of ``rel`` (answer stubs and prose are
-    shared by nothing that tells lessons apart)."""
-    return any(role(c) == "locked" and mark in (f"id:{grade_id(c)}", f"src:{visible_source(c)}")
-               for c in rel.cells)
 
 
 def run(nb: nbformat.NotebookNode, folder: Path, cell_timeout: int = CELL_TIMEOUT,
