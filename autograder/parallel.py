@@ -25,6 +25,7 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from . import lessons as course_lessons
 from . import status
+from .paths import UnsafePath, check_id, confined, rename_record, symlinks
 from .preprocessors import RENAMED, renamed_from
 from .reference import reference_records
 
@@ -92,16 +93,22 @@ def submissions(root: Path, lessons: list[str] | None = None) -> list[tuple[str,
 def adopt_renamed(root: Path, student: str, lesson: str) -> str | None:
     """When ``submitted/<student>/<lesson>/`` holds no ``<lesson>.ipynb`` but exactly one other
     notebook (browsers and LMSs rename downloads: ``01_neuron (1).ipynb``), copy it to the
-    expected name and remember the original name beside it (the grader names the rename in the
-    student's notes, :func:`autograder.preprocessors.renamed_from`). Returns the original name,
-    or ``None`` when there is nothing to adopt."""
+    expected name and record the original name in :func:`rename_record` (the grader names the
+    rename in the student's notes, :func:`autograder.preprocessors.renamed_from`). Returns the
+    original name, or ``None`` when there is nothing to adopt (also for a folder with a symbolic
+    link: :func:`refused`)."""
     folder = root / "submitted" / student / lesson
     expected = folder / f"{lesson}.ipynb"
-    marker = folder / RENAMED
-    if expected.exists() and marker.exists():
+    if refused(root, student, lesson):
+        return None
+    record = rename_record(root, student, lesson)
+    if expected.exists() and record.exists():
         # Our copy of an earlier rename: a newer file under the student's name replaces it (a
         # newer <lesson>.ipynb handed in since is graded as it is).
-        original = folder / marker.read_text(encoding="utf-8").strip()
+        try:
+            original = confined(folder, record.read_text(encoding="utf-8").strip())
+        except UnsafePath:
+            return None
         if (original.is_file() and original.stat().st_mtime > expected.stat().st_mtime
                 and original.read_bytes() != expected.read_bytes()):
             shutil.copyfile(original, expected)
@@ -113,19 +120,38 @@ def adopt_renamed(root: Path, student: str, lesson: str) -> str | None:
     if len(found) != 1:
         return None
     shutil.copyfile(found[0], expected)
-    marker.write_text(found[0].name, encoding="utf-8")
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(found[0].name, encoding="utf-8")
     return found[0].name
+
+
+def refused(root: Path, student: str, lesson: str) -> str:
+    """Why ``submitted/<student>/<lesson>/`` is not graded ('' when it may be): an unsafe id or
+    a symbolic link in the folder (it could name the solutions or a classmate's notebook,
+    :func:`autograder.paths.symlinks`)."""
+    try:
+        folder = root / "submitted" / check_id(student) / check_id(lesson)
+    except UnsafePath as err:
+        return str(err)
+    links = symlinks(folder) if folder.exists() else []
+    if links:
+        return (f"{student}/{lesson}: 심볼릭 링크는 채점하지 않습니다 (symlink refused): "
+                f"{', '.join(links)}; 파일 자체를 제출하세요 (hand in the file itself)")
+    return ""
 
 
 def inspect_submission(root: Path, student: str, lesson: str) -> str:
     """A message about missing, renamed, duplicated or extra files ('' when all is in order)."""
     folder = root / "submitted" / student / lesson
     expected = folder / f"{lesson}.ipynb"
-    original = renamed_from(folder, expected.name)
+    original = renamed_from(root, student, lesson, expected.name)
     skip = {expected.name, "timestamp.txt", RENAMED, original}
     others = sorted(p.name for p in folder.iterdir()
                     if p.name not in skip) if folder.exists() else []
     notes = []
+    if (folder / RENAMED).exists():
+        notes.append(f"{student}/{lesson}: 제출물의 {RENAMED} 파일은 무시했습니다 "
+                     "(uploaded marker ignored)")
     if not expected.exists():
         renamed = [n for n in others if n.endswith(".ipynb")]
         hint = f"; 다른 이름의 노트북 (renamed?): {', '.join(renamed)}" if renamed else ""
@@ -195,7 +221,11 @@ def grade_class(root: Path, pairs: list[tuple[str, str]], workers: int | None = 
                              initargs=(str(root), url, sandbox)) as pool:
         for s, lesson in pairs:
             adopt_renamed(root, s, lesson)
-        futures = {pool.submit(_grade, s, lesson): (s, lesson) for s, lesson in pairs}
+        for s, lesson in pairs:  # never graded: settle zeroes them with the reason
+            if refused(root, s, lesson):
+                results.append(settle(root, url, Result(s, lesson, 0.0, False), print))
+        futures = {pool.submit(_grade, s, lesson): (s, lesson) for s, lesson in pairs
+                   if not refused(root, s, lesson)}
         bar = tqdm(as_completed(futures), total=len(futures), disable=not progress,
                    desc="grading", unit="nb")
         for fut in bar:
@@ -206,7 +236,14 @@ def grade_class(root: Path, pairs: list[tuple[str, str]], workers: int | None = 
 def settle(root: Path, url: str, res: Result, write=print) -> Result:
     """Record what a grading run of one pair means in the course ``root`` and gradebook ``url``:
     a missing notebook or a failed run is zeroed with its status (:func:`_invalidate`); a note
-    about the submission's files replaces the message and is written with ``write``."""
+    about the submission's files replaces the message and is written with ``write``; a refused
+    folder (:func:`refused`) is zeroed as ``refused`` with the reason."""
+    why = refused(root, res.student, res.lesson)
+    if why:
+        _invalidate(root, url, res.student, res.lesson, "refused", why)
+        res.success, res.message = True, why
+        write(why)
+        return res
     note = inspect_submission(root, res.student, res.lesson)
     notebook = root / "submitted" / res.student / res.lesson / f"{res.lesson}.ipynb"
     if not notebook.exists():

@@ -64,10 +64,13 @@ from dlcourse.validate import find_release
 
 from . import status
 from .budget import Budget, kernel_uid
+from .paths import UnsafePath, confined, rename_record
 from .reference import reference_records, visible_labels
 from .sandbox import SandboxedKernelManager, give_to
 
-RENAMED = ".dlcourse-renamed"  # in a submission folder: the file name the student handed in
+#: The rename marker older versions wrote in a submission folder: one found in an upload is
+#: ignored and named (the record is :func:`autograder.paths.rename_record`).
+RENAMED = ".dlcourse-renamed"
 
 
 def _course(config) -> CourseDirectory:
@@ -94,15 +97,17 @@ class SubmissionReader(NotebookExporter):
 # --------------------------------------------------------------------------- 2. rebuilding
 
 
-def renamed_from(folder: Path, notebook: str) -> str | None:
+def renamed_from(root: Path, student: str, lesson: str, notebook: str) -> str | None:
     """The name the student gave ``notebook`` when ``./course grade`` graded a lone notebook
-    under another name (see :func:`autograder.parallel.adopt_renamed`); ``None`` otherwise."""
-    marker = Path(folder) / RENAMED
+    under another name, from the course's own :func:`~autograder.paths.rename_record` (see
+    :func:`autograder.parallel.adopt_renamed`), confined to the submission folder
+    (:func:`~autograder.paths.confined`); ``None`` otherwise."""
     try:
-        original = marker.read_text(encoding="utf-8").strip()
-        graded = (Path(folder) / notebook).read_bytes()
-        return original if (Path(folder) / original).read_bytes() == graded else None
-    except OSError:
+        folder = Path(root) / "submitted" / student / lesson
+        original = rename_record(Path(root), student, lesson).read_text(encoding="utf-8").strip()
+        graded = confined(folder, notebook).read_bytes()
+        return original if confined(folder, original).read_bytes() == graded else None
+    except (OSError, UnsafePath):
         return None
 
 
@@ -121,9 +126,12 @@ class RebuildFromSource(NbGraderPreprocessor):
             nb.metadata.dlcourse.setdefault("notes", []).insert(
                 0, f"이 노트북은 {looks_like} 과제로 보입니다: {info['assignment']}(으)로 "
                    f"채점했습니다 (looks like another lesson: {looks_like})")
-        folder = course.format_path(course.submitted_directory, info["student"],
-                                    info["assignment"])
-        original = renamed_from(Path(folder), name)
+        original = renamed_from(Path(course.root), info["student"], info["assignment"], name)
+        folder = Path(course.format_path(course.submitted_directory, info["student"],
+                                         info["assignment"]))
+        if (folder / RENAMED).exists():  # handed in: never trusted (paths.rename_record)
+            nb.metadata.dlcourse.setdefault("notes", []).insert(
+                0, f"제출물의 {RENAMED} 파일은 무시했습니다 (uploaded marker ignored)")
         if original:
             nb.metadata.dlcourse.setdefault("notes", []).insert(
                 0, f"{original!r} 파일을 {name}(으)로 채점했습니다 (renamed notebook graded)")

@@ -363,12 +363,12 @@ def test_a_renamed_notebook_handed_in_again_is_graded_anew(tmp_path):
     os.utime(renamed, (expected.stat().st_mtime + 10,) * 2)
     assert adopt_renamed(tmp_path, "s1", "01_neuron") == renamed.name
     assert expected.read_text(encoding="utf-8") == "second"
-    assert renamed_from(folder, expected.name) == renamed.name
+    assert renamed_from(tmp_path, "s1", "01_neuron", expected.name) == renamed.name
     expected.write_text("handed in properly", encoding="utf-8")
     os.utime(expected, (renamed.stat().st_mtime + 10,) * 2)
     assert adopt_renamed(tmp_path, "s1", "01_neuron") is None
     assert expected.read_text(encoding="utf-8") == "handed in properly"
-    assert renamed_from(folder, expected.name) is None
+    assert renamed_from(tmp_path, "s1", "01_neuron", expected.name) is None
 
 
 @pytest.mark.parametrize("kind", ["missing", "too large", "invalid json", "not a notebook"])

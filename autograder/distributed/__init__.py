@@ -24,7 +24,6 @@ normally, never an exception that Celery could retry.
 from __future__ import annotations
 
 import hashlib
-import re
 from importlib.metadata import version
 from pathlib import Path
 
@@ -34,8 +33,6 @@ from .. import ROOT
 
 #: Task name shared by the coordinator (which sends it by name) and the workers.
 TASK = "dlcourse.grade"
-#: Student ids a task may name: what a folder name in ``submitted/`` can safely be.
-STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 #: Seconds before Redis hands an unacknowledged task (its worker died) to another worker.
 #: Longer than any task can run: the notebook limit (SandboxedExecute.notebook_timeout, 300 s)
 #: plus rebuilding, the reference run of a fresh lesson and writing the grades.

@@ -15,8 +15,8 @@ from tqdm import tqdm
 from dlcourse.submission import MAX_FILE_BYTES
 
 from ..lms.deadlines import DEADLINES_FILE
-from ..parallel import Result, adopt_renamed, settle
-from ..preprocessors import RENAMED
+from ..parallel import Result, adopt_renamed, refused, settle
+from ..preprocessors import renamed_from
 from . import BROKER_TIMEOUT, TASK, course_version, make_app
 
 #: Tasks, and bytes of notebooks, waiting in the broker at once: bound what Redis holds (it keeps
@@ -49,10 +49,11 @@ def job(root: Path, student: str, lesson: str, ver: str) -> dict:
     notebook = folder / f"{lesson}.ipynb"
     size = notebook.stat().st_size if notebook.exists() else 0
     data = None
+    renamed = renamed_from(root, student, lesson, notebook.name)  # the course's own record
     if notebook.exists() and size <= MAX_FILE_BYTES:
         data = base64.b64encode(notebook.read_bytes()).decode("ascii")
     return dict(student=student, lesson=lesson, version=ver, notebook=data, size=size,
-                timestamp=_text(folder / "timestamp.txt"), renamed=_text(folder / RENAMED),
+                timestamp=_text(folder / "timestamp.txt"), renamed=renamed,
                 deadlines=_text(root / DEADLINES_FILE))
 
 
@@ -112,6 +113,12 @@ def grade_class_broker(root: Path, pairs: list[tuple[str, str]], broker: str, db
                     not pending or sum(size.values()) < IN_FLIGHT_BYTES):
                 student, lesson = todo.pop()
                 adopt_renamed(root, student, lesson)
+                if refused(root, student, lesson):  # never sent: zeroed with the reason
+                    res = settle(root, db, Result(student, lesson, 0.0, False), bar.write)
+                    states["refused"] += 1
+                    bar.update()
+                    results.append(res)
+                    continue
                 task = job(root, student, lesson, versions[lesson])
                 # Only the id is kept: the AsyncResult goes at once, and with it Celery's
                 # subscription to the task's result channel (results are polled, in batches).

@@ -22,8 +22,8 @@ from dlcourse.submission import MAX_FILE_BYTES
 from .. import ROOT, lessons, parallel, status
 from ..grading import ScratchCourse
 from ..lms.deadlines import DEADLINES_FILE
-from ..preprocessors import RENAMED
-from . import REDELIVER_AFTER, STUDENT_ID, TASK, CourseVersionError, course_version, make_app
+from ..paths import UnsafePath, check_id, confined, rename_record
+from . import REDELIVER_AFTER, TASK, CourseVersionError, course_version, make_app
 
 log = get_task_logger(__name__)
 
@@ -50,9 +50,14 @@ class Grader:
         another version of the lesson and ``ValueError`` for a malformed job."""
         student, lesson = job["student"], job["lesson"]
         renamed = job["renamed"]
-        if lesson not in self.versions or not STUDENT_ID.match(student) or (
-                renamed is not None and (Path(renamed).name != renamed or renamed in ("..", "."))):
-            raise ValueError(f"잘못된 채점 요청 (malformed task): {student!r}/{lesson!r}")
+        try:
+            check_id(student)
+            if lesson not in self.versions:
+                raise UnsafePath(lesson)
+            if renamed is not None:
+                confined(self.scratch.path / "submitted" / student / lesson, renamed)
+        except UnsafePath as err:
+            raise ValueError(f"잘못된 채점 요청 (malformed task): {student!r}/{lesson!r}") from err
         if job["version"] != self.versions[lesson]:
             raise CourseVersionError(
                 f"과목 버전이 다릅니다 (course version mismatch): {lesson} is "
@@ -62,8 +67,10 @@ class Grader:
         root = self.scratch.path
         folder = root / "submitted" / student / lesson
         autograded = root / "autograded" / student / lesson
+        record = rename_record(root, student, lesson)
         for old in (folder, autograded, root / "feedback" / student / lesson):
             shutil.rmtree(old, ignore_errors=True)
+        record.unlink(missing_ok=True)
         folder.mkdir(parents=True)
         notebook = folder / f"{lesson}.ipynb"
         if job["size"] > MAX_FILE_BYTES:
@@ -74,7 +81,8 @@ class Grader:
             notebook.write_bytes(base64.b64decode(job["notebook"]))
             if renamed is not None:  # the feedback names the file the student handed in
                 shutil.copyfile(notebook, folder / renamed)
-                (folder / RENAMED).write_text(renamed, encoding="utf-8")
+                record.parent.mkdir(parents=True, exist_ok=True)
+                record.write_text(renamed, encoding="utf-8")
         if job["timestamp"] is not None:
             (folder / "timestamp.txt").write_text(job["timestamp"], encoding="utf-8")
         self.use_deadlines(job["deadlines"])

@@ -1,0 +1,87 @@
+"""Issue #27 item 1: paths built from submitted data stay in the submission folder, through the
+real ``./course grade`` (:func:`autograder.instructor.grade_command`) on one scratch course.
+
+A ``.dlcourse-renamed`` handed in by a student (pointing at the solutions or at a classmate's
+folder) is ignored and named; a symlinked notebook is refused, never graded as the student's."""
+
+import os
+
+import pytest
+from nbgrader.api import Gradebook
+
+from autograder.export import rows
+from autograder.grading import ScratchCourse, reference_answers, release_notebook, submission
+from autograder.instructor import grade_command
+from autograder.paths import UnsafePath, confined, symlinks
+from autograder.preprocessors import RENAMED
+
+from .integrity_helpers import html_text, require_bwrap
+
+LESSON = "01_neuron"
+OLD = 1_000_000_000  # an mtime older than the course's files: the old code then copied the target
+MARKERS = {"marker-solutions": f"../../../solutions/{LESSON}/{LESSON}.ipynb",
+           "marker-classmate": f"../../honest/{LESSON}/{LESSON}.ipynb"}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    require_bwrap()
+    course = ScratchCourse([LESSON], path=tmp_path_factory.mktemp("confine") / "course")
+    course.release()
+    course.submit("honest", LESSON, submission(LESSON))
+    for student, target in MARKERS.items():
+        path = course.submit(student, LESSON, release_notebook(LESSON))
+        (path.parent / RENAMED).write_text(target, encoding="utf-8")
+        os.utime(path, (OLD, OLD))
+    link = course.submit("symlink", LESSON, None).parent / f"{LESSON}.ipynb"
+    link.symlink_to(course.path / "solutions" / LESSON / f"{LESSON}.ipynb")
+    rc = grade_command([LESSON], workers=2, root=course.path)
+    with Gradebook(course.db_url) as gb:
+        table = rows(gb, course.path)
+    yield dict(course=course, rc=rc, table=table)
+    course.cleanup()
+
+
+def total(graded, student):
+    return next(r for r in graded["table"] if r["student"] == student and r["cell"] == "(total)")
+
+
+def test_the_honest_classmate_keeps_full_marks(graded):
+    row = total(graded, "honest")
+    assert graded["rc"] == 0
+    assert (float(row["score"]), row["status"]) == (10.0, "graded"), row
+
+
+@pytest.mark.parametrize("student", sorted(MARKERS))
+def test_an_uploaded_marker_is_ignored_and_named(graded, student):
+    """The untouched release is graded as it is (0 of 10), the marker is named, and no reference
+    answer reaches the student's feedback."""
+    course, row = graded["course"], total(graded, student)
+    assert (float(row["score"]), row["status"]) == (0.0, "graded"), row
+    assert "uploaded marker ignored" in row["message"], row
+    assert "renamed notebook graded" not in row["message"], row
+    feedback = html_text(course.path / "feedback" / student / LESSON / f"{LESSON}.html")
+    for answer in reference_answers(LESSON).values():
+        leaked = [x.strip() for x in answer.splitlines() if "return" in x and x.strip() in feedback]
+        assert not leaked, leaked
+    assert not (course.path / ".dlcourse" / "renamed" / student).exists()
+
+
+def test_a_symlinked_notebook_is_refused(graded):
+    course, row = graded["course"], total(graded, "symlink")
+    assert (float(row["score"]), row["status"]) == (0.0, "refused"), row
+    assert row["message"] == (f"symlink/{LESSON}: 심볼릭 링크는 채점하지 않습니다 (symlink "
+                              f"refused): {LESSON}.ipynb; 파일 자체를 제출하세요 (hand in the "
+                              "file itself)"), row
+    assert not (course.path / "autograded" / "symlink").exists()
+    assert not (course.path / "feedback" / "symlink").exists()
+
+
+def test_confined_refuses_what_leaves_the_folder(tmp_path):
+    (tmp_path / "a.ipynb").write_text("{}", encoding="utf-8")
+    (tmp_path / "link.ipynb").symlink_to(tmp_path / "a.ipynb")
+    assert confined(tmp_path, "a.ipynb") == tmp_path / "a.ipynb"
+    for name in ("../a.ipynb", "..", ".", "", "sub/a.ipynb", "link.ipynb", "a\0b"):
+        with pytest.raises(UnsafePath):
+            confined(tmp_path, name)
+    assert symlinks(tmp_path) == ["link.ipynb"]
