@@ -19,10 +19,11 @@ from autograder.distributed.coordinator import BrokerLost, grade_class_broker
 from autograder.distributed.local import Redis, Worker
 from autograder.examples import CRASH
 from autograder.export import rows
-from autograder.grading import ScratchCourse, reference_answers, submission
+from autograder.grading import ScratchCourse, reference_answers, release_notebook, submission
 from autograder.instructor import grade_command
 from autograder.lab import free_port
 from autograder.mistakes import load_mistakes
+from autograder.preprocessors import RENAMED
 
 from .conftest import LESSONS, need
 
@@ -31,7 +32,11 @@ LESSON = LESSONS[0]
 #: run here takes ~7-30 s on a busy machine; the default, 900 s, is for real classes).
 REDELIVER = 90
 #: The three that start a kernel come first, so both workers are mid-task early on.
-STUDENTS = ["a-perfect", "b-mistake", "c-crash", "d-broken", "e-missing"]
+#: f-marker hands in the untouched release with a .dlcourse-renamed naming the solutions (issue
+#: #27: ignored on both paths); g-renamed a lone notebook under another name (the course's own
+#: rename record travels to the worker).
+STUDENTS = ["a-perfect", "b-mistake", "c-crash", "d-broken", "e-missing", "f-marker",
+            "g-renamed"]
 GRADING = re.compile(r"grading (\S+)/(\S+)$", re.M)
 GRADED = re.compile(r"graded (\S+)/(\S+): ", re.M)
 
@@ -44,6 +49,8 @@ def work(student: str):
         "c-crash": lambda: submission(LESSON, {list(reference_answers(LESSON))[-1]: CRASH}),
         "d-broken": lambda: b'{"cells": [',
         "e-missing": lambda: None,
+        "f-marker": lambda: release_notebook(LESSON),
+        "g-renamed": lambda: submission(LESSON),
     }[student]()
 
 
@@ -61,7 +68,13 @@ def course_with(db_url: str | None) -> ScratchCourse:
     course = ScratchCourse([LESSON], db_url=db_url)
     course.release()
     for student in STUDENTS:
-        course.submit(student, LESSON, work(student))
+        path = course.submit(student, LESSON, work(student))
+        if student == "f-marker":
+            (path.parent / RENAMED).write_text(f"../../../solutions/{LESSON}/{LESSON}.ipynb",
+                                               encoding="utf-8")
+            os.utime(path, (1_000_000_000,) * 2)  # older than the solutions: the old bait
+        if student == "g-renamed":
+            path.rename(path.with_name(f"{LESSON} (1).ipynb"))
     return course
 
 
@@ -120,9 +133,14 @@ def test_broker_grades_exactly_like_the_local_pool(grid):
     assert table(dist) == table(local)
     totals = {r["student"]: r["status"] for r in table(dist) if r["cell"] == "(total)"}
     assert totals == {"a-perfect": "graded", "b-mistake": "graded", "c-crash": "crashed",
-                      "d-broken": "invalid json", "e-missing": "missing"}
+                      "d-broken": "invalid json", "e-missing": "missing",
+                      "f-marker": "graded", "g-renamed": "graded"}
     maxes = dist.max_scores(LESSON)
-    assert dist.scores(LESSON, "a-perfect") == maxes
+    assert dist.scores(LESSON, "a-perfect") == dist.scores(LESSON, "g-renamed") == maxes
+    assert dist.scores(LESSON, "f-marker") == {cell: 0.0 for cell in maxes}
+    notes = {r["student"]: r["message"] for r in table(dist) if r["cell"] == "(total)"}
+    assert "uploaded marker ignored" in notes["f-marker"], notes
+    assert "renamed notebook graded" in notes["g-renamed"], notes
     assert dist.scores(LESSON, "b-mistake") == local.scores(LESSON, "b-mistake") != maxes
     # The coordinator got the autograded notebooks back and made the feedback from them.
     name = Path("autograded", "b-mistake", LESSON, f"{LESSON}.ipynb")

@@ -16,7 +16,7 @@ from dlcourse.submission import MAX_FILE_BYTES
 
 from ..lms.deadlines import DEADLINES_FILE
 from ..parallel import Result, adopt_renamed, refused, settle
-from ..preprocessors import renamed_from
+from ..preprocessors import RENAMED, renamed_from
 from . import BROKER_TIMEOUT, TASK, course_version, make_app
 
 #: Tasks, and bytes of notebooks, waiting in the broker at once: bound what Redis holds (it keeps
@@ -54,6 +54,7 @@ def job(root: Path, student: str, lesson: str, ver: str) -> dict:
         data = base64.b64encode(notebook.read_bytes()).decode("ascii")
     return dict(student=student, lesson=lesson, version=ver, notebook=data, size=size,
                 timestamp=_text(folder / "timestamp.txt"), renamed=renamed,
+                marker=(folder / RENAMED).exists(),
                 deadlines=_text(root / DEADLINES_FILE))
 
 

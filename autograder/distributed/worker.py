@@ -23,6 +23,7 @@ from .. import ROOT, lessons, parallel, status
 from ..grading import ScratchCourse
 from ..lms.deadlines import DEADLINES_FILE
 from ..paths import UnsafePath, check_id, confined, rename_record
+from ..preprocessors import RENAMED
 from . import REDELIVER_AFTER, TASK, CourseVersionError, course_version, make_app
 
 log = get_task_logger(__name__)
@@ -43,7 +44,9 @@ class Grader:
         :func:`~autograder.distributed.course_version`), ``notebook`` (base64 of the file's
         bytes, or ``None`` when there is no file), ``size`` (bytes of the file; over
         ``MAX_FILE_BYTES`` the bytes stay home), ``timestamp`` (``timestamp.txt``), ``renamed``
-        (the name the student gave the notebook, :func:`~autograder.parallel.adopt_renamed`) and
+        (the name the student gave the notebook, from the course's record,
+        :func:`~autograder.paths.rename_record`), ``marker`` (the upload held a
+        ``.dlcourse-renamed``: ignored and named) and
         ``deadlines`` (the coordinator's ``deadlines.toml``), each ``None`` when absent. Returns the :class:`~autograder.parallel.Result` fields, ``autograded`` (the
         autograded notebook's text, ``None`` when nbgrader wrote none), ``statuses`` (``{cell:
         status}``, ``""`` the notebook) and ``worker``. Raises :class:`CourseVersionError` for
@@ -83,6 +86,8 @@ class Grader:
                 shutil.copyfile(notebook, folder / renamed)
                 record.parent.mkdir(parents=True, exist_ok=True)
                 record.write_text(renamed, encoding="utf-8")
+        if job.get("marker"):  # the upload held one: its content stays home, only the note
+            (folder / RENAMED).write_text("", encoding="utf-8")
         if job["timestamp"] is not None:
             (folder / "timestamp.txt").write_text(job["timestamp"], encoding="utf-8")
         self.use_deadlines(job["deadlines"])
