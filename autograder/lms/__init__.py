@@ -12,6 +12,12 @@ a file it cannot place, or an id missing from the roster stops it with the whole
 anything is written, unless the instructor accepts (``accept=True``), which skips exactly the
 listed files. Importing the same download again changes nothing.
 
+Nothing the student typed decides: the owner and time come from the prefix the LMS writes (the
+earliest one, :func:`_entry`) and Blackboard's receipt; a file without a time stops the import
+while a late policy applies; ids, zip entries and symlinks that could leave ``submitted/`` are
+refused (:func:`lms_confined`, :func:`unsafe_entry`), and the download is bounded
+(:func:`import_limits`) and read one notebook at a time.
+
 :func:`export_grades` writes the LMS's own grade import file from the roster export it came
 from (Moodle grading worksheet, Canvas gradebook CSV, Blackboard Grade Center download).
 """
