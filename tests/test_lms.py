@@ -149,7 +149,7 @@ def test_canvas_names_late_marker_and_gradebook_roster(tmp_path):
         import_download(dl, root, LESSONS, roster=roster)
     assert stop.value.problems == [
         "doejohn_LATE_3002_9002_01_neuron-1.ipynb: canvas 가 지각 (LATE) 으로 표시했지만 제출 "
-        "시각이 없어 감점할 수 없습니다 (late, no submission time)"]
+        "시간을 알 수 없습니다 (submission time unknown, late policy applies)"]
     assert not (root / "submitted").exists()
 
 
@@ -303,3 +303,180 @@ def test_utf16_blackboard_download_is_read_and_every_csv_has_a_bom(tmp_path):
                                    None)
     assert read_back(tmp_path / "e.csv") == (b"\xef\xbb\xbf", [
         ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "01_neuron"]])
+
+
+# --- issue 27 (who, when, bounds) and issue 29 item 5, through ./course grade --lms ---------
+RECEIPT = ("Name: {} ({})\nAssignment: HW1\nDate Submitted: Monday, 4 March 2024\n\nFiles:\n"
+           "\tOriginal filename: {}\n\tFilename: {}\n")
+POLICY = '[due]\n01_neuron = 2024-03-04T12:00:00\n[late]\npolicy = "zero"\n'
+
+
+def attempt(files: dict, user: str, full: str, stamp: str, original: str, data: bytes,
+            receipt_user: str | None = None) -> str:
+    name = f"HW1_{user}_attempt_{stamp}_{original}"
+    files[name] = data
+    files[f"HW1_{user}_attempt_{stamp}.txt"] = RECEIPT.format(
+        full, receipt_user or user, original, name).encode()
+    return name
+
+
+def course_root(tmp_path: Path, deadlines: str | None = None) -> Path:
+    root = tmp_path / "course"
+    root.mkdir()
+    if deadlines:
+        (root / "deadlines.toml").write_text(deadlines, encoding="utf-8")
+    return root
+
+
+def stopped(root: Path, download: Path, capsys, roster: Path | None = None) -> list[str]:
+    """The problems ./course grade --lms lists when it stops (exit 2, nothing written)."""
+    assert grade_command(["01_neuron"], lms=download, root=root, roster=roster) == 2
+    out = capsys.readouterr().out
+    assert "import stopped, nothing written" in out
+    assert not (root / "submitted").exists()
+    return [line.strip() for line in out.splitlines() if line.startswith("  ")]
+
+
+def everything_under(path: Path) -> list[str]:
+    return sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file())
+
+
+def test_a_forged_blackboard_name_or_receipt_never_replaces_a_classmates_attempt(tmp_path):
+    files = {}
+    attempt(files, "kimhn", "Kim Hyunwoo", "2024-03-04-10-00-00", "01_neuron.ipynb",
+            nb("kim-real"))
+    # leesj hands in a file named like kimhn's attempt, later, and a fake receipt for it
+    forged = attempt(files, "leesj", "Lee Sujin", "2024-03-04-11-00-00",
+                     "HW1_kimhn_attempt_2024-03-09-00-00-00_01_neuron.ipynb", nb("lee-forged"))
+    files["HW1_leesj_attempt_2024-03-04-11-30-00_HW1_kimhn_attempt_2024-03-09-00-00-00.txt"] = (
+        RECEIPT.format("Kim Hyunwoo", "kimhn", "x", forged.replace("leesj", "kimhn", 1)).encode())
+    dl = make(tmp_path / "dl", files)
+    root = tmp_path / "c"
+    placed, notes = import_download(dl, root, LESSONS, accept=True)
+    assert laid_out(root) == {
+        "kimhn/01_neuron/01_neuron.ipynb": nb("kim-real"),
+        "kimhn/01_neuron/timestamp.txt": b"2024-03-04 01:00:00.000000 UTC\n",
+        "leesj/01_neuron/01_neuron.ipynb": nb("lee-forged"),  # the forger's own, at its own time
+        "leesj/01_neuron/timestamp.txt": b"2024-03-04 02:00:00.000000 UTC\n"}
+    assert {(p.student, p.person.name, p.attempts) for p in placed} == {
+        ("kimhn", "Kim Hyunwoo", 1), ("leesj", "Lee Sujin", 1)}
+    assert notes == [
+        "건너뜀 (skipped, accepted): HW1_leesj_attempt_2024-03-04-11-30-00_HW1_kimhn_attempt_"
+        "2024-03-09-00-00-00.txt: 노트북이 아닙니다 (not a notebook)",
+        "LMS import: 2 new, 0 replaced, 0 unchanged"]
+
+
+def test_a_receipt_naming_another_user_stops_the_import(tmp_path, capsys):
+    files = {}
+    name = attempt(files, "kimhn", "Lee Sujin", "2024-03-04-10-00-00", "01_neuron.ipynb",
+                   nb("kim"), receipt_user="leesj")
+    root = course_root(tmp_path)
+    assert stopped(root, make(tmp_path / "dl", files), capsys) == [
+        f"{name}: Blackboard 영수증 'HW1_kimhn_attempt_2024-03-04-10-00-00.txt' 과 맞지 "
+        f"않습니다 (receipt disagrees: user 'leesj', files ['{name}'])"]
+
+
+def test_a_canvas_late_file_named_like_blackboard_stays_canvas_and_late(tmp_path, capsys):
+    late = "doejohn_LATE_3002_9002_HW1_doejohn_attempt_2024-03-01-00-00-00_01_neuron.ipynb"
+    root = course_root(tmp_path, POLICY)
+    assert stopped(root, make(tmp_path / "dl", {late: nb("john")}), capsys) == [
+        f"{late}: canvas 가 지각 (LATE) 으로 표시했지만 제출 시간을 알 수 없습니다 (submission "
+        "time unknown, late policy applies)"]
+    placed, _ = import_download(tmp_path / "dl", tmp_path / "x", LESSONS)
+    assert [(p.entry.lms, p.student, p.entry.late, p.submitted) for p in placed] == [
+        ("canvas", "3002", True, None)]
+
+
+def test_unknown_submission_time_under_a_late_policy_stops_the_import(tmp_path, capsys):
+    root = course_root(tmp_path, POLICY)
+    assert stopped(root, CASE, capsys) == [
+        f"{name}_01_neuron.ipynb: 제출 시간을 알 수 없습니다 (submission time unknown, late "
+        "policy applies)" for name in ("Jane Doe_1001_assignsubmission_file",
+                                       "Jane Smith_1002_assignsubmission_file")]
+
+
+def test_dot_dot_ids_absolute_zip_entries_and_symlinks_never_write_outside_submitted(
+        tmp_path, capsys):
+    dl = zipped(tmp_path / "dl.zip", {
+        "HW1_.._attempt_2024-03-04-10-00-00_01_neuron.ipynb": nb("dots"),
+        "/tmp/kim01_01_neuron.ipynb": nb("absolute"),
+        "../kim02_01_neuron.ipynb": nb("up"),
+        "kim03_01_neuron.ipynb": nb("kim03"),
+    })
+    folder = make(tmp_path / "folder", {"kim04_01_neuron.ipynb": nb("kim04")})
+    (folder / "kim05_01_neuron.ipynb").symlink_to(tmp_path / "folder" / "kim04_01_neuron.ipynb")
+    roster = csv_file(tmp_path / "roster.csv", [["lms_id", "student"], ["kim03", ".."],
+                                                ["kim04", "s04"], ["kim05", "s05"]])
+    root = course_root(tmp_path)
+    assert stopped(root, dl, capsys) == [
+        "../kim02_01_neuron.ipynb: 다운로드 밖을 가리키는 경로입니다 (unsafe zip entry)",
+        "/tmp/kim01_01_neuron.ipynb: 다운로드 밖을 가리키는 경로입니다 (unsafe zip entry)",
+        "HW1_.._attempt_2024-03-04-10-00-00_01_neuron.ipynb: 학생 id '..' 를 폴더 이름으로 쓸 수 "
+        "없습니다 (unsafe student id)"]
+    assert stopped(root, dl, capsys, roster=csv_file(
+        tmp_path / "r2.csv", [["lms_id", "student"], ["kim03", ".."]]))[-1] == (
+        "kim03_01_neuron.ipynb: 학생 id '..' 를 폴더 이름으로 쓸 수 없습니다 (unsafe student id)")
+    assert stopped(root, folder, capsys, roster=roster) == [
+        "kim05_01_neuron.ipynb: 심볼릭 링크는 읽지 않습니다 (symlink refused)"]
+    import_download(dl, root, LESSONS, accept=True)
+    import_download(folder, root, LESSONS, roster=roster, accept=True)
+    assert everything_under(tmp_path) == sorted(
+        ["course/submitted/kim03/01_neuron/01_neuron.ipynb",
+         "course/submitted/s04/01_neuron/01_neuron.ipynb",
+         "dl.zip", "folder/kim04_01_neuron.ipynb", "folder/kim05_01_neuron.ipynb",
+         "roster.csv", "r2.csv"])
+
+
+def test_a_download_over_its_bounds_stops_before_anything_is_read(tmp_path, capsys,
+                                                                  monkeypatch):
+    big = b" " * 60_000  # compresses to almost nothing: only the declared size tells
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as zf:
+        for i in range(3):
+            zf.writestr(f"{i}/01_neuron.ipynb", big)
+    dl = zipped(tmp_path / "dl.zip", {"kim01_01_neuron.ipynb": big,
+                                      "lee02_work.zip": inner.getvalue()})
+    root = course_root(tmp_path)
+    monkeypatch.setenv("DLCOURSE_LMS_MAX_BYTES", "200000")
+    problems = stopped(root, dl, capsys)
+    total = 4 * len(big) + len(inner.getvalue())  # the submitted zip counts as it is stored
+    assert problems == ["lee02_work.zip: LMS 다운로드가 너무 큽니다 (download too large): 5 "
+                        f"files, {total} bytes uncompressed; limit 2000 files, 200000 bytes "
+                        "(DLCOURSE_LMS_MAX_FILES, DLCOURSE_LMS_MAX_BYTES)"]
+    monkeypatch.setenv("DLCOURSE_LMS_MAX_FILES", "1")
+    assert stopped(root, dl, capsys)[0].startswith(f"{dl}: LMS 다운로드가 너무 큽니다 "
+                                                   "(download too large): 2 files")
+
+
+def test_a_big_download_is_written_one_notebook_at_a_time(tmp_path):
+    import tracemalloc
+
+    size = 8 * 2**20
+    dl = tmp_path / "dl.zip"
+    with zipfile.ZipFile(dl, "w", zipfile.ZIP_DEFLATED) as zf:
+        for i in range(8):
+            zf.writestr(f"kim{i:02d}_01_neuron.ipynb", bytes([65 + i]) * size)
+    tracemalloc.start()
+    import_download(dl, tmp_path / "c", LESSONS)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert len(laid_out(tmp_path / "c")) == 8
+    # one notebook's bytes and zipfile's buffers at a time, never the whole download (64 MiB)
+    assert peak < 5 * size, f"peak {peak / 2**20:.0f} MiB for 8 notebooks of 8 MiB"
+
+
+def test_a_renamed_notebook_is_matched_by_case_and_by_content(tmp_path):
+    release = (CASE / "Jane Smith_1002_assignsubmission_file_01_neuron.ipynb").read_bytes()
+    dl = make(tmp_path / "dl", {
+        "Jane Doe_1001_assignsubmission_file_01_Neuron.ipynb": nb("jane"),
+        "Jane Smith_1002_assignsubmission_file_homework (1).ipynb": release,
+        "Kim_1003_assignsubmission_file_homework.ipynb": nb("kim"),
+    })
+    root = tmp_path / "c"
+    _, notes = import_download(dl, root, LESSONS, accept=True)
+    assert laid_out(root) == {"1001/01_neuron/01_neuron.ipynb": nb("jane"),
+                              "1002/01_neuron/01_neuron.ipynb": release}
+    assert notes[0] == (
+        "건너뜀 (skipped, accepted): Kim_1003_assignsubmission_file_homework.ipynb: "
+        "'homework.ipynb' 는 어느 과제인지 알 수 없습니다 (matches no lesson: ['01_neuron', "
+        "'02_forward'])")

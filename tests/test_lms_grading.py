@@ -38,6 +38,17 @@ WORKSHEET = [
     ["Participant 2002", "김 민지", "minji@uni.ac.kr", "20240002", "No submission", "",
      "10.00", "Yes", "-", "-", ""],
 ]
+#: The case's Moodle participants: a flat Moodle download states no time, the worksheet does
+#: (under a late policy the import stops without it). 1003 renamed the notebook (01_Neuron).
+CASE_WORKSHEET = [
+    WORKSHEET[0],
+    ["Participant 1001", "Jane Doe", "", "", "Submitted for grading", "", "10.00", "Yes",
+     "Monday, 4 March 2024, 8:30 AM", "-", ""],
+    ["Participant 1002", "Jane Smith", "", "", "Submitted for grading", "", "10.00", "Yes",
+     "Monday, 4 March 2024, 8:40 AM", "-", ""],
+    ["Participant 1003", "Kim Minji", "", "", "Submitted for grading", "", "10.00", "Yes",
+     "Monday, 4 March 2024, 8:50 AM", "-", ""],
+]
 GRADEBOOK = [
     ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "01_neuron (5678)",
      "Current Score"],
@@ -84,12 +95,22 @@ def graded(tmp_path_factory, bwrap_module):
     for download, roster in ((moodle, worksheet), (canvas, gradebook)):
         placed, _ = import_download(download, course.path, [LESSON], roster=roster)
         register_students(course.db_url, placed)
-    rc = grade_command([LESSON], lms=CASE, workers=2, root=course.path)
+    case_moodle, case_bb = tmp / "case-moodle", tmp / "case-blackboard"
+    for folder, kind in ((case_moodle, "assignsubmission"), (case_bb, "_attempt_")):
+        folder.mkdir()
+        for f in CASE.iterdir():
+            if kind in f.name:
+                (folder / f.name).write_bytes(f.read_bytes())
+    (case_moodle / "Kim Minji_1003_assignsubmission_file_01_Neuron.ipynb").write_bytes(perfect)
+    case_worksheet = write_csv(tmp / "case-worksheet.csv", CASE_WORKSHEET)
+    placed, _ = import_download(case_moodle, course.path, [LESSON], roster=case_worksheet)
+    register_students(course.db_url, placed)
+    rc = grade_command([LESSON], lms=case_bb, workers=2, root=course.path)
     with Gradebook(course.db_url) as gb:
         table = rows(gb, course.path)
         names = {s.id: s.first_name for s in gb.students}
     yield dict(course=course, rc=rc, table=table, names=names, tmp=tmp, worksheet=worksheet,
-               gradebook=gradebook)
+               gradebook=gradebook, case=(case_moodle, case_worksheet, case_bb))
     course.cleanup()
 
 
@@ -112,8 +133,13 @@ def test_every_student_kept_with_exact_totals_and_late_penalties(graded):
     assert graded["rc"] == 0
     got = totals(graded["table"])
     assert got == {
-        "1001": (10.0, 0.0, "graded", "마감 (due) 2024-03-04 09:00 KST"),
-        "1002": (0.0, 0.0, "graded", "마감 (due) 2024-03-04 09:00 KST"),
+        # the case's Moodle times come from the worksheet; 1003's 01_Neuron.ipynb is graded
+        "1001": (10.0, 0.0, "graded", "제출 (submitted) 2024-03-04 08:30 KST, 마감 (due) "
+                 "2024-03-04 09:00 KST"),
+        "1002": (0.0, 0.0, "graded", "제출 (submitted) 2024-03-04 08:40 KST, 마감 (due) "
+                 "2024-03-04 09:00 KST"),
+        "1003": (10.0, 0.0, "graded", "제출 (submitted) 2024-03-04 08:50 KST, 마감 (due) "
+                 "2024-03-04 09:00 KST"),
         "kimhn": (10.0, 0.0, "graded", "제출 (submitted) 2024-03-04 10:00 KST, 마감 (due) "
                   "2024-03-05 09:00 KST, 연장 (extension) +1일"),
         # two hours late: 10 % of 10 points, but nbgrader never takes more than the score
@@ -124,8 +150,8 @@ def test_every_student_kept_with_exact_totals_and_late_penalties(graded):
                      "2024-03-04 09:00 KST, 지각 (late) 73.0시간, 감점 (penalty) -3점"),
         "20240003": (10.0, 0.0, "graded", "마감 (due) 2024-03-04 09:00 KST"),
     }
-    assert {s: graded["names"][s] for s in ("1001", "1002", "20240001", "20240003")} == {
-        "1001": "Jane Doe", "1002": "Jane Smith", "20240001": "홍길동", "20240003": "Lee, Minho"}
+    assert {s: graded["names"][s] for s in ("1001", "1002", "1003", "20240001", "20240003")} == {
+        "1001": "Jane Doe", "1002": "Jane Smith", "1003": "Kim Minji", "20240001": "홍길동", "20240003": "Lee, Minho"}
     with open(graded["course"].path / "grades.csv", encoding="utf-8-sig") as fh:
         csv_rows = {r["student"]: r for r in csv.DictReader(fh) if r["cell"] == "(total)"}
     assert (csv_rows["20240001"]["score"], csv_rows["20240001"]["late_penalty"],
@@ -194,7 +220,10 @@ def test_reimporting_the_case_changes_nothing(graded):
     path = graded["course"].path
     before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in (path / "submitted").rglob("*")
               if p.is_file()}
-    _, notes = import_download(CASE, path, [LESSON])
-    assert notes == ["LMS import: 0 new, 0 replaced, 4 unchanged"]
+    case_moodle, case_worksheet, case_bb = graded["case"]
+    _, notes = import_download(case_moodle, path, [LESSON], roster=case_worksheet)
+    assert notes == ["LMS import: 0 new, 0 replaced, 3 unchanged"]
+    _, notes = import_download(case_bb, path, [LESSON])
+    assert notes == ["LMS import: 0 new, 0 replaced, 2 unchanged"]
     assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in (path / "submitted").rglob("*")
             if p.is_file()} == before

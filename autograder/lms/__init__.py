@@ -12,6 +12,12 @@ a file it cannot place, or an id missing from the roster stops it with the whole
 anything is written, unless the instructor accepts (``accept=True``), which skips exactly the
 listed files. Importing the same download again changes nothing.
 
+Nothing the student typed decides: the owner and time come from the prefix the LMS writes (the
+earliest one, :func:`_entry`) and Blackboard's receipt; a file without a time stops the import
+while a late policy applies; ids, zip entries and symlinks that could leave ``submitted/`` are
+refused (:func:`lms_confined`, :func:`unsafe_entry`), and the download is bounded
+(:func:`import_limits`) and read one notebook at a time.
+
 :func:`export_grades` writes the LMS's own grade import file from the roster export it came
 from (Moodle grading worksheet, Canvas gradebook CSV, Blackboard Grade Center download).
 """
@@ -19,16 +25,20 @@ from (Moodle grading worksheet, Canvas gradebook CSV, Blackboard Grade Center do
 from __future__ import annotations
 
 import io
+import os
 import re
 import zipfile
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import nbformat
 from nbgrader.api import Gradebook
 
 from dlcourse.submission import MAX_FILE_BYTES
+from dlcourse.validate import find_release
 
 from . import deadlines
 from .base import SAFE_ID, Entry, Grade, LmsFormat, Person, read_table
@@ -41,6 +51,9 @@ from .moodle import Moodle
 FORMATS: dict[str, LmsFormat] = {f.name: f for f in (Moodle(), Blackboard(), Canvas(),
                                                       CourseNames())}
 #: Files operating systems add to folders and zips; never a submission.
+#: Defaults of :func:`import_limits`: 2000 files and 4 GiB uncompressed in one download.
+MAX_IMPORT_FILES = 2000
+MAX_IMPORT_BYTES = 4 * 2**30
 JUNK = re.compile(r"(^|/)(__MACOSX|\.DS_Store|Thumbs\.db|desktop\.ini|\.ipynb_checkpoints)(/|$)")
 
 
@@ -56,45 +69,131 @@ class ImportStopped(Exception):
 @dataclass
 class Placement:
     """One notebook to lay out: ``student``/``lesson``, what the LMS said (``entry``), the
-    roster's ``person``, the file's ``source`` path in the download, its bytes, the aware
-    submission time (or None) and how many attempts the LMS had."""
+    roster's ``person``, the file's ``source`` path in the download, ``read()`` giving its
+    bytes (read when written, one notebook at a time), the aware submission time (or None) and
+    how many attempts the LMS had."""
 
     student: str
     lesson: str
     entry: Entry
     person: Person
     source: str
-    data: bytes
+    read: Callable[[], bytes]
     submitted: datetime | None
     attempts: int = 1
     state: str = ""  # new, replaced or unchanged, once written
 
 
-def _files(download: Path) -> list[tuple[str, int, object]]:
-    """``(path relative to the download, size, read())`` of every file of a folder or zip."""
+def import_limits() -> tuple[int, int]:
+    """``(bytes, files)``: the most a download may hold, uncompressed as its zip declares (a
+    zip entry is never read past its declared size) and counting the notebooks inside
+    submitted zips; ``DLCOURSE_LMS_MAX_BYTES`` and ``DLCOURSE_LMS_MAX_FILES`` set them."""
+    return (int(os.environ.get("DLCOURSE_LMS_MAX_BYTES", MAX_IMPORT_BYTES)),
+            int(os.environ.get("DLCOURSE_LMS_MAX_FILES", MAX_IMPORT_FILES)))
+
+
+def unsafe_entry(name: str) -> bool:
+    """True for a zip entry or folder path that could leave its folder: absolute, a drive, a
+    backslash, or a ``..`` part."""
+    parts = name.split("/")
+    return name.startswith("/") or "\\" in name or ":" in parts[0] or ".." in parts
+
+
+def lms_confined(base: Path, *parts: str) -> Path:
+    """``base/parts…`` resolved, for a path built from an LMS download (a student id, a lesson).
+    Raises ValueError when a part is not a plain name, when it resolves outside ``base``, or
+    when a part that exists is a symlink."""
+    base = Path(base).resolve()
+    path = base
+    for part in parts:
+        if not part or part in (".", "..") or "/" in part or "\\" in part:
+            raise ValueError(f"{part!r}: 폴더 이름으로 쓸 수 없습니다 (unsafe path part)")
+        path = path / part
+        if path.is_symlink():
+            raise ValueError(f"{path}: 심볼릭 링크는 따라가지 않습니다 (symlink refused)")
+    if not path.resolve().is_relative_to(base):
+        raise ValueError(f"{path}: submitted/ 밖입니다 (outside {base})")
+    return path
+
+
+def _files(download: Path) -> tuple[list[tuple[str, int, Callable[[], bytes]]], list[str]]:
+    """``(path relative to the download, size, read())`` of every file of a folder or zip, and
+    the entries refused (symlinks, paths leaving the download). Raises ImportStopped when the
+    download is over :func:`import_limits` (nothing read)."""
     download = Path(download)
+    refused = []
     if download.is_dir():
-        return [(p.relative_to(download).as_posix(), p.stat().st_size, p.read_bytes)
-                for p in sorted(download.rglob("*")) if p.is_file()]
-    zf = zipfile.ZipFile(download)  # BadZipFile for a broken download: nothing to guess
-    return [(i.filename, i.file_size, (lambda i=i: zf.read(i)))
-            for i in sorted(zf.infolist(), key=lambda i: i.filename) if not i.is_dir()]
-
-
-def _notebooks(path: str, original: str, data: bytes) -> list[tuple[str, bytes]]:
-    """``(original name, bytes)`` of a submitted notebook, or of each notebook in a submitted
-    zip (only the inner file names are used: no path from a zip reaches the disk)."""
-    if not original.endswith(".zip"):
-        return [(original, data)]
-    out = []
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        for info in zf.infolist():
-            if info.is_dir() or JUNK.search(info.filename) or not info.filename.endswith(".ipynb"):
+        files = []
+        for p in sorted(download.rglob("*")):
+            rel = p.relative_to(download).as_posix()
+            if p.is_symlink():
+                refused.append(f"{rel}: 심볼릭 링크는 읽지 않습니다 (symlink refused)")
+            elif p.is_file():
+                files.append((rel, p.stat().st_size, p.read_bytes))
+    else:
+        zf = zipfile.ZipFile(download)  # BadZipFile for a broken download: nothing to guess
+        files = []
+        for i in sorted(zf.infolist(), key=lambda i: i.filename):
+            if i.is_dir():
                 continue
-            if info.file_size > MAX_FILE_BYTES:
-                raise ValueError(f"{path}: {info.filename}: 파일이 너무 큽니다 (too large)")
-            out.append((Path(info.filename).name, zf.read(info)))
+            if unsafe_entry(i.filename):
+                refused.append(f"{i.filename}: 다운로드 밖을 가리키는 경로입니다 (unsafe zip entry)")
+            else:
+                files.append((i.filename, i.file_size, (lambda i=i: zf.read(i))))
+    _bound(str(download), [size for _, size, _ in files])
+    return files, refused
+
+
+def _bound(where: str, sizes: list[int], seen: list[int] | None = None) -> None:
+    """Raise ImportStopped when ``sizes`` (with those ``seen`` so far) pass the import's
+    limits."""
+    total = sizes + (seen or [])
+    max_bytes, max_files = import_limits()
+    if len(total) > max_files or sum(total) > max_bytes:
+        raise ImportStopped([f"{where}: LMS 다운로드가 너무 큽니다 (download too large): "
+                             f"{len(total)} files, {sum(total)} bytes uncompressed; limit "
+                             f"{max_files} files, {max_bytes} bytes (DLCOURSE_LMS_MAX_FILES, "
+                             "DLCOURSE_LMS_MAX_BYTES)"])
+
+
+def _notebooks(path: str, original: str, read: Callable[[], bytes],
+               seen: list[int]) -> list[tuple[str, Callable[[], bytes]]]:
+    """``(original name, read())`` of a submitted notebook, or of each notebook in a submitted
+    zip (only the inner file names are used: no path from a zip reaches the disk). ``seen``:
+    the sizes counted so far against :func:`import_limits`, extended with the inner ones."""
+    if not original.endswith(".zip"):
+        return [(original, read)]
+    out = []
+    with zipfile.ZipFile(io.BytesIO(read())) as zf:
+        infos = [i for i in zf.infolist() if not i.is_dir() and not JUNK.search(i.filename)
+                 and i.filename.endswith(".ipynb")]
+    _bound(path, [i.file_size for i in infos], seen)
+    seen.extend(i.file_size for i in infos)
+    for info in infos:
+        if info.file_size > MAX_FILE_BYTES:
+            raise ValueError(f"{path}: {info.filename}: 파일이 너무 큽니다 (too large)")
+
+        def inner(info=info):
+            with zipfile.ZipFile(io.BytesIO(read())) as zf:
+                return zf.read(info)
+        out.append((Path(info.filename).name, inner))
     return out
+
+
+def match_lesson(original: str, read: Callable[[], bytes], lessons: list[str]) -> list[str]:
+    """The lessons a submitted notebook is: those its file name holds, ignoring case
+    (``01_Neuron.ipynb``); when that is not exactly one, the lesson whose test and read-only
+    cells it shares (:func:`dlcourse.validate.find_release`, the rule that finds a renamed
+    notebook's lesson), if it is one of ``lessons``."""
+    named = [lesson for lesson in lessons if lesson.casefold() in original.casefold()]
+    if len(named) == 1:
+        return named
+    try:
+        nb = nbformat.reads(read().decode("utf-8-sig"), as_version=4)
+    except Exception:  # not a notebook: said as "matches no lesson"
+        return named
+    found, _ = find_release(nb, Path(original))
+    return [found] if found in lessons else named
 
 
 def detect_roster(header: list[str]) -> LmsFormat:
@@ -113,24 +212,41 @@ def load_roster(path: Path, tz) -> tuple[LmsFormat, dict[str, Person]]:
     return fmt, fmt.roster(rows, tz)
 
 
+def _entry(path: str, tz) -> tuple[LmsFormat | None, Entry | None]:
+    """The format whose own prefix of ``path`` ends first, and its entry: an LMS writes its
+    prefix before the student's file name, so a name the student typed to look like another
+    LMS's (a Canvas ``LATE`` file named like a Blackboard attempt) never decides. The course's
+    own names are tried only when no LMS's match."""
+    found = [(len(path) - len(e.original), f, e) for f in FORMATS.values()
+             if f.name != "course" and (e := f.entry(path, tz))]
+    if found:
+        _, fmt, entry = min(found, key=lambda t: t[0])
+        return fmt, entry
+    entry = FORMATS["course"].entry(path, tz)
+    return (FORMATS["course"], entry) if entry else (None, None)
+
+
 def _read(download: Path, lessons: list[str], roster: Path | None, root: Path):
     """Placements and problems (nothing written)."""
     dl = deadlines.load(root)
     tz = dl.timezone
     roster_fmt, people = load_roster(roster, tz) if roster else (None, {})
-    problems: list[str] = []
     found: dict[tuple[str, str, str], list[Placement]] = defaultdict(list)
-    files = _files(download)
+    files, problems = _files(download)
     readers = {path: read for path, _, read in files}
+    seen = [size for _, size, _ in files]
     for path, size, read in files:
         if JUNK.search(path) or any(f.is_receipt(path) for f in FORMATS.values()):
             continue
-        fmt, entry = next(((f, e) for f in FORMATS.values() if (e := f.entry(path, tz))),
-                          (None, None))
+        fmt, entry = _entry(path, tz)
         if entry is None:
             problems.append(f"{path}: 어느 LMS의 파일 이름인지 알 수 없습니다 (unknown file name)")
             continue
-        entry = fmt.named(entry, path, readers)
+        try:
+            entry = fmt.named(entry, path, readers)
+        except ValueError as err:
+            problems.append(str(err))
+            continue
         if not entry.original.endswith((".ipynb", ".zip")):
             problems.append(f"{path}: 노트북이 아닙니다 (not a notebook)")
             continue
@@ -150,27 +266,30 @@ def _read(download: Path, lessons: list[str], roster: Path | None, root: Path):
                             "(unsafe student id)")
             continue
         try:
-            notebooks = _notebooks(path, entry.original, read())
+            notebooks = _notebooks(path, entry.original, read, seen)
         except (zipfile.BadZipFile, ValueError) as err:
             problems.append(str(err) if isinstance(err, ValueError) else
                             f"{path}: 깨진 zip 파일입니다 (bad zip)")
             continue
         if not notebooks:
             problems.append(f"{path}: zip 안에 노트북이 없습니다 (no notebook in zip)")
-        for original, data in notebooks:
-            matched = [lesson for lesson in lessons if lesson in original]
+        for original, read_nb in notebooks:
+            matched = match_lesson(original, read_nb, lessons)
             if len(matched) != 1:
                 problems.append(f"{path}: {original!r} 는 어느 과제인지 알 수 없습니다 "
                                 f"(matches no lesson: {matched or lessons})")
                 continue
             when = entry.submitted or person.submitted
-            if entry.late and when is None and matched[0] in dl.due \
-                    and dl.policy.method != "none":
-                problems.append(f"{path}: {fmt.name} 가 지각 (LATE) 으로 표시했지만 제출 시각이 "
-                                "없어 감점할 수 없습니다 (late, no submission time)")
+            # Canvas's own record of an unmarked file is "on time"; any other file without a
+            # time cannot be judged, and is never on time by default
+            if when is None and matched[0] in dl.due and dl.policy.method != "none" \
+                    and (entry.late or fmt.name != "canvas"):
+                marked = f"{fmt.name} 가 지각 (LATE) 으로 표시했지만 " if entry.late else ""
+                problems.append(f"{path}: {marked}제출 시간을 알 수 없습니다 (submission time "
+                                "unknown, late policy applies)")
                 continue
             found[(fmt.name, entry.key, matched[0])].append(
-                Placement(person.student, matched[0], entry, person, path, data, when))
+                Placement(person.student, matched[0], entry, person, path, read_nb, when))
 
     placements: list[Placement] = []
     for (lms, key, lesson), group in sorted(found.items()):
@@ -214,16 +333,17 @@ def import_download(download: Path, root: Path, lessons: list[str], roster: Path
         raise ImportStopped(problems)
     notes = [f"건너뜀 (skipped, accepted): {p}" for p in problems]
     for p in placements:
-        folder = Path(root) / "submitted" / p.student / p.lesson
+        folder = lms_confined(Path(root) / "submitted", p.student, p.lesson)
         nb, stamp = folder / f"{p.lesson}.ipynb", folder / "timestamp.txt"
         want_stamp = timestamp_text(p.submitted) if p.submitted else None
         have_stamp = stamp.read_text(encoding="utf-8").strip() if stamp.exists() else None
-        if nb.exists() and nb.read_bytes() == p.data and have_stamp == want_stamp:
+        data = p.read()
+        if nb.exists() and nb.read_bytes() == data and have_stamp == want_stamp:
             p.state = "unchanged"
             continue
         p.state = "replaced" if nb.exists() else "new"
         folder.mkdir(parents=True, exist_ok=True)
-        nb.write_bytes(p.data)
+        nb.write_bytes(data)
         if want_stamp:
             stamp.write_text(want_stamp + "\n", encoding="utf-8")
         elif stamp.exists():

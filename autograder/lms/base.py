@@ -14,8 +14,8 @@ from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 #: A course student id, also a folder name under submitted/: letters (any script), digits,
-#: ``. _ @ + -``; never a path.
-SAFE_ID = re.compile(r"^[\w.@+-]+$")
+#: ``. _ @ + -``, not dots alone (``..``); never a path.
+SAFE_ID = re.compile(r"^(?!\.+$)[\w.@+-]+$")
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,15 @@ receipt ``<Assignment>_<username>_attempt_<YYYY-MM-DD-HH-MM-SS>.txt`` ("Name: <f
 (<username>)", "Date Submitted: …", and under "Files:" each "Original filename:" with its
 "Filename:"); a student with several attempts has several stamps. The username is the key
 (usernames hold no "_"; assignment names may). The attempt stamp is the submission time in the
-server's time zone. Sources: the instructions of BBGradebookOrganiser
+server's time zone.
+
+The student chooses the original name, which may itself look like an attempt name
+(``HW1_leesj_attempt_<stamp>_HW1_kimhn_attempt_<later>_01_neuron.ipynb``): the first
+``_<username>_attempt_<stamp>_`` is the one Blackboard wrote, so names are read from the left,
+and a ``.txt`` whose name is an attempt file with an original name is a student's file, not a
+receipt. Where the attempt's receipt is in the download it decides: its "Name: … (<username>)"
+must be the file's username and its "Filename:" lines must list the file, or the import stops
+(:meth:`Blackboard.named` raises ValueError). Sources: the instructions of BBGradebookOrganiser
 (repos.vangef.net/vangef/BBGradebookOrganiser, docs/instructions.md) and Blackboard's help.
 
 Roster and grades back: the Grade Center download ("Work Offline → Download": "Last Name",
@@ -30,16 +38,22 @@ from pathlib import Path
 from .base import Entry, LmsFormat, Person, points, write_csv
 
 STAMP = r"(?P<stamp>\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2})"
-NAME = re.compile(rf"^(?P<assignment>.+)_(?P<key>[^_/]+)_attempt_{STAMP}_(?P<original>[^/]+)$")
-RECEIPT = re.compile(rf"^(?P<assignment>.+)_(?P<key>[^_/]+)_attempt_{STAMP}\.txt$")
+NAME = re.compile(rf"^(?P<assignment>[^/]+?)_(?P<key>[^_/]+)_attempt_{STAMP}_(?P<original>[^/]+)$")
+RECEIPT = re.compile(rf"^(?P<assignment>[^/]+?)_(?P<key>[^_/]+)_attempt_{STAMP}\.txt$")
 USER_COLUMNS = ["Last Name", "First Name", "Username", "Student ID"]
 FEEDBACK_COLUMNS = ["Feedback to Learner", "Feedback Format"]
 
 
-def receipt_name(text: str) -> str:
-    """The full name on a receipt's first line, "Name: Jane Doe (jdoe)" → "Jane Doe"."""
-    m = re.search(r"^Name:\s*(.*?)\s*\([^()]*\)\s*$", text, re.M)
-    return m.group(1) if m else ""
+def receipt_user(text: str) -> tuple[str, str]:
+    """``(full name, username)`` of a receipt's "Name: Jane Doe (jdoe)" line; ``("", "")``
+    when it has none."""
+    m = re.search(r"^Name:\s*(.*?)\s*\(([^()]*)\)\s*$", text, re.M)
+    return (m.group(1), m.group(2).strip()) if m else ("", "")
+
+
+def receipt_files(text: str) -> set[str]:
+    """The names Blackboard gave the attempt's files (its "Filename:" lines)."""
+    return {m.group(1).strip() for m in re.finditer(r"^\s*Filename:\s*(.+?)\s*$", text, re.M)}
 
 
 class Blackboard(LmsFormat):
@@ -54,16 +68,22 @@ class Blackboard(LmsFormat):
         return Entry(self.name, m["key"], "", m["original"], submitted=when)
 
     def named(self, entry, path, files):
-        """The full name from the attempt's receipt, when the download has it."""
+        """The full name from the attempt's receipt, when the download has it. Raises
+        ValueError when the receipt names another username or does not list the file."""
         m = NAME.match(path)
         receipt = f"{m['assignment']}_{m['key']}_attempt_{m['stamp']}.txt"
         if receipt not in files:
             return entry
-        return dataclasses.replace(entry, name=receipt_name(files[receipt]().decode("utf-8",
-                                                                                    "replace")))
+        text = files[receipt]().decode("utf-8", "replace")
+        full, user = receipt_user(text)
+        listed = receipt_files(text)
+        if user != entry.key or path.rsplit("/", 1)[-1] not in listed:
+            raise ValueError(f"{path}: Blackboard 영수증 {receipt!r} 과 맞지 않습니다 (receipt "
+                             f"disagrees: user {user!r}, files {sorted(listed)})")
+        return dataclasses.replace(entry, name=full)
 
     def is_receipt(self, path):
-        return RECEIPT.match(path) is not None
+        return RECEIPT.match(path) is not None and NAME.match(path) is None
 
     def roster(self, rows, tz):
         out = {}
