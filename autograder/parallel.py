@@ -13,6 +13,7 @@ import re
 import shutil
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
@@ -37,6 +38,13 @@ class Result:
     seconds: float
     success: bool
     message: str = ""
+    #: Its worker process died while grading it, alone in its pool (:func:`grade_class`).
+    died: bool = False
+
+
+#: The message of a submission whose grading process died (a memory limit's killer, a crash).
+WORKER_DIED = ("채점 프로세스가 이 제출물을 채점하다 죽었습니다 (grader worker died, e.g. memory "
+               "limit exceeded); 다른 학생은 채점되었습니다; 관리자에게 알리세요")
 
 
 def load_config(root: Path):
@@ -215,21 +223,41 @@ def grade_class(root: Path, pairs: list[tuple[str, str]], workers: int | None = 
     url = db or db_url(root)
     for lesson in sorted({lesson for _, lesson in pairs}):
         reference_records(lesson, lesson, root)  # once, before the workers need it
+    for s, lesson in pairs:
+        adopt_renamed(root, s, lesson)
+    bar = tqdm(total=len(pairs), disable=not progress, desc="grading", unit="nb")
     results: list[Result] = []
-    ctx = get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(str(root), url, sandbox)) as pool:
-        for s, lesson in pairs:
-            adopt_renamed(root, s, lesson)
-        for s, lesson in pairs:  # never graded: settle zeroes them with the reason
-            if refused(root, s, lesson):
-                results.append(settle(root, url, Result(s, lesson, 0.0, False), print))
-        futures = {pool.submit(_grade, s, lesson): (s, lesson) for s, lesson in pairs
-                   if not refused(root, s, lesson)}
-        bar = tqdm(as_completed(futures), total=len(futures), disable=not progress,
-                   desc="grading", unit="nb")
-        for fut in bar:
-            results.append(settle(root, url, fut.result(), bar.write))
+
+    def run(batch, size):
+        """Grade ``batch`` in a pool of ``size``; returns the pairs a dying worker took down."""
+        broken = []
+        with ProcessPoolExecutor(size, mp_context=get_context("spawn"),
+                                 initializer=_init_worker,
+                                 initargs=(str(root), url, sandbox)) as pool:
+            futures = {pool.submit(_grade, s, lesson): (s, lesson) for s, lesson in batch}
+            for fut in as_completed(futures):
+                try:
+                    res = fut.result()
+                except BrokenProcessPool:
+                    broken.append(futures[fut])
+                    continue
+                results.append(settle(root, url, res, bar.write))
+                bar.update()
+        return sorted(broken)
+
+    for s, lesson in pairs:  # never graded: settle zeroes them with the reason
+        if refused(root, s, lesson):
+            results.append(settle(root, url, Result(s, lesson, 0.0, False), bar.write))
+            bar.update()
+    pairs = [(s, lesson) for s, lesson in pairs if not refused(root, s, lesson)]
+    # A worker that dies (a memory limit's killer) breaks the pool and every pair in flight:
+    # each of those is graded again alone, so that only the one that kills its worker fails.
+    for pair in run(pairs, workers):
+        for s, lesson in run([pair], 1):
+            results.append(settle(root, url, Result(s, lesson, 0.0, False, WORKER_DIED,
+                                                    died=True), bar.write))
+            bar.update()
+    bar.close()
     return sorted(results, key=lambda r: (r.student, r.lesson))
 
 
@@ -251,7 +279,7 @@ def settle(root: Path, url: str, res: Result, write=print) -> Result:
         res.success = True
     elif not res.success:
         _invalidate(root, url, res.student, res.lesson, "grader error",
-                    "채점 중 오류 (grader error); 관리자에게 알리세요")
+                    WORKER_DIED if res.died else "채점 중 오류 (grader error); 관리자에게 알리세요")
     res.message = note or res.message
     if note:
         write(note)

@@ -46,6 +46,7 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from nbgrader.utils import is_grade, is_solution
 from traitlets import Integer, Unicode
 
+from dlcourse.check import MIME
 from dlcourse.submission import (
     ANSI,
     CRASH_MESSAGE,
@@ -163,6 +164,11 @@ class OverBudget(Exception):
         self.kind = kind
 
 
+TRUNCATED = "출력이 너무 커서 잘렸습니다 (output truncated)"
+TRUNCATED_NOTE = (TRUNCATED + ": 출력 하나는 {per} 바이트, 노트북 전체는 {total} 바이트까지 "
+                  "남깁니다 (outputs kept up to {per} bytes each, {total} bytes per notebook)")
+
+
 class SandboxedExecute(Execute):
     """nbgrader's Execute, in the sandbox, with every failure recorded instead of raised."""
 
@@ -173,6 +179,10 @@ class SandboxedExecute(Execute):
     budget_mb = Integer(4096, help="Memory of the notebook with all its processes (cgroup), "
                                    "MiB").tag(config=True)
     max_procs = Integer(256, help="Processes and threads of the notebook").tag(config=True)
+    max_output_bytes = Integer(2**20, help="Bytes one output may keep (text and data)"
+                               ).tag(config=True)
+    max_outputs_bytes = Integer(8 * 2**20, help="Bytes all outputs of the notebook may keep"
+                                ).tag(config=True)
 
     def preprocess(self, nb, resources, km=None):
         self.interrupt_on_timeout = False  # a timed-out kernel is killed, never interrupted
@@ -182,6 +192,8 @@ class SandboxedExecute(Execute):
         self._started = time.monotonic()
         self._index = None
         self._budget = None
+        self._kept = 0  # bytes of output kept so far (:meth:`output`)
+        self._truncated = False
         if self.sandbox == "none":
             nb.metadata.setdefault("dlcourse", {})["sandbox"] = "none"
         if nb.metadata.get("dlcourse", {}).get("status"):
@@ -241,9 +253,48 @@ class SandboxedExecute(Execute):
                 raise
             self._stop(nb, "crashed", CRASH_MESSAGE)
         finally:
-            nb.metadata.setdefault("dlcourse", {})["seconds"] = round(
-                time.monotonic() - self._started, 3)
+            meta = nb.metadata.setdefault("dlcourse", {})
+            meta["seconds"] = round(time.monotonic() - self._started, 3)
+            if self._truncated:
+                meta.setdefault("notes", []).append(
+                    TRUNCATED_NOTE.format(per=self.max_output_bytes, total=self.max_outputs_bytes))
         return nb, resources
+
+    def output(self, outs, msg, display_id, cell_index):
+        """nbclient's collection of one output, bounded as it arrives: an output over
+        ``max_output_bytes`` keeps its first bytes (text) or becomes a note (data), and once the
+        notebook's outputs reach ``max_outputs_bytes`` each cell keeps one note in place of the
+        rest; a test cell's check publication (:data:`dlcourse.check.MIME`) counts but is kept
+        up to twice that, so a flood of the student's costs no verdict."""
+        content = msg.get("content", {})
+        size = len(content.get("text", "")) + sum(
+            len(v) if isinstance(v, str) else len(json.dumps(v))
+            for v in content.get("data", {}).values()) + sum(
+            len(line) for line in content.get("traceback", []))
+        check = (MIME in content.get("data", {}) and 0 <= cell_index < len(self.nb.cells)
+                 and is_test_cell(self.nb.cells[cell_index]))
+        limit = 2 * self.max_outputs_bytes if check else self.max_outputs_bytes
+        note = nbformat.v4.new_output("stream", name="stderr", text=f"\n[{TRUNCATED}]\n")
+        if self._kept + min(size, self.max_output_bytes) > limit:
+            self._truncated = True
+            if not (outs and outs[-1].get("text") == note.text):
+                outs.append(note)
+            return None
+        cut = size > self.max_output_bytes
+        if cut:
+            self._truncated = True
+            if msg["msg_type"] != "stream":
+                outs.append(note)
+                self._kept += len(note.text)
+                return None
+            msg = {**msg, "content": {**content,
+                                      "text": content["text"][:self.max_output_bytes]}}
+            size = self.max_output_bytes
+        self._kept += size
+        out = super().output(outs, msg, display_id, cell_index)
+        if cut:
+            outs.append(note)
+        return out
 
     def preprocess_cell(self, cell, resources, index):
         self._index = index

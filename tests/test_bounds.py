@@ -1,0 +1,151 @@
+"""One submission cannot take the run down (issue 27, item 5): a notebook that floods its
+outputs keeps its grade and a bounded autograded notebook and feedback page, and the classmate
+graded beside it is graded as if it were not there, through ``./course grade``.
+
+The course copy is checkout B of :mod:`tests.test_fresh_machine`, with small output bounds in
+its ``nbgrader_config.py`` so that the flood stays quick.
+"""
+
+import csv
+import os
+import signal
+import threading
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.grading import submission
+from autograder.mistakes import expected_scores, max_scores
+from autograder.parallel import WORKER_DIED
+from autograder.preprocessors import TRUNCATED
+from dlcourse.submission import role
+from tests.integrity_helpers import require_bwrap
+from tests.test_fresh_machine import LESSON, _copy_course, _course, _scores
+
+pytestmark = pytest.mark.slow
+
+PER_OUTPUT, PER_NOTEBOOK = 20_000, 100_000  # bytes, configured below
+FLOOD_MB = 40  # what the flooding cell prints, in one line and in many
+
+FLOOD = f'''import sys
+sys.stdout.write("x" * ({FLOOD_MB} * 2**19))
+for _ in range(2000):
+    print("y" * 10_000)
+from IPython.display import HTML, display
+display(HTML("<p>" + "z" * 2**20 + "</p>"))
+'''
+
+
+def flood() -> nbformat.NotebookNode:
+    """Correct answers, and a "try it" cell that prints ~``2 * FLOOD_MB`` MB."""
+    nb = submission(LESSON)
+    cell = next(c for c in nb.cells if c.cell_type == "code" and role(c) == "free")
+    cell.source = FLOOD
+    return nb
+
+
+MARK = "kill-my-grader"
+#: A "try it" cell whose kernel marks its working folder and waits for the killer.
+KILLER = f'open("{MARK}", "w").close()\nimport time\ntime.sleep(120)\n'
+
+
+def killer() -> nbformat.NotebookNode:
+    nb = submission(LESSON)
+    cell = next(c for c in nb.cells if c.cell_type == "code" and role(c) == "free")
+    cell.source = KILLER
+    return nb
+
+
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def memory_killer(stop: threading.Event, killed: list[int]) -> None:
+    """What a worker's memory limit does (the kernel's OOM killer, a container's limit): kill
+    -9 the grading worker process whose kernel's working folder holds :data:`MARK`, each time
+    one appears (the grader grades it again alone, and it is killed again)."""
+    while not stop.wait(0.2):
+        for entry in Path("/proc").iterdir():
+            try:
+                if not (entry.name.isdigit() and (entry / "cwd" / MARK).exists()):
+                    continue
+                pid = int(entry.name)
+                while pid > 1 and b"multiprocessing.spawn" not in Path(
+                        f"/proc/{pid}/cmdline").read_bytes():
+                    pid = _parent(pid)
+            except OSError:  # gone meanwhile, or not ours
+                continue
+            if pid > 1 and pid not in killed:
+                killed.append(pid)
+                os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    require_bwrap()
+    dest = _copy_course(tmp_path_factory.mktemp("bounds") / "course")
+    with open(dest / "nbgrader_config.py", "a", encoding="utf-8") as fh:
+        fh.write(f"\nc.SandboxedExecute.max_output_bytes = {PER_OUTPUT}\n"
+                 f"c.SandboxedExecute.max_outputs_bytes = {PER_NOTEBOOK}\n")
+    for student, nb in [("flood", flood()), ("honest", submission(LESSON)),
+                        ("killer", killer()), ("zhonest", submission(LESSON))]:
+        folder = dest / "submitted" / student / LESSON
+        folder.mkdir(parents=True)
+        nbformat.write(nb, folder / f"{LESSON}.ipynb")
+    stop, killed = threading.Event(), []
+    watcher = threading.Thread(target=memory_killer, args=(stop, killed), daemon=True)
+    watcher.start()
+    try:
+        proc = _course(dest, "grade", LESSON, "--workers", "2")
+    finally:
+        stop.set()
+        watcher.join()
+    return dest, proc, killed
+
+
+def _totals(dest: Path) -> dict[str, dict]:
+    with open(dest / "grades.csv", encoding="utf-8-sig", newline="") as fh:
+        return {r["student"]: r for r in csv.DictReader(fh) if r["cell"] == "(total)"}
+
+
+def test_output_flood_is_truncated_and_graded(graded):
+    """Both students get full marks and "graded"; the flood's message says its outputs
+    were truncated; its autograded notebook and feedback page stay under the bounds (the page
+    no bigger than the honest one's plus the notebook's output bound twice over)."""
+    dest, proc, _ = graded
+    full = expected_scores(max_scores(LESSON), [])
+    totals = _totals(dest)
+    for student in ("flood", "honest", "zhonest"):
+        assert _scores(dest, student) == full, totals[student]
+        assert totals[student]["status"] == "graded"
+    assert TRUNCATED in totals["flood"]["message"]
+    assert TRUNCATED not in totals["honest"]["message"]
+    autograded = dest / "autograded" / "flood" / LESSON / f"{LESSON}.ipynb"
+    outputs = [o for c in nbformat.read(autograded, as_version=4).cells
+               for o in c.get("outputs", [])]
+    assert any(TRUNCATED in o.get("text", "") for o in outputs)
+    assert sum(len(nbformat.writes(nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(outputs=[o])]))) for o in outputs) < 3 * PER_NOTEBOOK
+    page = dest / "feedback" / "flood" / LESSON / f"{LESSON}.html"
+    honest = dest / "feedback" / "honest" / LESSON / f"{LESSON}.html"
+    assert page.stat().st_size < honest.stat().st_size + 2 * PER_NOTEBOOK
+    assert TRUNCATED in page.read_text(encoding="utf-8")
+
+
+def test_a_killed_worker_fails_only_its_submission(graded):
+    """The grading worker of "killer" is killed (twice: in the pool, then graded alone): the
+    run finishes with every row in grades.csv, "killer" scores 0 with status "grader error" and
+    the worker-died message, and the classmates graded beside it keep full marks."""
+    dest, proc, killed = graded
+    assert len(killed) == 2, (killed, proc.stdout + proc.stderr)
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # a grader error: the instructor acts
+    totals = _totals(dest)
+    assert set(totals) == {"flood", "honest", "killer", "zhonest"}, proc.stdout + proc.stderr
+    assert totals["killer"]["status"] == "grader error"
+    assert totals["killer"]["message"] == WORKER_DIED
+    assert float(totals["killer"]["score"]) == 0
+    assert _scores(dest, "killer") == expected_scores(max_scores(LESSON), list(max_scores(LESSON)))
+    full = expected_scores(max_scores(LESSON), [])
+    for student in ("flood", "honest", "zhonest"):
+        assert _scores(dest, student) == full, totals[student]
