@@ -4,7 +4,7 @@ written back (no grading here: tests/test_lms_grading.py grades once and checks 
 import csv
 import io
 import zipfile
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -13,7 +13,15 @@ import pytest
 from autograder.instructor import grade_command
 from autograder.lms import FORMATS, ImportStopped, import_download
 from autograder.lms.base import Grade
-from autograder.lms.deadlines import Policy, load, penalty
+from autograder.lms.deadlines import (
+    Policy,
+    days_late,
+    describe,
+    load,
+    penalty,
+    utc_naive,
+    wall_seconds_late,
+)
 from autograder.parallel import inspect_submission, submissions
 
 LESSONS = ["01_neuron", "02_forward"]
@@ -233,6 +241,24 @@ def test_roster_must_name_every_id_and_the_cli_stops_with_exit_2(tmp_path, capsy
     assert not (root / "submitted").exists()
 
 
+def test_roster_saved_by_excel_on_korean_windows_or_unreadable(tmp_path, capsys):
+    root = tmp_path / "course"
+    root.mkdir()
+    excel = tmp_path / "명단.csv"  # Excel's "CSV (쉼표로 분리)" on Korean Windows: cp949
+    excel.write_bytes("lms_id,student,이름\r\n1001,s1001,홍길동\r\n".encode("cp949"))
+    assert grade_command(["01_neuron"], lms=CASE, root=root, roster=excel) == 2
+    out = capsys.readouterr().out
+    assert "moodle id '1002' 가 명단에 없습니다 (id missing from the roster)" in out
+    assert "UnicodeDecodeError" not in out and "codec" not in out
+    broken = tmp_path / "roster.csv"
+    broken.write_bytes(b"lms_id,student\r\n1001,\xff\xfe\xff\r\n")
+    assert grade_command(["01_neuron"], lms=CASE, root=root, roster=broken) == 2
+    assert (f"LMS 가져오기 실패 (import failed): {broken}: 인코딩을 읽을 수 없습니다 (unknown "
+            "encoding: not UTF-8, cp949 or UTF-16): Excel에서 '다른 이름으로 저장' → 'CSV UTF-8 "
+            "(쉼표로 분리)' (save as CSV UTF-8)") in capsys.readouterr().out
+    assert not (root / "submitted").exists()
+
+
 def test_course_names_and_a_zip_of_the_whole_download(tmp_path):
     inner = io.BytesIO()
     with zipfile.ZipFile(inner, "w") as zf:
@@ -260,14 +286,12 @@ def test_deadlines_file_and_penalties(tmp_path):
     assert dl.extended[("kimhn", "01_neuron")] == datetime(2024, 3, 5, 21, tzinfo=KST)
     assert dl.extended[("20240001", "02_forward")] - dl.due["02_forward"] == timedelta(hours=18)
     assert dl.policy == Policy("per_day", 0.1, 0.3)
-    day = 86400
     assert penalty(dl.policy, 0, 10, 10) is None
-    assert penalty(dl.policy, 1, 10, 10) == 1.0  # a second late is a day started
-    assert penalty(dl.policy, day, 10, 10) == 1.0
-    assert penalty(dl.policy, day + 1, 7, 10) == 2.0
-    assert penalty(dl.policy, 10 * day, 10, 10) == 3.0  # capped
-    assert penalty(Policy("zero"), 5, 7.5, 10) == 7.5
-    assert penalty(Policy("none"), 5 * day, 7.5, 10) is None
+    assert penalty(dl.policy, 1, 10, 10) == 1.0
+    assert penalty(dl.policy, 2, 7, 10) == 2.0
+    assert penalty(dl.policy, 10, 10, 10) == 3.0  # capped
+    assert penalty(Policy("zero"), 1, 7.5, 10) == 7.5
+    assert penalty(Policy("none"), 5, 7.5, 10) is None
     for bad, why in [('[due]\n01_neuron = 2024-03-04\n', "need a date-time"),
                      ('[late]\npolicy = "half"\n', "late.policy"),
                      ('[late]\npolicy = "per_day"\nper_day = 10\n', "shares from 0 to 1"),
@@ -275,6 +299,39 @@ def test_deadlines_file_and_penalties(tmp_path):
         (tmp_path / "deadlines.toml").write_text(bad, encoding="utf-8")
         with pytest.raises(ValueError, match=why):
             load(tmp_path)
+
+
+@pytest.mark.parametrize("zone, due, submitted, wall_hours, days", [
+    # end of daylight saving time (25-hour night): 23.5 h on the clock, 24.5 h elapsed
+    ("America/New_York", (2024, 11, 2, 23, 59), (2024, 11, 3, 23, 29), 23.5, 1),
+    # start of daylight saving time (23-hour night): 24.5 h on the clock, 23.5 h elapsed
+    ("Europe/Berlin", (2024, 3, 30, 23, 59), (2024, 4, 1, 0, 29), 24.5, 2),
+    ("Europe/Berlin", (2024, 3, 30, 23, 59), (2024, 3, 31, 23, 29), 23.5, 1),
+    ("Asia/Seoul", (2024, 3, 4, 9, 0), (2024, 3, 4, 9, 0, 1), 1 / 3600, 1),
+])
+def test_days_late_on_the_courses_wall_clock(zone, due, submitted, wall_hours, days):
+    tz = ZoneInfo(zone)
+    utc = [datetime(*t, tzinfo=tz).astimezone(UTC).replace(tzinfo=None) for t in (due, submitted)]
+    assert wall_seconds_late(utc[1], utc[0], tz) == pytest.approx(wall_hours * 3600)
+    assert days_late(utc[1], utc[0], tz) == days
+
+
+@pytest.mark.parametrize("zone, due, extended", [
+    ("America/New_York", "2024-11-02T23:59:00", datetime(2024, 11, 4, 23, 59)),  # fall back
+    ("Europe/Berlin", "2024-03-30T23:59:00", datetime(2024, 4, 1, 23, 59)),  # spring forward
+])
+def test_extension_days_kept_on_the_wall_clock(tmp_path, zone, due, extended):
+    (tmp_path / "deadlines.toml").write_text(
+        f'timezone = "{zone}"\n[due]\n01_neuron = {due}\n[extensions.kim]\n01_neuron = 2\n',
+        encoding="utf-8")
+    dl = load(tmp_path)
+    tz = ZoneInfo(zone)
+    assert dl.extended[("kim", "01_neuron")].astimezone(tz).replace(tzinfo=None) == extended
+    line = describe(None, utc_naive(dl.extended[("kim", "01_neuron")]),
+                    utc_naive(dl.extended[("kim", "01_neuron")]) - utc_naive(dl.due["01_neuron"]),
+                    None, tz)
+    assert line.startswith(f"마감 (due) {extended:%Y-%m-%d} 23:59 ")
+    assert line.endswith("연장 (extension) +2일")
 
 
 def read_back(path: Path) -> tuple[bytes, list[list[str]]]:

@@ -227,3 +227,62 @@ def test_reimporting_the_case_changes_nothing(graded):
     assert notes == ["LMS import: 0 new, 0 replaced, 2 unchanged"]
     assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in (path / "submitted").rglob("*")
             if p.is_file()} == before
+
+
+# The end of daylight saving time in New York (2024-11-03 02:00 → 01:00, a 25-hour night):
+# the due date and the extension are on the course's wall clock, late days too (README).
+DST_DEADLINES = """timezone = "America/New_York"
+[due]
+01_neuron = 2024-11-02T23:59:00
+[extensions.ext2]
+01_neuron = 2
+[late]
+policy = "per_day"
+per_day = 0.1
+cap = 0.3
+"""
+
+
+@pytest.fixture(scope="module")
+def graded_dst(tmp_path_factory, bwrap_module):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from autograder.lms import timestamp_text
+
+    ny = ZoneInfo("America/New_York")
+    course = ScratchCourse([LESSON], path=tmp_path_factory.mktemp("dst") / "course")
+    course.release()
+    (course.path / "deadlines.toml").write_text(DST_DEADLINES, encoding="utf-8")
+    for student, when in (("ext2", datetime(2024, 11, 4, 23, 30, tzinfo=ny)),
+                          ("late1", datetime(2024, 11, 3, 23, 29, tzinfo=ny))):
+        path = course.submit(student, LESSON, submission(LESSON))
+        (path.parent / "timestamp.txt").write_text(timestamp_text(when), encoding="utf-8")
+    import contextlib
+
+    console = io.StringIO()
+    with contextlib.redirect_stdout(console):
+        rc = grade_command([LESSON], workers=2, root=course.path)
+    yield dict(course=course, rc=rc, console=console.getvalue())
+    course.cleanup()
+
+
+def test_extension_and_late_days_across_the_end_of_daylight_saving(graded_dst):
+    path = graded_dst["course"].path
+    assert graded_dst["rc"] == 0, graded_dst["console"]
+    assert "ext2/01_neuron: 마감 연장 (extension) → 2024-11-04 23:59" in graded_dst["console"]
+    ext = ("제출 (submitted) 2024-11-04 23:30 EST, 마감 (due) 2024-11-04 23:59 EST, "
+           "연장 (extension) +2일")
+    # 23.5 hours on the clock (24.5 really elapsed): one day started, 10 % of 10 points
+    late = ("제출 (submitted) 2024-11-03 23:29 EST, 마감 (due) 2024-11-02 23:59 EDT, "
+            "지각 (late) 23.5시간, 감점 (penalty) -1점")
+    with open(path / "grades.csv", encoding="utf-8-sig") as fh:
+        got = {r["student"]: (r["score"], r["late_penalty"], r["due"], r["late"])
+               for r in csv.DictReader(fh) if r["cell"] == "(total)"}
+    assert got == {"ext2": ("10.0", "0.0", "2024-11-05T04:59:00+00:00", ext),
+                   "late1": ("9.0", "1.0", "2024-11-03T03:59:00+00:00", late)}
+    for student, line in (("ext2", ext), ("late1", late)):
+        html = (path / "feedback" / student / LESSON / f"{LESSON}.html").read_text("utf-8")
+        assert line in html
+    assert "Late submission penalty (Score: -1.0)" in (
+        path / "feedback" / "late1" / LESSON / f"{LESSON}.html").read_text("utf-8")

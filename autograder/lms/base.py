@@ -93,13 +93,24 @@ class LmsFormat:
 
 
 def read_table(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    """Header and rows of a CSV export: UTF-8 (with or without BOM) comma-separated, or
-    Blackboard's UTF-16 tab-separated ``.xls`` download."""
+    """Header and rows of a CSV export: UTF-8 (with or without BOM) comma-separated, Excel's
+    "CSV" of Korean Windows (cp949), or UTF-16 with BOM tab-separated (Blackboard's ``.xls``
+    download, Excel's "Unicode text"). Raises ValueError naming the file and what to do for
+    any other encoding."""
     raw = Path(path).read_bytes()
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
         text, delimiter = raw.decode("utf-16"), "\t"
     else:
-        text = raw.decode("utf-8-sig")
+        for encoding in ("utf-8-sig", "cp949"):
+            try:
+                text = raw.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise ValueError(f"{path}: 인코딩을 읽을 수 없습니다 (unknown encoding: not UTF-8, "
+                             "cp949 or UTF-16): Excel에서 '다른 이름으로 저장' → 'CSV UTF-8 "
+                             "(쉼표로 분리)' (save as CSV UTF-8)")
         delimiter = "\t" if "\t" in text.splitlines()[0] and "," not in text.splitlines()[0] \
             else ","
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)

@@ -87,7 +87,9 @@ def load(root: Path) -> Deadlines:
             if lesson not in due:
                 raise ValueError(f"{DEADLINES_FILE}: extensions.{student}.{lesson}: 마감이 없는 "
                                  "과제입니다 (no due date for this lesson)")
-            extended[(student, lesson)] = (due[lesson] + timedelta(days=v)
+            # days are added on the course's wall clock: 23:59 stays 23:59 across a change
+            # of daylight saving time (the number of real hours is then 24 ± 1 per day)
+            extended[(student, lesson)] = (due[lesson].astimezone(tz) + timedelta(days=v)
                                            if isinstance(v, int | float) and not isinstance(v, bool)
                                            else _aware(v, tz, f"extensions.{student}.{lesson}"))
     late = data.get("late", {})
@@ -105,15 +107,35 @@ def utc_naive(when: datetime) -> datetime:
     return when.astimezone(UTC).replace(tzinfo=None)
 
 
-def penalty(policy: Policy, seconds_late: float, score: float, max_score: float) -> float | None:
-    """Points taken off a notebook ``seconds_late`` seconds late (None: no penalty).
-    ``per_day``: ``min(cap, per_day × ⌈seconds_late / 86400⌉) × max_score``, rounded to 0.01;
-    ``zero``: the whole score. nbgrader then keeps the penalty within 0..score."""
-    if seconds_late <= 0 or policy.method == "none":
+def wall_seconds_late(timestamp: datetime, due: datetime, tz: ZoneInfo) -> float:
+    """Seconds from ``due`` (with the extension) to ``timestamp`` on the course's wall clock in
+    ``tz``, the clock the due date is given on: across the end of daylight saving time 23:59 to
+    23:29 the next day is 23.5 h (24.5 h really elapsed). Arguments are nbgrader's naive UTC
+    values."""
+    def wall(t: datetime) -> datetime:
+        return t.replace(tzinfo=UTC).astimezone(tz).replace(tzinfo=None)
+
+    return (wall(timestamp) - wall(due)).total_seconds()
+
+
+def days_late(timestamp: datetime, due: datetime, tz: ZoneInfo) -> int:
+    """Days late, each started 24 wall-clock hours in ``tz`` after the due date counted once
+    (0: on time, as nbgrader's ``total_seconds_late``; at least 1 when nbgrader finds it late,
+    even in the repeated hour of the end of daylight saving time)."""
+    if timestamp <= due:
+        return 0
+    return max(1, math.ceil(wall_seconds_late(timestamp, due, tz) / DAY))
+
+
+def penalty(policy: Policy, days: int, score: float, max_score: float) -> float | None:
+    """Points taken off a notebook ``days`` days late (:func:`days_late`; None: no penalty).
+    ``per_day``: ``min(cap, per_day × days) × max_score``, rounded to 0.01; ``zero``: the whole
+    score. nbgrader then keeps the penalty within 0..score."""
+    if days <= 0 or policy.method == "none":
         return None
     if policy.method == "zero":
         return score
-    share = min(policy.cap, policy.per_day * math.ceil(seconds_late / DAY))
+    share = min(policy.cap, policy.per_day * days)
     return round(share * max_score, 2)
 
 
@@ -135,7 +157,8 @@ def apply(root: Path, db_url: str, pairs: list[tuple[str, str]]) -> list[str]:
                 continue
             gb.update_or_create_student(student)
             new_due = dl.extended.get((student, lesson))
-            extension = new_due - dl.due[lesson] if new_due else None
+            # real elapsed time (aware datetimes of one zone subtract on the wall clock)
+            extension = utc_naive(new_due) - utc_naive(dl.due[lesson]) if new_due else None
             gb.update_or_create_submission(lesson, student, extension=extension)
             if extension:
                 notes.append(f"{student}/{lesson}: 마감 연장 (extension) → "
@@ -150,19 +173,23 @@ class LatePolicy(LateSubmissionPlugin):
 
     def late_submission_penalty(self, student_id: str, score: float,
                                 total_seconds_late: float) -> float | None:
-        policy = load(Path.cwd()).policy
+        dl = load(Path.cwd())
         parent = self.parent  # the AssignLatePenalties preprocessor, inside its gradebook
-        max_score = parent.gradebook.find_notebook(parent.notebook_id,
-                                                   parent.assignment_id).max_score
-        points = penalty(policy, total_seconds_late, score, max_score)
-        self.log.info("late %s s, policy %s: penalty %s", total_seconds_late, policy, points)
+        gb = parent.gradebook
+        max_score = gb.find_notebook(parent.notebook_id, parent.assignment_id).max_score
+        sub = gb.find_submission(parent.assignment_id, student_id)
+        days = days_late(sub.timestamp, sub.duedate, dl.timezone) if total_seconds_late > 0 else 0
+        points = penalty(dl.policy, days, score, max_score)
+        self.log.info("late %s s (%s days on the course's clock), policy %s: penalty %s",
+                      total_seconds_late, days, dl.policy, points)
         return points
 
 
 def describe(timestamp: datetime | None, due: datetime | None, extension: timedelta | None,
              penalty_points: float | None, tz: ZoneInfo) -> str:
     """One Korean line (English key phrases) about a submission's time: submitted, due,
-    extension, how late and the penalty. Arguments are nbgrader's naive UTC values."""
+    extension and how late (both on the wall clock in ``tz``) and the penalty. Arguments are
+    nbgrader's naive UTC values; ``due`` includes the extension."""
     def local(t: datetime) -> str:
         return t.replace(tzinfo=UTC).astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
 
@@ -172,10 +199,11 @@ def describe(timestamp: datetime | None, due: datetime | None, extension: timede
     if due:
         parts.append(f"마감 (due) {local(due)}")
     if extension:
-        parts.append(f"연장 (extension) +{extension.total_seconds() / DAY:g}일")
+        days = wall_seconds_late(due, due - extension, tz) / DAY  # on the wall clock
+        parts.append(f"연장 (extension) +{days:g}일")
     if timestamp and due and timestamp > due:
-        late = (timestamp - due).total_seconds()
-        parts.append(f"지각 (late) {late / 3600:.1f}시간, 감점 (penalty) -{penalty_points or 0:g}점")
+        hours = wall_seconds_late(timestamp, due, tz) / 3600
+        parts.append(f"지각 (late) {hours:.1f}시간, 감점 (penalty) -{penalty_points or 0:g}점")
     return ", ".join(parts)
 
 
