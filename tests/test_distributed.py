@@ -21,8 +21,8 @@ from autograder.examples import CRASH
 from autograder.export import rows
 from autograder.grading import ScratchCourse, reference_answers, submission
 from autograder.instructor import grade_command
-from autograder.lab import free_port
 from autograder.mistakes import load_mistakes
+from dlcourse.lab import free_port
 
 from .conftest import LESSONS, need
 
