@@ -8,8 +8,10 @@ import sys
 import warnings
 from pathlib import Path
 
-import zmq
 from sqlalchemy.exc import SAWarning
+
+# The student lab's kernel settings, which the grader's own kernels share.
+from dlcourse.lab import KERNEL_CONFIG, NOT_IN_STUDENT_KERNELS  # noqa: F401
 
 # nbgrader 0.9.6's gradebook code trips SQLAlchemy 2's autoflush warnings on every submission;
 # they are noise to an instructor reading the grading log.
@@ -25,15 +27,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
 RELEASE = ROOT / "notebooks"
 STATE = ROOT / ".grading"  # reference results and locks; never visible to student code
-#: Set while nbgrader grades or validates, or by CI for headless plots: a student's kernel has
-#: none of them (its checks do not publish for grading, its plots show inline).
-NOT_IN_STUDENT_KERNELS = ("NBGRADER_EXECUTION", "NBGRADER_VALIDATING", "MPLBACKEND")
-#: Jupyter config for the trusted kernels the course starts over TCP (reference runs, known
-#: mistakes, JupyterLab): their messages are CurveZMQ-encrypted where pyzmq supports it, and
-#: ipykernel 7 stops warning "Kernel is running over TCP without encryption" on every start.
-#: Sandboxed grading kernels use ZeroMQ's ipc transport instead (autograder/sandbox.py).
-KERNEL_CONFIG = {"KernelManager": {"transport_encryption": "auto"}} if zmq.has("curve") else {}
-
 
 def lessons(root: Path = ROOT) -> list[str]:
     """Assignment ids, in course order: every ``solutions/<id>/<id>.ipynb``."""

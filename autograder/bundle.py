@@ -14,7 +14,7 @@ from pathlib import Path
 from . import ROOT, lessons
 
 BUNDLE = ROOT / "build" / "student-bundle"
-COPY = ["data", "dlcourse", "jupyter-config", "requirements.txt", "environment.yml", "pyproject.toml"]
+COPY = ["data", "dlcourse", "jupyter-config", "requirements", "pyproject.toml"]
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
 
 STUDENT_README = """\
@@ -23,10 +23,9 @@ STUDENT_README = """\
 ## 설치 (setup, once)
 ```bash
 python3 -m venv .venv && . .venv/bin/activate   # Windows: .venv\\Scripts\\activate
-pip install -r requirements.txt && pip install --no-deps -e .
+pip install -r requirements/base.txt && pip install --no-deps -e .
 ```
-conda: `conda env create -f environment.yml && conda activate dl-basics-course`, then
-`pip install --no-deps -e .`. On a Linux machine with an NVIDIA GPU pip installs the CUDA build of
+(requirements/base.txt is the student set: no grading or developer tools.) On a Linux machine with an NVIDIA GPU pip installs the CUDA build of
 torch; lesson 06 uses it.
 
 ## 공부하기 (work)
@@ -65,7 +64,7 @@ def build(dest: Path = BUNDLE, only: list[str] | None = None) -> tuple[Path, Pat
     for shipped in (dest / "dlcourse" / "releases").glob("*.ipynb"):
         if shipped.stem not in chosen:
             shipped.unlink()
-    shutil.copy2(ROOT / "autograder" / "student_nbgrader_config.py", dest / "nbgrader_config.py")
+    shutil.copy2(ROOT / "dlcourse" / "student_nbgrader_config.py", dest / "nbgrader_config.py")
     (dest / "README.md").write_text(STUDENT_README, encoding="utf-8")
     archive = dest.with_suffix(".zip")
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:

@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_worker(args.broker, args.concurrency, args.course,
                           args.redeliver_after or REDELIVER_AFTER)
     if args.cmd == "lab":
-        from .lab import run_lab
+        from dlcourse.lab import run_lab
 
         return run_lab(ROOT / "notebooks", port=args.port, extra_args=rest)
     if args.cmd == "lab-instructor":

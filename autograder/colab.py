@@ -28,8 +28,9 @@ from . import ROOT, lessons
 REPOSITORY = "https://github.com/dl-basics/dl-basics-course"
 #: The branch Colab opens the notebooks from and pip installs the course from.
 BRANCH = "main"
-#: Third-party packages the notebooks and ``dlcourse`` import (pip names); Colab has them all.
-RUNTIME = ("torch", "numpy", "pandas", "matplotlib", "tqdm", "ipywidgets")
+#: Third-party packages the notebooks and ``dlcourse`` use (pip names). Colab has all but
+#: koreanize-matplotlib (its 2026-08-19 list, tests/fixtures/colab/), the Korean font of the figures.
+RUNTIME = ("torch", "numpy", "pandas", "matplotlib", "tqdm", "ipywidgets", "koreanize-matplotlib")
 
 BEGIN = "# >>> Google Colab: 강의 패키지 설치 (installs the course package in Colab only)"
 END = "# <<< Google Colab"

@@ -10,7 +10,6 @@ same program (``dlcourse lab``, ``dlcourse validate ...``).
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -31,13 +30,8 @@ def lab(argv: list[str]) -> int:
     if not folder.is_dir():
         print(f"폴더가 없습니다 (no such folder): {folder}", file=sys.stderr)
         return 2
-    try:
-        from autograder.lab import run_lab
-    except ImportError:  # the student bundle ships dlcourse without the instructor's tools
-        from dlcourse.validate_button import SERVER_ARGS
+    from .lab import run_lab
 
-        return subprocess.call([sys.executable, "-m", "jupyterlab",
-                                f"--ServerApp.root_dir={folder.resolve()}", *SERVER_ARGS, *argv])
     return run_lab(folder, extra_args=argv)
 
 

@@ -14,10 +14,22 @@ would import ``distutils``, which Python 3.12 no longer has.
 from __future__ import annotations
 
 import importlib.util
+import warnings
 from pathlib import Path
 
 #: The family name of the bundled font, as matplotlib reports it.
 KOREAN_FONT = "NanumGothic"
+#: What a student reads once when the font is missing (Google Colab has no koreanize-matplotlib
+#: until the setup cell installs it): the lesson goes on, Korean figure text may show as boxes.
+FONT_MISSING_WARNING = ("한글 글꼴이 없어 그림의 한글이 네모로 보일 수 있습니다 (Korean font missing): "
+                        "pip install koreanize-matplotlib 로 설치하면 보입니다")
+
+
+class KoreanFontWarning(UserWarning):
+    """Warned once per process by :func:`use_korean_font` when NanumGothic is not installed."""
+
+
+_warned = False
 
 
 def korean_font_path() -> Path:
@@ -35,14 +47,26 @@ def korean_font_path() -> Path:
                             "pip install -r requirements.txt 로 koreanize-matplotlib 를 설치하세요")
 
 
-def use_korean_font() -> str:
+def use_korean_font() -> str | None:
     """Register NanumGothic with matplotlib (once) and make the font family list DejaVu Sans, then
     NanumGothic. Idempotent; returns the Korean family name. Changes
-    ``matplotlib.rcParams["font.family"]``."""
+    ``matplotlib.rcParams["font.family"]``.
+
+    A missing font never stops a lesson: without ``koreanize-matplotlib`` it warns
+    :data:`FONT_MISSING_WARNING` (:class:`KoreanFontWarning`) once per process, leaves
+    matplotlib's fonts as they are and returns ``None``."""
+    global _warned
     import matplotlib
     from matplotlib import font_manager
 
     if KOREAN_FONT not in {f.name for f in font_manager.fontManager.ttflist}:
-        font_manager.fontManager.addfont(str(korean_font_path()))
+        try:
+            path = korean_font_path()
+        except FileNotFoundError:
+            if not _warned:
+                _warned = True
+                warnings.warn(FONT_MISSING_WARNING, KoreanFontWarning, stacklevel=2)
+            return None
+        font_manager.fontManager.addfont(str(path))
     matplotlib.rcParams["font.family"] = ["DejaVu Sans", KOREAN_FONT]
     return KOREAN_FONT

@@ -6,7 +6,7 @@ JSON it gets back (``{"success": true, "value": {"failed": [{"source", "error"}]
 ``nbgrader.server_extensions.validate_assignment`` (which runs nbgrader's own validator on the
 notebook as it is), so the button and ``python -m dlcourse.validate`` say the same thing, and
 what they say of every visible fact is what the grade says. Enable it and disable nbgrader's:
-``./course lab`` does (``autograder/lab.py``), and so does the Jupyter config the package
+``./course lab`` does (``dlcourse/lab.py``), and so does the Jupyter config the package
 installs (``jupyter-config/``).
 """
 
@@ -22,12 +22,6 @@ from jupyter_server.utils import url_path_join
 from tornado import web
 
 from .validate import Report, validate_notebook
-
-#: JupyterLab options that put this extension in place of nbgrader's validator (for a server
-#: started without ``./course lab``, e.g. ``python -m dlcourse lab`` in the student bundle).
-SERVER_ARGS = ("--ServerApp.jpserver_extensions=dlcourse.validate_button=True",
-               "--ServerApp.jpserver_extensions="
-               "nbgrader.server_extensions.validate_assignment=False")
 
 #: What the button says above the notes of a notebook that passes every visible test (the
 #: dialog has no place for notes beside success, so they come as one entry of its list).

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from autograder import lessons
-from autograder.lab import free_port
+from dlcourse.lab import free_port
 
 LESSONS = lessons()
 REQUIRE_SERVICES = os.environ.get("DLCOURSE_REQUIRE_SERVICES") == "1"

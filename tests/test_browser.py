@@ -48,7 +48,7 @@ import pytest
 from nbgrader.utils import is_grade
 
 from autograder import RELEASE, ROOT
-from autograder.lab import LabServer
+from dlcourse.lab import LabServer
 
 from .conftest import LESSONS, TCP_WARNING, need
 

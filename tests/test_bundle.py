@@ -37,8 +37,8 @@ def test_bundle_has_what_students_need(bundle):
     folder, archive = bundle
     for lesson in lessons():
         assert (folder / "notebooks" / lesson / f"{lesson}.ipynb").exists()
-    for name in ("data/grades_train.csv", "dlcourse/check.py", "requirements.txt",
-                 "environment.yml", "pyproject.toml", "nbgrader_config.py", "README.md"):
+    for name in ("data/grades_train.csv", "dlcourse/check.py", "requirements/base.txt",
+                 "pyproject.toml", "nbgrader_config.py", "README.md"):
         assert (folder / name).exists(), name
     with zipfile.ZipFile(archive) as zf:
         assert "student-bundle/notebooks/01_neuron/01_neuron.ipynb" in zf.namelist()
@@ -75,3 +75,56 @@ def test_bundle_of_some_lessons_ships_only_their_releases(tmp_path):
     folder, _ = build(tmp_path / "bundle", only=["01_neuron"])
     assert sorted(p.name for p in (folder / "dlcourse" / "releases").iterdir()) == [
         "01_neuron.ipynb"]
+
+
+LAB_PROBE = r"""
+import importlib.abc, json, os, subprocess, sys
+from pathlib import Path
+
+class NoAutograder(importlib.abc.MetaPathFinder):  # the bundle has no instructor package
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "autograder":
+            raise ImportError("no autograder in the student bundle")
+
+sys.meta_path.insert(0, NoAutograder())
+
+def call(argv, cwd=None, env=None):  # instead of starting JupyterLab: what it would read
+    config = Path(env["JUPYTER_CONFIG_PATH"].split(os.pathsep)[0])
+    server = json.loads((config / "jupyter_server_config.json").read_text())
+    page = json.loads((config / "labconfig" / "page_config.json").read_text())
+    print(json.dumps({"server": server["ServerApp"]["jpserver_extensions"],
+                      "page": sorted(page["disabledExtensions"]),
+                      "nbgrader_config": (Path(cwd) / "nbgrader_config.py").is_file(),
+                      "root": [a for a in argv if a.startswith("--ServerApp.root_dir=")]}))
+    return 0
+
+subprocess.call = call
+import dlcourse, dlcourse.__main__
+assert dlcourse.__file__.startswith(sys.argv[1]), dlcourse.__file__
+sys.exit(dlcourse.__main__.main(["lab", "notebooks"]))
+"""
+
+
+def test_bundle_lab_is_the_student_lab(bundle):
+    """Issue 28: ``python -m dlcourse lab`` in the bundle (no ``autograder``) starts the same lab
+    as the checkout: nbgrader's formgrader and course list off in the server and the browser,
+    the course's Validate button on, the student nbgrader_config.py in its home."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    folder, _ = bundle
+    env = {**os.environ, "PYTHONPATH": str(folder)}
+    done = subprocess.run([sys.executable, "-c", LAB_PROBE, str(folder)], cwd=folder, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.splitlines()[-1])
+    assert seen["server"] == {"nbgrader.server_extensions.formgrader": False,
+                              "nbgrader.server_extensions.course_list": False,
+                              "nbgrader.server_extensions.validate_assignment": False,
+                              "dlcourse.validate_button": True}
+    assert {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:course-list",
+            "@jupyter/nbgrader:create-assignment"} <= set(seen["page"])
+    assert seen["nbgrader_config"] is True
+    assert seen["root"] == [f"--ServerApp.root_dir={(folder / 'notebooks').resolve()}"]

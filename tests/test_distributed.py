@@ -21,9 +21,9 @@ from autograder.examples import CRASH
 from autograder.export import rows
 from autograder.grading import ScratchCourse, reference_answers, release_notebook, submission
 from autograder.instructor import grade_command
-from autograder.lab import free_port
 from autograder.mistakes import load_mistakes
 from autograder.preprocessors import RENAMED
+from dlcourse.lab import free_port
 
 from .conftest import LESSONS, need
 

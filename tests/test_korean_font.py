@@ -64,3 +64,43 @@ def test_sandboxed_kernel_draws_korean(bwrap, tmp_path, monkeypatch):
     assert not [o for o in outs if o.get("name") == "stderr"], outs
     for name in ("curves.png", "times.png", "log.png"):
         assert (tmp_path / name).stat().st_size > 0, name
+
+
+HIDDEN_FONT_CODE = """
+import importlib.abc, importlib.machinery, sys, warnings
+
+class HideKoreanize(importlib.abc.MetaPathFinder):  # Colab's runtime: no koreanize-matplotlib
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "koreanize_matplotlib":
+            return importlib.machinery.ModuleSpec(name, None)  # no files: no font
+
+sys.meta_path.insert(0, HideKoreanize())
+import matplotlib
+matplotlib.use("agg")
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    for n in range(1, 7):
+        __import__(f"dlcourse.lesson0{n}")
+    from dlcourse.lesson01 import draw_neuron
+    draw_neuron().figure.savefig("neuron.png")
+for w in caught:
+    print(type(w.message).__name__, "|", w.message)
+print("family", matplotlib.rcParams["font.family"])
+"""
+
+
+def test_missing_font_warns_once_and_every_lesson_goes_on(tmp_path):
+    """Issue 28: without koreanize-matplotlib (Google Colab) every lesson module imports and
+    draws; the student reads one warning (Korean, English key phrase) for all six lessons."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", HIDDEN_FONT_CODE], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    font = [line for line in lines if line.startswith("KoreanFontWarning")]
+    assert font == ["KoreanFontWarning | 한글 글꼴이 없어 그림의 한글이 네모로 보일 수 있습니다 "
+                    "(Korean font missing): pip install koreanize-matplotlib 로 설치하면 보입니다"]
+    assert lines[-1] == "family ['sans-serif']"  # matplotlib's default, untouched
+    assert (tmp_path / "neuron.png").stat().st_size > 0

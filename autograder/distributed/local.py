@@ -10,8 +10,9 @@ import subprocess
 import time
 from pathlib import Path
 
+from dlcourse.lab import free_port
+
 from .. import ROOT
-from ..lab import free_port
 
 
 class Redis:

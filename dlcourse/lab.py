@@ -1,6 +1,7 @@
 """JupyterLab for students: the notebooks folder, nbgrader's student tools, nothing to configure.
 
-``./course lab`` and the browser test (``tests/test_browser.py``) both start JupyterLab through
+``./course lab``, ``python -m dlcourse lab`` (checkout, student bundle, ``pip install``) and the
+browser test (``tests/test_browser.py``) both start JupyterLab through
 :func:`lab_command`, so the test proves what students get:
 
 - the server's root is the notebooks folder; kernels run each notebook in its own folder;
@@ -9,7 +10,8 @@
   (formgrader, create-assignment toolbar, course list) are off, in the browser and in the server;
 - the Validate button reads ``nbgrader_config.py`` from the server's working directory, so the
   server runs in a *lab home* holding :data:`STUDENT_CONFIG` (``student_nbgrader_config.py``),
-  which needs nothing but nbgrader: students have no ``autograder`` package;
+  which needs nothing but nbgrader: students have no ``autograder`` package, and this
+  module is part of ``dlcourse`` so that every student gets this same lab;
 - JupyterLab never fetches news or update checks (offline classrooms, no pop-up).
 
 :class:`LabServer` runs one in the background (tests): loopback address, free port, random
@@ -34,7 +36,16 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import KERNEL_CONFIG, NOT_IN_STUDENT_KERNELS
+import zmq
+
+#: Set while nbgrader grades or validates, or by CI for headless plots: a student's kernel has
+#: none of them (its checks do not publish for grading, its plots show inline).
+NOT_IN_STUDENT_KERNELS = ("NBGRADER_EXECUTION", "NBGRADER_VALIDATING", "MPLBACKEND")
+#: Jupyter config for the trusted kernels the course starts over TCP (reference runs, known
+#: mistakes, JupyterLab): their messages are CurveZMQ-encrypted where pyzmq supports it, and
+#: ipykernel 7 stops warning "Kernel is running over TCP without encryption" on every start.
+#: Sandboxed grading kernels use ZeroMQ's ipc transport instead (autograder/sandbox.py).
+KERNEL_CONFIG = {"KernelManager": {"transport_encryption": "auto"}} if zmq.has("curve") else {}
 
 STUDENT_CONFIG = Path(__file__).with_name("student_nbgrader_config.py")
 
@@ -155,9 +166,11 @@ def run_lab(notebooks: Path, *, port: int | None = None, extra_args: list[str] |
 
 
 def _processes_mentioning(text: str) -> list[int]:
-    """Ids of this user's processes whose command line contains ``text``."""
+    """Ids of this user's processes whose command line contains ``text`` (Linux's ``/proc``;
+    empty elsewhere, where :class:`LabServer`, a test tool, ends the process group only)."""
     pids = []
-    for entry in Path("/proc").iterdir():
+    proc = Path("/proc")
+    for entry in proc.iterdir() if proc.is_dir() else ():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         try:
