@@ -13,8 +13,9 @@ import re
 from pathlib import Path
 
 #: Student ids (and lesson names) a path may be built from: what a folder name in
-#: ``submitted/`` can safely be (nbgrader uses the id as a folder name).
-STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+#: ``submitted/`` can safely be (nbgrader uses the id as a folder name): up to 128 letters (any
+#: script), digits and ``. _ @ + -``, starting with a letter, digit or ``_``; never ``..``.
+STUDENT_ID = re.compile(r"^\w[\w.@+-]{0,127}$")
 
 
 class UnsafePath(ValueError):
@@ -40,6 +41,16 @@ def confined(folder: Path, name: str) -> Path:
         raise UnsafePath(f"심볼릭 링크는 받지 않습니다 (symlink refused): {name!r}")
     if not path.resolve().is_relative_to(Path(folder).resolve()):
         raise UnsafePath(f"폴더 밖을 가리키는 이름입니다 (path outside its folder): {name!r}")
+    return path
+
+
+def confined_path(base: Path, *parts: str) -> Path:
+    """``base/parts…``, each part checked by :func:`confined` against the folder before it (so
+    no part is a separator, ``..`` or a symbolic link, and the result stays inside ``base``).
+    Raises :class:`UnsafePath`."""
+    path = Path(base)
+    for part in parts:
+        path = confined(path, part)
     return path
 
 

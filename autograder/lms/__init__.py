@@ -15,7 +15,7 @@ listed files. Importing the same download again changes nothing.
 Nothing the student typed decides: the owner and time come from the prefix the LMS writes (the
 earliest one, :func:`_entry`) and Blackboard's receipt; a file without a time stops the import
 while a late policy applies; ids, zip entries and symlinks that could leave ``submitted/`` are
-refused (:func:`lms_confined`, :func:`unsafe_entry`), and the download is bounded
+refused (:func:`autograder.paths.confined_path`, :func:`unsafe_entry`), and the download is bounded
 (:func:`import_limits`) and read one notebook at a time.
 
 :func:`export_grades` writes the LMS's own grade import file from the roster export it came
@@ -40,8 +40,9 @@ from nbgrader.api import Gradebook
 from dlcourse.submission import MAX_FILE_BYTES
 from dlcourse.validate import find_release
 
+from ..paths import STUDENT_ID, confined_path
 from . import deadlines
-from .base import SAFE_ID, Entry, Grade, LmsFormat, Person, read_table
+from .base import Entry, Grade, LmsFormat, Person, read_table
 from .blackboard import Blackboard
 from .canvas import Canvas
 from .course import CourseNames
@@ -97,23 +98,6 @@ def unsafe_entry(name: str) -> bool:
     backslash, or a ``..`` part."""
     parts = name.split("/")
     return name.startswith("/") or "\\" in name or ":" in parts[0] or ".." in parts
-
-
-def lms_confined(base: Path, *parts: str) -> Path:
-    """``base/parts…`` resolved, for a path built from an LMS download (a student id, a lesson).
-    Raises ValueError when a part is not a plain name, when it resolves outside ``base``, or
-    when a part that exists is a symlink."""
-    base = Path(base).resolve()
-    path = base
-    for part in parts:
-        if not part or part in (".", "..") or "/" in part or "\\" in part:
-            raise ValueError(f"{part!r}: 폴더 이름으로 쓸 수 없습니다 (unsafe path part)")
-        path = path / part
-        if path.is_symlink():
-            raise ValueError(f"{path}: 심볼릭 링크는 따라가지 않습니다 (symlink refused)")
-    if not path.resolve().is_relative_to(base):
-        raise ValueError(f"{path}: submitted/ 밖입니다 (outside {base})")
-    return path
 
 
 def _files(download: Path) -> tuple[list[tuple[str, int, Callable[[], bytes]]], list[str]]:
@@ -261,7 +245,7 @@ def _read(download: Path, lessons: list[str], roster: Path | None, root: Path):
             problems.append(f"{path}: {fmt.name} id {entry.key!r} 가 명단에 없습니다 "
                             "(id missing from the roster)")
             continue
-        if not SAFE_ID.match(person.student):
+        if not STUDENT_ID.match(person.student) or ".." in person.student:
             problems.append(f"{path}: 학생 id {person.student!r} 를 폴더 이름으로 쓸 수 없습니다 "
                             "(unsafe student id)")
             continue
@@ -333,7 +317,7 @@ def import_download(download: Path, root: Path, lessons: list[str], roster: Path
         raise ImportStopped(problems)
     notes = [f"건너뜀 (skipped, accepted): {p}" for p in problems]
     for p in placements:
-        folder = lms_confined(Path(root) / "submitted", p.student, p.lesson)
+        folder = confined_path(Path(root) / "submitted", p.student, p.lesson)
         nb, stamp = folder / f"{p.lesson}.ipynb", folder / "timestamp.txt"
         want_stamp = timestamp_text(p.submitted) if p.submitted else None
         have_stamp = stamp.read_text(encoding="utf-8").strip() if stamp.exists() else None

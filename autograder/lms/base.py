@@ -6,16 +6,11 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 from zoneinfo import ZoneInfo
-
-#: A course student id, also a folder name under submitted/: letters (any script), digits,
-#: ``. _ @ + -``, not dots alone (``..``); never a path.
-SAFE_ID = re.compile(r"^(?!\.+$)[\w.@+-]+$")
 
 
 @dataclass(frozen=True)
