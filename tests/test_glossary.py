@@ -67,14 +67,14 @@ def test_glossary_lists_the_discouraged_variants():
 
 
 @pytest.mark.parametrize("text, found", [
-    ("머신러닝에서 배운 **로지스틱 회귀(Logistic Regression)** 와 똑같은", ["'cell 0: detached particle"]),
+    ("머신러닝에서 배운 **로지스틱 회귀** 와 똑같은", ["'cell 0: detached particle"]),
     ("입력 행렬 $X$ 의 모양", ["'cell 0: detached particle"]),
     ("`nn.Module` 로 만들고", ["'cell 0: detached particle"]),
     ("한 에폭이 끝나면", ["'cell 0: '에폭'"]),
     ("다음 강의에서", ["'cell 0: '다음 강의'"]),
     ("시험 학생 5명", ["'cell 0: '시험 학생'"]),
     ('원 강의는 "크로스 엔트로피"라고 부릅니다', []),
-    ("**로지스틱 회귀(Logistic Regression)**와 $X$의 모양은 `nn.Module`로, 이 PyTorch 버전", []),
+    ("**로지스틱 회귀**(Logistic Regression)와 $X$의 모양은 `nn.Module`로, 이 PyTorch 버전", []),
     ("**보기만** 합니다. 값 $p$ 값", []),
 ])
 def test_the_check_finds_what_it_should(text, found):

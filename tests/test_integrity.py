@@ -63,6 +63,7 @@ from tests.integrity_helpers import (
     with_stderr,
     wrong,
 )
+from tests.markdown_render import feedback_problems
 
 LESSON = "01_neuron"
 WORKERS = 2
@@ -599,3 +600,13 @@ def test_answers_known(graded):
     """The reference answers in use are the lesson's (guards the case construction)."""
     assert set(reference_answers(LESSON)) == set(answer_ids(LESSON))
     assert graded["seconds"] > 0
+
+
+def test_feedback_pages_render(graded):
+    """Issue 28: every feedback page of the grading shows its markdown cells rendered under
+    CommonMark rules (no literal ``**`` or ``__``, no pipe rows left out of a table)."""
+    pages = sorted((graded["course"].path / "feedback").rglob("*.html"))
+    assert pages, f"no feedback pages: {graded['feedback_rc']}"
+    problems = [p for page in pages
+                for p in feedback_problems(page.read_text(encoding="utf-8"), page.parent.parent.name)]
+    assert not problems, "\n".join(problems[:40])

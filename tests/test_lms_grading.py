@@ -116,12 +116,9 @@ def graded(tmp_path_factory, bwrap_module):
 
 @pytest.fixture(scope="module")
 def bwrap_module():
-    import shutil
+    from tests.integrity_helpers import require_bwrap
 
-    from tests.conftest import need
-
-    need(shutil.which("bwrap") is not None,
-         "bubblewrap is not installed (apt-get install bubblewrap): grading runs kernels in it")
+    require_bwrap()
 
 
 def totals(table):
