@@ -250,6 +250,9 @@ def grade_class(root: Path, pairs: list[tuple[str, str]], workers: int | None = 
             results.append(settle(root, url, Result(s, lesson, 0.0, False), bar.write))
             bar.update()
     pairs = [(s, lesson) for s, lesson in pairs if not refused(root, s, lesson)]
+    with Gradebook(url) as gb:  # before the pool: two workers never create one student at once
+        for s in sorted({s for s, _ in pairs}):
+            gb.update_or_create_student(s)
     # A worker that dies (a memory limit's killer) breaks the pool and every pair in flight:
     # each of those is graded again alone, so that only the one that kills its worker fails.
     for pair in run(pairs, workers):

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from bs4 import BeautifulSoup
 from filelock import FileLock
 from nbgrader.api import Gradebook
 
@@ -607,6 +608,9 @@ def test_feedback_pages_render(graded):
     CommonMark rules (no literal ``**`` or ``__``, no pipe rows left out of a table)."""
     pages = sorted((graded["course"].path / "feedback").rglob("*.html"))
     assert pages, f"no feedback pages: {graded['feedback_rc']}"
+    rendered = [page for page in pages
+                if BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").select(".text_cell_render")]
+    assert len(rendered) > len(pages) // 2, "the selector finds no markdown cell in most pages"
     problems = [p for page in pages
                 for p in feedback_problems(page.read_text(encoding="utf-8"), page.parent.parent.name)]
     assert not problems, "\n".join(problems[:40])
