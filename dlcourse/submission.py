@@ -30,6 +30,7 @@ from pathlib import Path
 import nbformat
 from nbformat.notebooknode import NotebookNode, from_dict
 
+from . import grading_env
 from .check import MIME, decode, judge
 
 #: The largest file accepted, as nbgrader's own exchange accepts (``ExchangeSubmit.max_file_size``,
@@ -195,7 +196,7 @@ def _template_cell(cell) -> NotebookNode:
     return new
 
 
-def _label(cell) -> str:
+def cell_label(cell) -> str:
     return grade_id(cell) or str(cell.get("id", "?"))
 
 
@@ -270,16 +271,16 @@ def rebuild(template: NotebookNode, submitted: NotebookNode) -> NotebookNode:
         if kind == "locked":
             out.append(_template_cell(tcell))
             if not given:
-                deleted.append(_label(tcell))
+                deleted.append(cell_label(tcell))
             for i, c in enumerate(given):
                 if i > 0:
-                    ignored.append(_label(tcell))
+                    ignored.append(cell_label(tcell))
                 elif (visible_source(c) != visible_source(tcell)
                       or c.get("cell_type") != tcell.cell_type):
-                    restored.append(_label(tcell))
+                    restored.append(cell_label(tcell))
         elif kind == "answer":
             parts = [_student_cell(c, tcell.cell_type) for c in given]
-            retyped += [_label(tcell) for c in given if c.get("cell_type") != tcell.cell_type]
+            retyped += [cell_label(tcell) for c in given if c.get("cell_type") != tcell.cell_type]
             head = _template_cell(tcell)
             head.metadata.setdefault("dlcourse", {})["origin"] = "student"
             if parts:
@@ -288,11 +289,11 @@ def rebuild(template: NotebookNode, submitted: NotebookNode) -> NotebookNode:
             elif (at := _by_place(out, trailing, tcell)) is not None:
                 head.source = out[at].source  # the answer stays where the student put it
                 out[at] = head
-                by_place.append(_label(tcell))
+                by_place.append(cell_label(tcell))
             else:
                 head.source = ""
                 out.append(head)
-                missing.append(_label(tcell))
+                missing.append(cell_label(tcell))
         else:
             out += [_student_cell(c) for c in given]
         if kind != "free" or given:
@@ -398,7 +399,7 @@ STOPPED = ("timed out", "crashed", "crashed (memory)", "crashed (processes)", "n
 def stop(nb: NotebookNode, index: int, kind: str, message: str) -> None:
     """Mark code cell ``index`` with ``kind`` (``timed out`` or ``crashed``) and every later code
     cell as ``not run``; the notebook's ``metadata.dlcourse.stopped`` is ``kind``."""
-    where = _label(nb.cells[index]) if index < len(nb.cells) else "?"
+    where = cell_label(nb.cells[index]) if index < len(nb.cells) else "?"
     for i, cell in enumerate(nb.cells):
         if i < index or cell.cell_type != "code":
             continue
@@ -424,21 +425,52 @@ CRASH_MESSAGE = ("커널이 죽었습니다 (kernel crashed): 프로세스가 �
 UNFINISHED = "(끝나지 않은 검사 (unfinished checks))"
 
 
+def python_source(source: str) -> str:
+    """A code cell's source as the kernel compiles it: IPython's magics and shell escapes
+    (``%%time``, ``!pip``) transformed (IPython's ``TransformerManager``)."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    return TransformerManager().transform_cell(source)
+
+
+NO_MODULE = re.compile(r"ModuleNotFoundError: No module named '([^'.]+)")
+
+
+def hint(error: str, source: str) -> str | None:
+    """What the grading environment says of a cell's ``error`` (``"Name: message"``) with
+    ``source``: a construct newer than the grader's Python (:func:`grading_env.syntax_hint`),
+    a module it does not provide (:func:`grading_env.module_message`), or ``None``."""
+    if error.startswith("SyntaxError"):
+        return grading_env.syntax_hint(python_source(source))
+    m = NO_MODULE.match(error)
+    if m and m.group(1) not in grading_env.grading_modules():
+        return grading_env.module_message(m.group(1))
+    return None
+
+
+def _with_hint(error: str, source: str) -> str:
+    why = hint(error, source)
+    return f"{error} — {why}" if why else error
+
+
 def error_above(nb: NotebookNode, index: int) -> str | None:
     """``"<cell>: Name: message"`` of the first error in a cell the student wrote above cell
     ``index`` (an answer that did not run: a ``SyntaxError``, a module that is not there, a stub
-    raising at the top level), or ``None``."""
+    raising at the top level), with its :func:`hint`, or ``None``."""
     for cell in nb.cells[:index]:
         if cell.cell_type == "code" and cell.metadata.get("dlcourse", {}).get("origin") == "student":
             err = kernel_error(cell)
             if err:
-                return f"{_label(cell)}: {err}"
+                return f"{cell_label(cell)}: {_with_hint(err, _source(cell))}"
     return None
 
 
 def explain(nb: NotebookNode, index: int, message: str) -> str:
     """A failing test cell's ``message``; a ``NameError`` (a name an earlier cell should have
-    defined) also names the first error above it (:func:`error_above`)."""
+    defined) also names the first error above it (:func:`error_above`), a module the grading
+    environment does not provide is named (:func:`hint`)."""
+    if NO_MODULE.match(message):
+        return _with_hint(message, "")
     cause = error_above(nb, index) if message.startswith("NameError") else None
     return f"{message} — 위 셀에서 먼저 난 오류 (first error above) {cause}" if cause else message
 
@@ -499,4 +531,4 @@ def verdict(cell, reference: list[dict]) -> tuple[bool, str, str]:
 def title(cell) -> str:
     """A test cell's first docstring line ("연습 1.1 검사 ① (2점): …")."""
     lines = _source(cell).strip().splitlines()
-    return lines[0].strip().strip('"').strip() if lines else _label(cell)
+    return lines[0].strip().strip('"').strip() if lines else cell_label(cell)

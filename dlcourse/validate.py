@@ -7,10 +7,12 @@ notebook, runs it top to bottom in a fresh kernel with the grader's time limits,
 every test cell with the grader's verdict. The only differences from the grade are the hidden
 tests (checked at grading, with other inputs) and the grader's sandbox. Whatever was ignored,
 moved or restored is printed as a note, and a file that will be refused is said to be before
-it is handed in.
+it is handed in. What the student's own Python and packages run but the grading environment
+refuses (syntax newer than the grader's Python 3.11, a module the grader does not have:
+:mod:`dlcourse.grading_env`) fails here too, naming the cell and the line.
 
-Exit status 0 when every visible test passes, 1 otherwise (also for a file that cannot be
-read); never a traceback for a problem on the student's side. JupyterLab's Validate button
+Exit status 0 when every visible test passes and nothing fails at grading, 1 otherwise (also
+for a file that cannot be read); never a traceback for a problem on the student's side. JupyterLab's Validate button
 shows the same report (:mod:`dlcourse.validate_button`).
 """
 
@@ -29,15 +31,18 @@ from pathlib import Path
 
 import nbformat
 
+from . import grading_env
 from .submission import (
     CELL_TIMEOUT,
     CRASH_MESSAGE,
     NOTEBOOK_TIMEOUT,
     WARN_FILE_BYTES,
+    cell_label,
     explain,
     grade_id,
     is_test_cell,
     own_records,
+    python_source,
     read_notebook,
     rebuild,
     role,
@@ -72,10 +77,12 @@ class Report:
     cells: list[CellResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # what this Python ran and grading will refuse (:func:`grading_problems`)
+    at_grading: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
-        return self.problem is None and all(c.passed for c in self.cells)
+        return self.problem is None and all(c.passed for c in self.cells) and not self.at_grading
 
     def failed(self) -> list[CellResult]:
         return [c for c in self.cells if not c.passed]
@@ -85,6 +92,9 @@ class Report:
         lines = []
         if self.problem:
             lines.append(f"{self.path}: 채점할 수 없는 파일입니다 (cannot be graded): {self.problem}")
+        elif not self.failed() and self.at_grading:
+            lines.append(f"{self.path}: 보이는 검사는 통과했지만 채점 때 실패합니다 (will fail at "
+                         "grading)")
         elif self.passed:
             lines.append(f"{self.path}: 통과 (OK) — 보이는 검사(visible tests) {len(self.cells)}개를 "
                          "모두 통과했습니다. 채점 때는 숨은 검사(hidden tests)가 다른 입력으로 한 번 "
@@ -93,6 +103,8 @@ class Report:
             lines.append(f"{self.path}: 검사 {len(self.failed())}개 실패 (tests failed)")
             for cell in self.failed():
                 lines.append(f"  실패 (failed): {cell.title}\n    {cell.message}")
+        for problem in self.at_grading:
+            lines.append(f"  채점 때 실패 (fails at grading): {problem}")
         for note in self.notes:
             lines.append(f"  채점 참고 (grading note): {note}")
         for warning in self.warnings:
@@ -140,6 +152,23 @@ def find_release(nb, path: Path) -> tuple[str | None, nbformat.NotebookNode | No
     if best is None or not shared[best]:
         return None, None
     return best, known[best]
+
+
+def grading_problems(nb: nbformat.NotebookNode) -> list[str]:
+    """What the student's cells of ``nb`` use that this Python runs and grading refuses:
+    syntax newer than the grader's Python (:func:`grading_env.newer_syntax`) and modules the
+    grading environment does not provide (:func:`grading_env.missing_modules`), one sentence
+    each, naming the cell and the line."""
+    found = []
+    for cell in nb.cells:
+        if cell.cell_type != "code" or cell.metadata.get("dlcourse", {}).get("origin") != "student":
+            continue
+        source = python_source(cell.source)
+        found += [f"셀 {cell_label(cell)}: {grading_env.syntax_message(kind, line)}"
+                  for line, kind in grading_env.newer_syntax(source)]
+        found += [f"셀 {cell_label(cell)}: {line}행: {grading_env.module_message(module)}"
+                  for line, module in grading_env.missing_modules(source)]
+    return found
 
 
 def run(nb: nbformat.NotebookNode, folder: Path, cell_timeout: int = CELL_TIMEOUT,
@@ -212,6 +241,7 @@ def validate_notebook(path: str | Path, cell_timeout: int = CELL_TIMEOUT,
                             f"제출한 과제 폴더의 것으로 합니다 (looks like another lesson: "
                             f"{report.lesson})")
     report.notes += nb.metadata.get("dlcourse", {}).get("notes", [])
+    report.at_grading = grading_problems(nb)
     # Like a grading kernel: a fresh folder, so files beside the notebook (which the grader
     # never sees) cannot make Validate pass.
     with tempfile.TemporaryDirectory(prefix="dlcourse-validate-") as folder:
