@@ -36,6 +36,8 @@ def button_result(report: Report) -> dict:
         entries.append({"source": report.path, "raw_error": report.problem})
     for cell in report.failed():
         entries.append({"source": cell.title, "raw_error": cell.message})
+    for problem in report.at_grading:
+        entries.append({"source": "채점 때 실패 (fails at grading)", "raw_error": problem})
     extra = [f"채점 참고 (grading note): {n}" for n in report.notes]
     extra += [f"주의 (warning): {w}" for w in report.warnings]
     if extra:

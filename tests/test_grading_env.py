@@ -108,7 +108,8 @@ def test_the_grader_python_is_the_one_course_builds():
 def test_module_list_agrees_with_the_pins():
     """dlcourse/grading_modules.txt is what ``python -m autograder.grading_modules`` writes from
     the installed pins of requirements/base.txt and grader.txt (no drift)."""
-    assert grading_env.MODULES_FILE.read_text(encoding="utf-8") == grading_modules.text()
+    assert grading_env.MODULES_FILE.read_text(encoding="utf-8") == grading_modules.text(), (
+        "a pin changed: run .venv/bin/python -m autograder.grading_modules")
     listed = set(grading_env.MODULES_FILE.read_text(encoding="utf-8").split())
     assert {"torch", "numpy", "pandas", "matplotlib", "tqdm", "dlcourse", "jupytext"} <= listed
     # the instructor's other extras are not the grading environment
@@ -128,3 +129,16 @@ def test_missing_modules_names_every_import_the_grader_lacks():
         "'rich' 모듈은 채점 환경에 없습니다 (module not in the grading environment): 채점은 강좌의 "
         "패키지(requirements/base.txt)만으로 하고 노트북 옆의 파일도 받지 않습니다; 이 모듈 없이 "
         "답안 셀 안에서 직접 쓰세요")
+
+
+def test_validate_button_shows_what_fails_at_grading():
+    """JupyterLab's Validate button lists what fails at grading as a failure, never success."""
+    from dlcourse.validate import Report
+    from dlcourse.validate_button import button_result
+
+    said = f"셀 ex_predict: 1행: {grading_env.module_message('fastsigmoid')}"
+    report = Report("01_neuron.ipynb", lesson="01_neuron", at_grading=[said])
+    assert not report.passed
+    assert button_result(report)["value"]["failed"] == [
+        {"source": "채점 때 실패 (fails at grading)", "raw_error": said, "error": said.replace(
+            "'", "&#x27;")}]

@@ -30,6 +30,8 @@ from autograder.mistakes import expected_scores, load_mistakes
 from autograder.mistakes import max_scores as course_max
 from autograder.parallel import adopt_renamed, grade_class
 from autograder.preprocessors import renamed_from
+from dlcourse import grading_env
+from dlcourse.grading_env import module_message, syntax_message
 from dlcourse.submission import MAX_FILE_BYTES, role
 from tests.integrity_helpers import (
     FIXTURES,
@@ -38,6 +40,8 @@ from tests.integrity_helpers import (
     same_judgement,
     validate_all,
 )
+from tests.test_grading_env import JUDGE
+from tests.test_platforms import interpreter
 
 pytestmark = pytest.mark.slow
 
@@ -155,6 +159,30 @@ def big_outputs(lesson: str, megabytes: int = 23) -> bytes:
     return nbformat.writes(nb).encode()
 
 
+# What students on Python 3.12+ (Colab: 3.13) write and the grader's Python 3.11 refuses (PEP 701,
+# PEP 695), and a package only the student installed (tests/fixtures/student-site/).
+NEWER_FSTRING = '''def predict(X: torch.Tensor, w: torch.Tensor, b, threshold: float = 0.5) -> torch.Tensor:
+    """X: (N, D), w: (D,), b: float or 0-dim tensor → (N,) torch.long, 1 where p >= threshold."""
+    limits = {"low": 0.0, "high": 1.0}
+    assert limits["low"] <= threshold <= limits["high"], f"threshold {threshold} > {limits["high"]}"
+    return (neuron_forward(X, w, b) >= threshold).long()
+'''
+NEWER_GENERIC = '''def neuron_forward[B: (float, torch.Tensor)](X: torch.Tensor, w: torch.Tensor, b: B) -> torch.Tensor:
+    """X: (N, D), w: (D,), b: float or 0-dim tensor → (N,) probabilities sigmoid(X w + b)."""
+    return sigmoid(X @ w + b)
+'''
+STUDENT_SITE = FIXTURES / "student-site"
+OWN_PACKAGE = '''from fastsigmoid import threshold_at
+
+
+def predict(X: torch.Tensor, w: torch.Tensor, b, threshold: float = 0.5) -> torch.Tensor:
+    """X: (N, D), w: (D,), b: float or 0-dim tensor → (N,) torch.long, 1 where p >= threshold."""
+    return threshold_at(neuron_forward(X, w, b), threshold)
+'''
+PREDICT_CELLS = ["check_predict", "check_predict_threshold"]
+FORWARD_CELLS = ["check_forward_values", "check_forward_shapes", *PREDICT_CELLS]
+
+
 @dataclass
 class Fixture:
     student: str
@@ -201,6 +229,13 @@ def fixtures() -> list[Fixture]:
             fails=list(course_max("01_neuron")), files={"mylib.py": b"import torch\n"
                                                         b"sigmoid = torch.sigmoid\n"},
             says="ModuleNotFoundError"),
+        Fixture("newer-fstring", "01_neuron", submission("01_neuron", {"ex_predict": NEWER_FSTRING}),
+                fails=PREDICT_CELLS, says=syntax_message("fstring quotes", 4)),
+        Fixture("newer-generic", "01_neuron", submission("01_neuron",
+                                                         {"ex_forward": NEWER_GENERIC}),
+                fails=FORWARD_CELLS, says=syntax_message("type parameters", 1)),
+        Fixture("lacks-module", "01_neuron", submission("01_neuron", {"ex_predict": OWN_PACKAGE}),
+                fails=PREDICT_CELLS, says=module_message("fastsigmoid")),
         Fixture("untouched", "01_neuron", release_notebook("01_neuron"),
                 not_implemented=True),
         Fixture("wrong-below-stub", "01_neuron", stub_then_answer("01_neuron", mistake.answers),
@@ -322,6 +357,65 @@ def test_grades_csv_opens_in_korean_excel_and_pandas(graded):
     frame = pd.read_csv(path, encoding="utf-8-sig")
     assert list(frame.columns[:3]) == ["student", "assignment", "cell"]
     assert frame["message"].fillna("").str.contains("통과").any()
+
+
+def _messages(graded, student: str) -> dict[str, str]:
+    return {r["cell"]: r["message"] for r in _csv(graded) if r["student"] == student}
+
+
+@pytest.mark.parametrize(("student", "error", "sentence", "version"), [
+    ("newer-fstring", "SyntaxError: f-string: unmatched '[' ", syntax_message("fstring quotes", 4),
+     "3.13"),
+    ("newer-generic", "SyntaxError: expected '(' ", syntax_message("type parameters", 1), "3.12"),
+])
+def test_newer_python_syntax_is_named_alike(graded, student, error, sentence, version):
+    """Syntax of Python 3.12+ (PEP 701, PEP 695) runs in the student's kernel and is a
+    SyntaxError at grading: the grader's message (CSV and feedback) names the cell, the error
+    and the construct with its rewrite, in the very sentence Validate prints on the student's
+    newer Python for the same cell (judged here by that Python itself)."""
+    if student not in graded["cases"]:
+        pytest.skip("not in NO_SURPRISES_ONLY")
+    fx = graded["cases"][student]
+    messages = _messages(graded, student)
+    cell = "ex_predict" if student == "newer-fstring" else "ex_forward"
+    pattern = (rf"NameError: name '\w+' is not defined — .* — 위 셀에서 먼저 난 오류 "
+               rf"\(first error above\) {cell}: {re.escape(error)}\(\d+\.py, line \d\) — "
+               rf"{re.escape(sentence)}")
+    for gid in fx.fails:
+        assert re.fullmatch(pattern, messages[gid]), messages[gid]
+    feedback = html_text(graded["course"].path / "feedback" / student / fx.lesson
+                         / f"{fx.lesson}.html")
+    assert sentence in feedback
+    exe = interpreter(version)
+    if exe is None:
+        pytest.skip(f"no Python {version} interpreter on this machine")
+    source = NEWER_FSTRING if student == "newer-fstring" else NEWER_GENERIC
+    proc = subprocess.run([exe, "-c", JUDGE, grading_env.__file__],
+                          input=json.dumps({cell: source}), capture_output=True, text=True,
+                          check=True)
+    ((line, kind),) = json.loads(proc.stdout)[cell]
+    assert syntax_message(kind, line) == sentence
+
+
+def test_a_package_only_the_student_has(graded):
+    """A module the student installed (on PYTHONPATH here) passes every visible test in the
+    student's kernel; Validate says it fails at grading, names the module and the cell, exit 1;
+    the grade names it too (7/10: test_score_status_and_notes)."""
+    if "lacks-module" not in graded["cases"]:
+        pytest.skip("not in NO_SURPRISES_ONLY")
+    path = graded["files"]["lacks-module"]
+    env = {**os.environ, "PYTHONPATH": str(STUDENT_SITE)}
+    proc = subprocess.run([sys.executable, "-m", "dlcourse.validate", str(path)], env=env,
+                          capture_output=True, text=True)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stdout == (
+        f"{path}: 보이는 검사는 통과했지만 채점 때 실패합니다 (will fail at grading)\n"
+        f"  채점 때 실패 (fails at grading): 셀 ex_predict: 1행: {module_message('fastsigmoid')}\n")
+    messages = _messages(graded, "lacks-module")
+    for gid in PREDICT_CELLS:
+        assert messages[gid].endswith(
+            "(first error above) ex_predict: ModuleNotFoundError: No module named 'fastsigmoid' — "
+            + module_message("fastsigmoid")), messages[gid]
 
 
 # --------------------------------------------------------------------------- Validate alone
