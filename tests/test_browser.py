@@ -25,6 +25,10 @@ Validate, the error display) the way a student meets it:
   (``test_lessons_grading.py`` gives every lesson's reference answers full marks, running them
   first and again last in one kernel).
 - only nbgrader's student tools are there (Validate, Assignment List).
+- the first markdown cell's bold text as JupyterLab renders it: every ``**…**`` of its source
+  is a ``<strong>`` element (``로지스틱 회귀``: the Korean noun bold, the English term after it)
+  and no literal ``**`` is left (``test_markdown.py`` renders every cell under CommonMark's
+  rules without a browser).
 
 Also: progress bars (``tqdm.auto``) and plots render in JupyterLab, and the browser console
 stays free of errors.
@@ -416,6 +420,27 @@ def check_student_tools(page) -> None:
     assert not [i for i in items if "Formgrader" in i or "Course List" in i], items
 
 
+#: What the first lesson's first cell must show in bold (issue: a closing ``**`` after ``)`` and
+#: before a Hangul particle is not right-flanking in CommonMark, and the asterisks were printed).
+FIRST_BOLD = "로지스틱 회귀"
+
+
+def check_first_cell_bold(page, lab: LabServer, lesson: str) -> None:
+    """The lesson's first markdown cell as the student sees it: its rendered ``<strong>``
+    elements are exactly the ``**…**`` spans of its source, and no ``**`` is left in its text."""
+    nb = nbformat.read(lab.notebooks / lesson / f"{lesson}.ipynb", as_version=4)
+    index = next(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown")
+    rendered = cell(page, index).locator(".jp-RenderedMarkdown")
+    rendered.wait_for()
+    rendered.evaluate("el => el.scrollIntoView({block: 'start'})")
+    shot(page, f"{lesson}-0-first-cell-bold")
+    strong = rendered.locator("strong").all_inner_texts()
+    assert strong == re.findall(r"\*\*(.+?)\*\*", nb.cells[index].source), strong
+    assert FIRST_BOLD in strong or lesson != LESSONS[0], strong
+    text = rendered.inner_text()
+    assert "**" not in text, text
+
+
 def check_untouched(page, lab: LabServer, lesson: str) -> None:
     """Run All on the untouched notebook; at every stop read the message and run on below."""
     rel = f"{lesson}/{lesson}.ipynb"
@@ -573,6 +598,8 @@ def test_student_experience_in_jupyterlab(lab, page, subtests):
                 open_notebook(page, lab, f"{lesson}/{lesson}.ipynb")
                 with subtests.test("only nbgrader's student tools"):
                     check_student_tools(page)
+                with subtests.test("the first cell's bold text renders bold"):
+                    check_first_cell_bold(page, lab, lesson)
                 check_untouched(page, lab, lesson)
         with (subtests.test("reference answers run" + (" twice and validate" if first else ""),
                             lesson=lesson),
