@@ -108,6 +108,8 @@ def test_the_grader_python_is_the_one_course_builds():
 def test_module_list_agrees_with_the_pins():
     """dlcourse/grading_modules.txt is what ``python -m autograder.grading_modules`` writes from
     the installed pins of requirements/base.txt and grader.txt (no drift)."""
+    if sys.platform != "linux":
+        pytest.skip("the grading environment is Linux's (its pins' markers differ elsewhere)")
     assert grading_env.MODULES_FILE.read_text(encoding="utf-8") == grading_modules.text(), (
         "a pin changed: run .venv/bin/python -m autograder.grading_modules")
     listed = set(grading_env.MODULES_FILE.read_text(encoding="utf-8").split())
