@@ -425,11 +425,19 @@ CRASH_MESSAGE = ("커널이 죽었습니다 (kernel crashed): 프로세스가 �
 UNFINISHED = "(끝나지 않은 검사 (unfinished checks))"
 
 
+#: Cell magics whose body is Python the kernel runs (IPython's own: ``%%time`` and the like).
+PYTHON_CELL_MAGIC = re.compile(r"\s*%%(?:time|timeit|capture|prun)\b[^\n]*\n")
+
+
 def python_source(source: str) -> str:
-    """A code cell's source as the kernel compiles it: IPython's magics and shell escapes
-    (``%%time``, ``!pip``) transformed (IPython's ``TransformerManager``)."""
+    """A code cell's source as the kernel compiles it: IPython's line magics and shell escapes
+    (``!pip``) transformed (IPython's ``TransformerManager``); of a cell magic that runs Python
+    (:data:`PYTHON_CELL_MAGIC`), its body below the magic's line made a comment (the lines
+    keep their numbers)."""
     from IPython.core.inputtransformer2 import TransformerManager
 
+    if m := PYTHON_CELL_MAGIC.match(source):
+        source = f"# {m.group(0).lstrip()}{source[m.end():]}"
     return TransformerManager().transform_cell(source)
 
 

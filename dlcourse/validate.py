@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import functools
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -154,20 +155,26 @@ def find_release(nb, path: Path) -> tuple[str | None, nbformat.NotebookNode | No
     return best, known[best]
 
 
+#: A cell that writes a module beside the notebook (IPython's ``%%writefile``; ``-a`` appends).
+WRITES_MODULE = re.compile(r"\s*%%writefile(?:\s+-a)?\s+['\"]?(?:\./)?([A-Za-z_]\w*)\.py['\"]?\s*\n")
+
+
 def grading_problems(nb: nbformat.NotebookNode) -> list[str]:
     """What the student's cells of ``nb`` use that this Python runs and grading refuses:
     syntax newer than the grader's Python (:func:`grading_env.newer_syntax`) and modules the
-    grading environment does not provide (:func:`grading_env.missing_modules`), one sentence
+    grading environment does not provide (:func:`grading_env.missing_modules`; a module the
+    notebook writes itself with ``%%writefile name.py`` is there at grading too), one sentence
     each, naming the cell and the line."""
+    cells = [c for c in nb.cells if c.cell_type == "code"
+             and c.metadata.get("dlcourse", {}).get("origin") == "student"]
+    written = {m.group(1) for c in cells if (m := WRITES_MODULE.match(c.source))}
     found = []
-    for cell in nb.cells:
-        if cell.cell_type != "code" or cell.metadata.get("dlcourse", {}).get("origin") != "student":
-            continue
+    for cell in cells:
         source = python_source(cell.source)
         found += [f"셀 {cell_label(cell)}: {grading_env.syntax_message(kind, line)}"
                   for line, kind in grading_env.newer_syntax(source)]
         found += [f"셀 {cell_label(cell)}: {line}행: {grading_env.module_message(module)}"
-                  for line, module in grading_env.missing_modules(source)]
+                  for line, module in grading_env.missing_modules(source) if module not in written]
     return found
 
 

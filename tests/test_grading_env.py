@@ -144,3 +144,28 @@ def test_validate_button_shows_what_fails_at_grading():
     assert button_result(report)["value"]["failed"] == [
         {"source": "채점 때 실패 (fails at grading)", "raw_error": said, "error": said.replace(
             "'", "&#x27;")}]
+
+
+def test_validate_names_each_cell_and_line():
+    """Validate's sentences for a notebook's own cells (magics transformed first); a module the
+    notebook writes itself (``%%writefile``) is there at grading too; locked cells are not
+    the student's."""
+    import nbformat
+
+    from dlcourse.validate import grading_problems
+
+    def student(source, cid):
+        cell = nbformat.v4.new_code_cell(source)
+        cell.id, cell.metadata["dlcourse"] = cid, {"origin": "student"}
+        return cell
+
+    nb = nbformat.v4.new_notebook(cells=[
+        student("%%writefile helper.py\ndef twice(x):\n    return 2 * x\n", "writes"),
+        student("%%time\nimport helper, rich\n!pip install fastsigmoid\nimport fastsigmoid\n",
+                "imports"),
+        nbformat.v4.new_code_cell("import secretlib"),  # a template cell
+    ])
+    assert grading_problems(nb) == [
+        f"셀 imports: 2행: {grading_env.module_message('rich')}",
+        f"셀 imports: 4행: {grading_env.module_message('fastsigmoid')}",
+    ]
