@@ -17,7 +17,10 @@ a display output of type :data:`MIME`; the grader's own process compares it with
 reference solution produced in a trusted run (:func:`dlcourse.submission.verdict`), using
 :func:`judge`, the same function that judges here.
 Nothing in the kernel decides a grade, so replacing ``torch.allclose`` or faking "통과" earns
-nothing.
+nothing. A fact judged against a bound only (``at_least`` … ``accuracy``) can still be forged by a
+kernel that replaces what is recorded; results of training are therefore recorded as the trained
+network's parameters (:meth:`Check.net_accuracy`, :meth:`Check.net_loss`), which the grader
+measures itself.
 
 Importing this module inside IPython also installs :func:`explain_name_error`: a cell that uses a
 name an earlier cell defines (run out of order, after a kernel restart, or below an exercise that
@@ -36,7 +39,7 @@ import numpy as np
 
 MIME = "application/vnd.dlcourse.check+json"
 KINDS = ("close", "equal", "shape", "at_least", "at_most", "increasing", "decreasing",
-         "accuracy")
+         "accuracy", "net_accuracy", "net_loss")
 
 #: Added to the visible "통과 (OK)" line of a test cell: the grader runs the cell again with its
 #: hidden facts (every graded test cell has some, see CONTRIBUTING.md).
@@ -129,6 +132,77 @@ def _describe(arr: np.ndarray, limit: int = 6) -> str:
     return f"{body}{more}"
 
 
+# --------------------------------------------------------------------------- networks
+
+
+def net_parameters(net: Any) -> list[np.ndarray]:
+    """The parameters of ``net`` (an ``nn.Module`` or a list of tensors), in
+    ``net.parameters()`` order, as float64 arrays: ``weight (out, in), bias (out,)`` of each
+    ``nn.Linear`` in turn. Anything else raises ``TypeError``."""
+    params = net.parameters() if hasattr(net, "parameters") else net
+    arrays = [to_numpy(p).astype(np.float64) for p in params]
+    ok = len(arrays) >= 2 and len(arrays) % 2 == 0
+    for i in range(0, len(arrays) if ok else 0, 2):
+        w, b = arrays[i], arrays[i + 1]
+        ok = ok and w.ndim == 2 and b.shape == (w.shape[0],)
+        ok = ok and (i == 0 or w.shape[1] == arrays[i - 2].shape[0])
+    if not ok:
+        shapes = [tuple(a.shape) for a in arrays]
+        raise TypeError(f"Linear 층으로 된 신경망이 아닙니다 (not a stack of nn.Linear layers): "
+                        f"매개변수 모양 {shapes}")
+    return arrays
+
+
+def net_outputs(flat: np.ndarray, shapes: list, inputs: np.ndarray) -> np.ndarray:
+    """What the network of :func:`net_parameters` computes for ``inputs (N, in)``, in float64:
+    each ``nn.Linear`` (``x @ weight.T + bias``) in turn with ReLU between them, none after the
+    last. ``flat``: the parameters flattened and concatenated; ``shapes``: their shapes.
+    Raises ``ValueError`` when ``flat`` does not hold exactly these shapes."""
+    sizes = [int(np.prod(s, dtype=np.int64)) for s in shapes]
+    if flat.ndim != 1 or flat.size != sum(sizes) or flat.dtype.kind != "f":
+        raise ValueError(f"매개변수 개수가 다릅니다 (wrong number of parameters): 기대 "
+                         f"{sum(sizes)}, 실제 {flat.size}")
+    parts = np.split(flat.astype(np.float64), np.cumsum(sizes)[:-1])
+    params = [p.reshape(s) for p, s in zip(parts, shapes, strict=True)]
+    h = inputs.astype(np.float64)
+    for i in range(0, len(params), 2):
+        h = h @ params[i].T + params[i + 1]
+        if i + 2 < len(params):
+            h = np.maximum(h, 0.0)
+    return h
+
+
+def _log_softmax(z: np.ndarray) -> np.ndarray:
+    top = z.max(axis=1, keepdims=True)
+    return z - top - np.log(np.exp(z - top).sum(axis=1, keepdims=True))
+
+
+def measure(kind: str, out: np.ndarray, targets: np.ndarray, spec: dict, *,
+            logits: bool) -> str | None:
+    """Judge a network fact on the outputs ``out (N, C)``: ``net_accuracy`` (argmax against
+    class indices ``targets (N,)``, at least ``spec["bound"]``) or ``net_loss`` (at most
+    ``spec["bound"]``; ``spec["loss"]`` ``"nll"``: the mean negative log-likelihood, after a
+    log-softmax when ``logits``, else of ``out`` as it is, as ``F.nll_loss``; ``"mse"``: mean
+    squared error). ``None`` when it holds, else the message, as :func:`judge`."""
+    if kind == "net_accuracy":
+        correct = int(np.sum(out.argmax(axis=1) == targets))
+        need = int(np.ceil(float(spec["bound"]) * targets.shape[0] - 1e-9))
+        if correct >= need:
+            return None
+        return (f"정확도(accuracy)가 낮습니다: {correct}/{targets.shape[0]} 맞음, "
+                f"{need}개 이상 필요")
+    with np.errstate(all="ignore"):
+        if spec.get("loss") == "mse":
+            value = float(np.mean((out.reshape(targets.shape) - targets) ** 2))
+        else:  # "nll"; a log-softmax leaves log-probabilities as they are
+            logp = _log_softmax(out) if logits else out
+            value = float(-np.mean(logp[np.arange(targets.shape[0]), targets.astype(int)]))
+    if np.isfinite(value) and value <= float(spec["bound"]):
+        return None
+    return (f"기준을 넘지 못했습니다 (bound not met): {spec.get('loss', 'nll')} 손실 "
+            f"{value:.4g} ≤ {float(spec['bound']):g} 이어야 합니다")
+
+
 # --------------------------------------------------------------------------- judging
 
 
@@ -199,6 +273,16 @@ def judge(kind: str, actual: np.ndarray, spec: dict, reveal: bool = True) -> str
         if correct >= need:
             return None
         return f"정확도(accuracy)가 낮습니다: {correct}/{labels.shape[0]} 맞음, {need}개 이상 필요"
+    if kind in ("net_accuracy", "net_loss"):
+        if actual.ndim != 1 or actual.dtype.kind != "f":
+            return f"신경망 매개변수가 아닙니다 (not network parameters): 모양 {tuple(actual.shape)}"
+        if not np.isfinite(actual).all():
+            return "매개변수에 NaN/inf가 있습니다 (non-finite parameters)"
+        try:
+            out = net_outputs(actual, spec["shapes"], spec["inputs"])
+        except ValueError as err:
+            return str(err)
+        return measure(kind, out, expected, spec, logits=True)
     if kind == "shape":
         want = tuple(int(n) for n in expected.reshape(-1))
         got = tuple(int(n) for n in actual.reshape(-1))
@@ -258,8 +342,9 @@ class Check:
     # -- facts -------------------------------------------------------------------------
     def _keep(self, label: str, kind: str, actual: np.ndarray, **spec) -> None:
         rec = {"label": label, "kind": kind, "actual": encode(actual)}
-        if spec.get("expected") is not None:
-            spec["expected"] = encode(spec["expected"])
+        for key in ("expected", "inputs"):
+            if spec.get(key) is not None:
+                spec[key] = encode(spec[key])
         rec.update({k: v for k, v in spec.items() if v is not None})
         self.records.append(rec)
 
@@ -347,6 +432,52 @@ class Check:
         self._judge_now(label, "accuracy", a, spec)
         self._keep(label, "accuracy", a, **spec)
         return a
+
+    def _net(self, label, kind, net, inputs, targets, spec):
+        try:
+            params = net_parameters(net)
+        except TypeError as err:
+            raise CheckFailed(f"[{self.title}] {label}: {err}") from None
+        flat = np.concatenate([p.reshape(-1) for p in params])
+        spec = {"expected": to_numpy(targets), "inputs": to_numpy(inputs),
+                "shapes": [list(p.shape) for p in params], **spec}
+        if callable(net):  # the network's own forward pass must pass too (here only)
+            import torch
+
+            with torch.no_grad():
+                own = self._convert(label, net(inputs)).astype(np.float64)
+            if own.ndim != 2 or own.shape[0] != spec["expected"].shape[0]:
+                raise CheckFailed(f"[{self.title}] {label}: 출력 모양(shape)이 다릅니다: "
+                                  f"기대 (N, 출력 수), 실제 {tuple(own.shape)}")
+            problem = measure(kind, own, spec["expected"], spec, logits=False)
+            if problem:
+                raise CheckFailed(f"[{self.title}] {label}: 신경망의 출력으로 (the network's "
+                                  f"own outputs): {problem}")
+        self._judge_now(label, kind, flat, spec)
+        self._keep(label, kind, flat, **spec)
+        return flat
+
+    def net_accuracy(self, label, net, inputs, labels, at_least):
+        """The network ``net`` (``nn.Linear`` layers with ReLU between, as
+        :func:`net_outputs`; a final log-softmax does not change the argmax) picks the right
+        class of ``labels (N,)`` for ``inputs (N, in)`` for at least the fraction ``at_least``.
+        The grader measures the recorded parameters itself, on the inputs and labels of its own
+        reference run, so replacing what the kernel computes earns nothing. Here, in the
+        kernel, the outputs of ``net``'s own forward pass must pass as well (a network that
+        differs from the lecture's is judged as it computes)."""
+        return self._net(label, "net_accuracy", net, inputs, labels, {"bound": at_least})
+
+    def net_loss(self, label, net, inputs, targets, at_most, *, loss="nll"):
+        """The network ``net`` (as :meth:`net_accuracy`) has a loss of at most ``at_most`` on
+        ``inputs (N, in)``: ``loss="nll"`` (log-softmax of the outputs, then the mean negative
+        log-likelihood of class indices ``targets (N,)``, as ``F.nll_loss``) or ``"mse"`` (mean
+        squared error against ``targets`` of the outputs' size, as ``F.mse_loss``). Measured by
+        the grader on its own reference run's data, like :meth:`net_accuracy`; in the kernel,
+        ``net``'s own outputs must pass too (``"nll"`` as ``F.nll_loss(net(inputs), targets)``,
+        without a log-softmax)."""
+        if loss not in ("nll", "mse"):
+            raise ValueError(f"loss must be 'nll' or 'mse', not {loss!r}")
+        return self._net(label, "net_loss", net, inputs, targets, {"bound": at_most, "loss": loss})
 
     def no_warnings(self, label, fn, *args, **kwargs):
         """Call ``fn(*args, **kwargs)`` with warnings and NumPy floating-point errors raised as

@@ -494,8 +494,10 @@ def own_records(cell) -> list[dict]:
 
 def verdict(cell, reference: list[dict]) -> tuple[bool, str, str]:
     """``(passed, status, message)`` for one executed test cell, judged against ``reference``
-    (``[{label, kind, expected | actual, rtol, atol, bound, dtype}]``: what the reference run
-    recorded for the cell; a record with ``expected`` is a visible fact)."""
+    (``[{label, kind, expected | actual, rtol, atol, bound, dtype, inputs, shapes, loss}]``:
+    what the reference run recorded for the cell; a record with ``expected`` is a visible fact).
+    Everything but the student's ``actual`` comes from ``reference``: a network fact measures the
+    student's parameters on the reference's ``inputs``, labels and bound."""
     meta = cell.metadata.get("dlcourse", {})
     if meta.get("status") in STOPPED:
         return False, meta["status"], meta["message"]
@@ -525,6 +527,9 @@ def verdict(cell, reference: list[dict]) -> tuple[bool, str, str]:
             "expected": decode(ref["expected"] if visible else ref["actual"]),
             "rtol": ref.get("rtol", 1e-5), "atol": ref.get("atol", 1e-8),
             "bound": ref.get("bound"), "dtype": ref.get("dtype", False),
+            # what the grader measures the student's network on: its own reference run's data
+            "shapes": ref.get("shapes"), "loss": ref.get("loss"),
+            "inputs": decode(ref["inputs"]) if "inputs" in ref else None,
         }
         try:
             problem = judge(ref["kind"], actual, spec, reveal=visible)

@@ -143,6 +143,16 @@ def attack(lesson: str, name: str, subs: dict[str, object]) -> nbformat.Notebook
     return submission(lesson, answers)
 
 
+def forge(lesson: str, answers: dict[str, str], name: str = "forge_bounds") -> nbformat.NotebookNode:
+    """The reference answers with ``answers`` in their place (a known mistake), and
+    ``tests/submissions/<name>.py`` run first, at the top of the first answer cell."""
+    prelude, _, _ = _parts(name)
+    first = answer_ids(lesson)[0]
+    answers = dict(answers)
+    answers[first] = prelude + "\n" + answers.get(first, reference_answers(lesson)[first])
+    return submission(lesson, answers)
+
+
 def wrong(lesson: str) -> nbformat.NotebookNode:
     """Every answer function defined, but wrong (the control of the attacks)."""
     ref = reference_answers(lesson)

@@ -195,3 +195,79 @@ def test_verdict_without_payload_reports_the_kernel_error():
                                            evalue="아직 구현하지 않았습니다", traceback=[])]
     ok, _, msg = verdict(cell, REFERENCE)
     assert not ok and msg == "NotImplementedError: 아직 구현하지 않았습니다"
+
+
+def _net_records(net, inputs, labels, kind="net_accuracy", **kw):
+    """What a test cell publishes for one network fact (the kernel's Check, judging off, as a
+    forging kernel would)."""
+    ck = Check("t", hidden=False)
+    ck._judge_now = lambda *args: None
+    getattr(ck, kind)("n", list(net.parameters()), inputs, labels, **kw)
+    return ck.records
+
+
+def test_network_facts_are_measured_by_the_grader_on_its_own_data():
+    y = torch.randint(0, 3, (30,), generator=torch.Generator().manual_seed(0))
+    X = torch.eye(3)[y].repeat(1, 2)[:, :5]  # rows that one-hot encode their label
+    good = torch.nn.Sequential(torch.nn.Linear(5, 3), torch.nn.LogSoftmax(dim=1))
+    with torch.no_grad():  # a network that classifies X perfectly
+        good[0].weight.copy_(torch.eye(3, 5) * 10)
+        good[0].bias.zero_()
+    reference = _net_records(good, X, y, at_least=1.0)
+    assert verdict(published(_net_records(good, X, y, at_least=1.0)), reference)[0]
+    # an untrained network that sends its own inputs and labels (its own predictions), and a
+    # bound it cannot miss, is still measured on the reference's inputs, labels and bound
+    bad = torch.nn.Sequential(torch.nn.Linear(5, 3), torch.nn.LogSoftmax(dim=1))
+    with torch.no_grad():
+        bad[0].weight.copy_(-torch.eye(3, 5))
+        bad[0].bias.zero_()
+        own = bad(X).argmax(dim=1)
+    forged = _net_records(bad, X, own, at_least=0.0)
+    ok, _, msg = verdict(published(forged), reference)
+    assert not ok and msg == "n: 정확도(accuracy)가 낮습니다: 0/30 맞음, 30개 이상 필요"
+    loss_ref = _net_records(good, X, y, kind="net_loss", at_most=0.01)
+    assert verdict(published(_net_records(good, X, y, kind="net_loss", at_most=0.01)), loss_ref)[0]
+    ok, _, msg = verdict(published(_net_records(bad, X, own, kind="net_loss", at_most=1e30)),
+                         loss_ref)
+    assert not ok and "bound not met" in msg and "≤ 0.01" in msg
+    # parameters of another size or not finite never pass
+    other = torch.nn.Sequential(torch.nn.Linear(5, 4), torch.nn.Linear(4, 3))
+    ok, _, msg = verdict(published(_net_records(other, X, y, at_least=1.0)), reference)
+    assert not ok and "wrong number of parameters" in msg
+    nan = [{**forged[0], "actual": encode(np.full(18, np.nan))}]
+    assert "non-finite" in verdict(published(nan), reference)[2]
+
+
+def test_network_facts_judge_in_the_kernel_as_the_grader_does():
+    lin = torch.nn.Linear(1, 1)
+    with torch.no_grad():
+        lin.weight.fill_(2.0)
+        lin.bias.fill_(0.0)
+    X = torch.linspace(0, 1, 5).unsqueeze(1)
+    with Check("mse", hidden=False) as ck:
+        ck.net_loss("fit", lin, X, 2 * X, 1e-12, loss="mse")
+    with pytest.raises(CheckFailed, match=r"mse 손실 0.2 ≤ 0.1"):
+        with Check("mse", hidden=False) as ck:
+            ck.net_loss("fit", lin, X, 2 * X + torch.tensor([[0.0], [0.0], [1.0], [0.0], [0.0]]),
+                        0.1, loss="mse")
+    # the network's own forward pass is judged too, here: its outputs taken as log-probabilities
+    # (F.nll_loss), where the grader measures the lecture's network (log-softmax first)
+    probs = torch.nn.Sequential(torch.nn.Linear(1, 2), torch.nn.Softmax(dim=1))
+    with torch.no_grad():
+        probs[0].weight.copy_(torch.tensor([[10.0], [-10.0]]))
+        probs[0].bias.zero_()
+    labels = torch.zeros(5, dtype=torch.long)
+    Xp = X + 1
+    with Check("own", hidden=False) as ck:
+        ck.net_accuracy("acc", probs, Xp, labels, 1.0)
+        ck.net_loss("nll", probs, Xp, labels, 1e-6)  # -mean(p) < 0 as F.nll_loss has it
+    log_twice = torch.nn.Sequential(probs, torch.nn.LogSoftmax(dim=1))
+    with pytest.raises(CheckFailed, match=r"the network's own outputs\): 기준을 넘지 못했습니다"):
+        with Check("own", hidden=False) as ck:
+            ck.net_loss("nll", log_twice, Xp, labels, 0.2)
+    assert judge("net_loss", np.concatenate([p.detach().reshape(-1).numpy() for p in probs.parameters()]),
+                 {"expected": labels.numpy(), "inputs": Xp.numpy(), "shapes": [[2, 1], [2]],
+                  "bound": 0.2, "loss": "nll"}) is None  # the grader: the same weights pass
+    with pytest.raises(CheckFailed, match="not a stack of nn.Linear layers"):
+        with Check("conv", hidden=False) as ck:
+            ck.net_accuracy("c", torch.nn.Conv1d(1, 1, 3), X, torch.zeros(5), 0.5)

@@ -245,6 +245,11 @@ def fixtures() -> list[Fixture]:
                 notes=("answer cell matched by its place",)),
         Fixture("markdown", "04_backprop", as_markdown("04_backprop"),
                 notes=("answer cell restored to code",)),
+        # Facts the grader measures itself on its reference run's data (net_accuracy, net_loss):
+        # Validate, measuring on the kernel's data, says the same.
+        Fixture("split-05", "05_optimizer", split_answers("05_optimizer")),
+        Fixture("stub-then-answer-06", "06_grade_classifier",
+                stub_then_answer("06_grade_classifier")),
     ]
 
 

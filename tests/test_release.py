@@ -112,6 +112,28 @@ def test_test_cells_follow_the_rules(lesson):
     assert 8 <= points <= 12, f"{lesson}: {points} points"
 
 
+#: Facts a kernel can forge without running the answer: the passing value is known beforehand
+#: (the bound, a rising sequence, scores that pick the labels).
+BOUND_ONLY = re.compile(r"\bck\.(at_least|at_most|increasing|decreasing|accuracy)\(")
+#: Facts the grader verifies itself: compared with the reference run, or measured on its data.
+VERIFIED = re.compile(r"\bck\.(record|net_accuracy|net_loss)\(")
+#: Test cells whose every fact can be forged today (tests/test_forging.py xfails their lesson).
+FORGEABLE = {"check_my_loss"}
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_bound_facts_never_decide_a_cell_alone(lesson):
+    """A cell with a fact judged against a bound only also has a hidden fact the grader
+    verifies (CONTRIBUTING.md, "Rules that make grading impossible to fool")."""
+    for cell in source(lesson).cells:
+        if not (is_grade(cell) and not is_solution(cell)) or not BOUND_ONLY.search(cell.source):
+            continue
+        gid = cell.metadata.nbgrader["grade_id"]
+        backed = any(VERIFIED.search(h) for h in HIDDEN_REGION.findall(cell.source))
+        assert backed != (gid in FORGEABLE), (
+            f"{gid}: {'a bound-only fact with no verified hidden fact' if not backed else 'now backed: drop it from FORGEABLE'}")
+
+
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_skeleton(lesson):
     md = "\n".join(c.source for c in source(lesson).cells if c.cell_type == "markdown")
