@@ -42,6 +42,7 @@ c.Autograde.sanitize_preprocessors = [
 c.Autograde.autograde_preprocessors = [
     "autograder.preprocessors.SandboxedExecute",
     "autograder.preprocessors.VerifyChecks",
+    "autograder.sanitize.SanitizeOutputs",  # no active content reaches the pages (issue 30)
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
