@@ -71,6 +71,8 @@ c.GenerateFeedback.preprocessors = [
     "autograder.lms.deadlines.DeadlineNote",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+# The feedback page carries a content security policy (no script but MathJax; autograder.feedback).
+c.GenerateFeedback.exporter_class = "autograder.feedback.FeedbackExporter"
 
 c.ExportApp.plugin_class = "autograder.export.StatusCsvExport"
 

@@ -25,7 +25,7 @@ from nbconvert.filters.markdown_mistune import markdown2html_mistune
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from dlcourse.check import MIME
-from dlcourse.submission import notes_cell
+from dlcourse.submission import note_line, notes_cell
 
 #: The grading note, ``{removed}`` being ``"<script> 1개, on* 이벤트 처리기(event handler) 2개"``.
 NOTE = "실행되는 내용(active content) 제거: {removed}"
@@ -192,7 +192,7 @@ class SanitizeOutputs(NbGraderPreprocessor):
             meta.setdefault("notes", []).append(note)
             top = nb.cells[0] if nb.cells else None
             if top is not None and top.metadata.get("dlcourse", {}).get("origin") == "grader":
-                top.source += f"\n- {note}"
+                top.source += "\n" + note_line(note)
             else:
                 nb.cells.insert(0, notes_cell([note]))
         return nb, resources

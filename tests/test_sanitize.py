@@ -11,7 +11,7 @@ import pandas as pd
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from autograder.sanitize import SanitizeOutputs, clean_html, clean_markdown
-from dlcourse.submission import notes_cell
+from dlcourse.submission import note_line, notes_cell
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 16).decode()
 TABLE = pd.DataFrame({"x": [1, 2], "y": [3.5, 4.5]})._repr_html_()
@@ -58,7 +58,7 @@ def test_every_kind_of_active_content_is_removed_with_the_exact_note():
             "application/javascript 출력(output) 1개, 위젯(widget view) 출력(output) 1개, "
             "스크립트가 든 SVG(image/svg+xml) 출력(output) 1개, <object> 1개, <embed> 1개")
     assert nb.metadata.dlcourse["notes"] == [note]
-    assert nb.cells[0].source == f"### 채점 참고 (grading notes)\n- {note}"
+    assert nb.cells[0].source == "### 채점 참고 (grading notes)\n" + note_line(note)
     assert "signature" not in nb.metadata and "trusted" not in nb.cells[2].metadata
 
     answer, code = nb.cells[1], nb.cells[2]
@@ -84,7 +84,7 @@ def test_an_existing_notes_cell_gets_the_note():
     note = ("실행되는 내용(active content) 제거: src 속성(attribute) 1개, "
             "on* 이벤트 처리기(event handler) 1개")
     assert nb.metadata.dlcourse["notes"] == ["앞선 참고 (earlier note)", note]
-    assert nb.cells[0].source.splitlines()[-2:] == ["- 앞선 참고 (earlier note)", f"- {note}"]
+    assert nb.cells[0].source.splitlines()[-2:] == ["- 앞선 참고 (earlier note)", note_line(note)]
     assert len(nb.cells) == 2 and nb.cells[1].source == "<img>"
 
 
