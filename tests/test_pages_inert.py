@@ -21,6 +21,7 @@ import http.server
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import threading
 import time
@@ -200,6 +201,29 @@ def test_feedback_page_runs_nothing_of_the_student(graded, browser):
     assert_inert(page, seen)
     assert page.evaluate("window.__mathjax") is True
     assert [u for u in seen if not u.startswith(("file:", "data:", MATHJAX))] == []
+    context.close()
+
+
+def test_report_shows_student_text_as_text(graded, browser, tmp_path):
+    """The instructor report: a message carrying markup (as a file name the student chose can)
+    is text on the page, which carries :data:`REPORT_CSP`."""
+    from autograder import status
+    from autograder.report import write_report
+
+    shutil.copy(graded.path / "gradebook.db", tmp_path / "gradebook.db")
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}?timeout=300"
+    message = '<img src=x onerror="window.__pwned = 1"><script>window.__pwned = 2</script>'
+    status.save(url, LESSON, STUDENT, LESSON, "crashed", message, 1.0, [])
+    report = write_report(graded.path, url, tmp_path / "report.html")
+    assert (f'<meta http-equiv="Content-Security-Policy" content="{REPORT_CSP}">'
+            in report.read_text("utf-8"))
+    context = browser.new_context()
+    page = context.new_page()
+    seen = watch(page)
+    page.goto(report.as_uri())
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("td", has_text=message).count() == 1
+    assert [u for u in seen if not u.startswith(("file:", "data:"))] == []
     context.close()
 
 
