@@ -26,7 +26,6 @@ import subprocess
 import threading
 import time
 import urllib.request
-from pathlib import Path
 from string import Template
 
 import nbformat
@@ -39,14 +38,12 @@ from autograder.instructor import lab_instructor_command
 from dlcourse.lab import free_port
 from dlcourse.submission import note_line
 
-from .conftest import need
 from .integrity_helpers import SUBMISSIONS, answer_ids, require_bwrap
 
 pytestmark = pytest.mark.browser
 
 LESSON = "01_neuron"
 STUDENT = "mallory"
-CHROMIUM = Path(os.environ.get("DLCOURSE_CHROMIUM", "/usr/bin/chromium"))
 MARKDOWN = ('제 풀이 설명입니다 (my notes). <img src="x" onerror="window.__pwned = \'markdown\'; '
             'fetch(\'/pwned-markdown\')"><script>window.__pwned = "md-script"</script>')
 NOTE = ("실행되는 내용(active content) 제거: src 속성(attribute) 2개, "
@@ -74,21 +71,6 @@ def graded(tmp_path_factory):
     course.nbgrader("generate_feedback", LESSON, "--force")
     yield course
     course.cleanup()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    need(CHROMIUM.exists(), f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    from .test_browser import CHROMIUM_ARGS
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @pytest.fixture(scope="module")
