@@ -159,13 +159,27 @@ def test_formgrader_runs_nothing_of_the_student(graded, formgrader, browser):
     context.close()
     assert "pwned" not in log.read_text(errors="replace")
 
-    # JupyterLab opens the graded notebook untrusted: the server signs nothing of it.
+
+
+def test_jupyterlab_opens_the_graded_notebook_untrusted(graded, formgrader, browser):
+    """The formgrader's link to the notebook: JupyterLab, on the same server, shows it
+    untrusted (nothing of it is signed) and runs nothing of it."""
+    base, token, log = formgrader
     path = f"autograded/{STUDENT}/{LESSON}/{LESSON}.ipynb"
     with urllib.request.urlopen(f"{base}/api/contents/{path}?token={token}") as r:
         model = json.load(r)
     with_outputs = [c for c in model["content"]["cells"]
                     if c["cell_type"] == "code" and c.get("outputs")]
     assert with_outputs and all(c["metadata"]["trusted"] is False for c in with_outputs)
+    context = browser.new_context(viewport={"width": 1400, "height": 4000})
+    page = context.new_page()
+    seen = watch(page)
+    page.goto(f"{base}/lab/tree/{path}?token={token}")
+    page.locator(".jp-OutputArea-output table.dataframe").wait_for(timeout=120_000)
+    page.wait_for_load_state("networkidle")
+    assert_inert(page, seen)
+    context.close()
+    assert "pwned" not in log.read_text(errors="replace")
 
 
 def test_feedback_page_runs_nothing_of_the_student(graded, browser):
