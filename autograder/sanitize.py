@@ -31,8 +31,6 @@ from dlcourse.submission import note_line, notes_cell
 NOTE = "실행되는 내용(active content) 제거: {removed}"
 #: Output types shown as they are (text is escaped by every renderer, pictures are base64).
 PASSIVE = {"text/plain", "image/png", "image/jpeg", "image/gif", "text/latex", MIME}
-#: Output types kept once cleaned: HTML and markdown with :data:`CLEANER`, SVG when inert.
-CLEANED = {"text/html", "text/markdown", "image/svg+xml"}
 #: What each removed output type is called in the note.
 OUTPUT_NAMES = {
     "application/javascript": "application/javascript 출력(output)",
@@ -46,8 +44,6 @@ PANDAS_STYLE = _STYLE.search(pd.DataFrame([[0]])._repr_html_())[0]
 #: Sources a picture may have: inline data only (no request to the server or anywhere else).
 _IMAGE_DATA = re.compile(r"data:image/(png|jpeg|gif|webp);", re.I)
 _SCRIPT_URL = re.compile(r"\s*(javascript|vbscript|data):", re.I)
-
-
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
 
@@ -70,8 +66,6 @@ CLEANER = nh3.Cleaner(
     attribute_filter=_keep_attribute,
     url_schemes={"http", "https", "mailto", "data"},
 )
-
-
 _PANDAS_STYLE = CLEANER.clean(PANDAS_STYLE)  # as nh3 writes it
 
 
@@ -137,8 +131,9 @@ def _inert_svg(svg: str) -> bool:
 
 
 def clean_outputs(outputs: list) -> Counter[str]:
-    """Clean a code cell's ``outputs`` in place (:data:`PASSIVE` kept, :data:`CLEANED` cleaned,
-    every other output type dropped, the output itself when nothing of it is left); returns
+    """Clean a code cell's ``outputs`` in place: :data:`PASSIVE` types kept, HTML and markdown
+    cleaned (:func:`clean_html`, :func:`clean_markdown`), SVG kept when inert, every other type
+    dropped (JavaScript, widget views, …), an output of which nothing is left dropped; returns
     what was removed."""
     removed: Counter[str] = Counter()
     kept = []
