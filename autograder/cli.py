@@ -123,9 +123,9 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_lab(ROOT / "notebooks", port=args.port, extra_args=rest)
     if args.cmd == "lab-instructor":
-        return subprocess.call(
-            [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={ROOT}",
-             "--LabApp.default_url=/lab/tree/solutions", *rest], cwd=ROOT)
+        from .instructor import lab_instructor_command
+
+        return subprocess.call([*lab_instructor_command(ROOT), *rest], cwd=ROOT)
     ap.error(f"unknown command {args.cmd}")
     return 2
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 import zipfile
 from pathlib import Path
@@ -114,3 +115,11 @@ def lms_export_command(lesson: str, roster: Path, dest: Path, column: str | None
         print(note)
     print(f"LMS grade file: {dest}")
     return 0
+
+
+def lab_instructor_command(root: Path = ROOT) -> list[str]:
+    """``./course lab-instructor`` (run in ``root``): JupyterLab on the course folder, with
+    nbgrader's formgrader, opening ``solutions/``. What it shows of a student's graded notebook
+    is inert (:mod:`autograder.sanitize`; ``tests/test_pages_inert.py`` opens it in Chromium)."""
+    return [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={root}",
+            "--LabApp.default_url=/lab/tree/solutions"]

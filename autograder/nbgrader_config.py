@@ -42,6 +42,7 @@ c.Autograde.sanitize_preprocessors = [
 c.Autograde.autograde_preprocessors = [
     "autograder.preprocessors.SandboxedExecute",
     "autograder.preprocessors.VerifyChecks",
+    "autograder.sanitize.SanitizeOutputs",  # no active content reaches the pages (issue 30)
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
@@ -70,6 +71,8 @@ c.GenerateFeedback.preprocessors = [
     "autograder.lms.deadlines.DeadlineNote",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+# The feedback page carries a content security policy (no script but MathJax; autograder.feedback).
+c.GenerateFeedback.exporter_class = "autograder.feedback.FeedbackExporter"
 
 c.ExportApp.plugin_class = "autograder.export.StatusCsvExport"
 

@@ -24,6 +24,7 @@ from nbgrader.utils import is_grade, is_solution  # noqa: E402
 
 from . import status  # noqa: E402
 from .export import rows  # noqa: E402
+from .feedback import REPORT_CSP, with_csp  # noqa: E402
 
 
 def concepts(root: Path) -> dict[tuple[str, str], str]:
@@ -114,11 +115,13 @@ def write_report(root: Path, db_url: str, dest: Path) -> Path:
                       times.head(10)[["student", "assignment", "seconds", "status"]].to_html(
                           index=False)]
     dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_text(
-        "<!doctype html><html lang='ko'><meta charset='utf-8'><title>instructor report</title>"
-        "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}"
+    # Student text (ids, messages) reaches the page only through DataFrame.to_html, which
+    # escapes it; the policy lets no script run and no request leave the page.
+    dest.write_text(with_csp(
+        "<!doctype html><html lang='ko'><head><meta charset='utf-8'><title>instructor report"
+        "</title><style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}"
         "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px}"
-        "</style><body>" + "\n".join(parts) + "</body></html>", encoding="utf-8")
+        "</style></head><body>" + "\n".join(parts) + "</body></html>", REPORT_CSP), encoding="utf-8")
     return dest
 
 

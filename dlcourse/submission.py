@@ -23,6 +23,7 @@ the grader's sandbox; the limits below are the grader's own.
 from __future__ import annotations
 
 import copy
+import html
 import json
 import re
 from pathlib import Path
@@ -336,10 +337,16 @@ def rebuild(template: NotebookNode, submitted: NotebookNode) -> NotebookNode:
     return nb
 
 
+def note_line(note: str) -> str:
+    """One markdown list item of the notes cell, showing ``note`` as text: ``&``, ``<`` and
+    ``>`` as character references (a note names files the student named, and HTML tags)."""
+    return f"- {html.escape(note, quote=False)}"
+
+
 def notes_cell(notes: list[str]) -> NotebookNode:
     """A markdown cell listing ``notes`` (the top of a graded notebook and its feedback)."""
     cell = nbformat.v4.new_markdown_cell(
-        "### 채점 참고 (grading notes)\n" + "\n".join(f"- {n}" for n in notes))
+        "### 채점 참고 (grading notes)\n" + "\n".join(note_line(n) for n in notes))
     cell.metadata["dlcourse"] = {"origin": "grader"}
     return cell
 

@@ -45,6 +45,29 @@ def pytest_collection_modifyitems(config, items):
         raise pytest.UsageError("no lessons found under solutions/")
 
 
+#: Debian's Chromium, driven by Playwright (never a downloaded browser).
+CHROMIUM = Path(os.environ.get("DLCOURSE_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    need(CHROMIUM.exists(),
+         f"Chromium is not installed at {CHROMIUM} (apt-get install chromium): "
+         "the browser test drives it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
 def _pg_bin() -> Path | None:
     found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
     return found[-1].parent if found else None

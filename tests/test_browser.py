@@ -39,7 +39,6 @@ leaves ``failed-<check>.png`` there.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import time
@@ -54,15 +53,10 @@ from nbgrader.utils import is_grade
 from autograder import RELEASE, ROOT
 from dlcourse.lab import LabServer
 
-from .conftest import LESSONS, TCP_WARNING, need
+from .conftest import LESSONS, TCP_WARNING
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path(os.environ.get("DLCOURSE_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 SCREENSHOTS = ROOT / "build" / "screenshots"
 STUB = "아직 구현하지 않았습니다 (not implemented yet)"
 #: The course's own Korean guidance for a cell run before the cells it needs (dlcourse.check
@@ -90,21 +84,6 @@ PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 
 
 # --------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def browser():
-    need(CHROMIUM.exists(),
-         f"Chromium is not installed at {CHROMIUM} (apt-get install chromium): "
-         "the browser test drives it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @pytest.fixture(scope="module")
