@@ -8,7 +8,7 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
-from . import ROOT, nbgrader
+from . import ROOT, nbgrader, received
 from .lms import ImportStopped, export_grades, import_download, register_students
 from .lms import deadlines as course_deadlines
 from .parallel import cause, db_url, grade_class, submissions
@@ -65,6 +65,19 @@ def grade_command(lessons: list[str], lms: Path | None = None, workers: int | No
     if not pairs:
         print("submitted/ 에 채점할 제출이 없습니다 (no submissions found)")
         return 1
+    try:
+        unknown = [] if accept else received.unknown(root, pairs)
+    except ValueError as err:  # deadlines.toml names the entry
+        print(err)
+        return 2
+    if unknown:
+        print("제출 시간을 알 수 없어 채점하지 않았습니다 (submission time unknown, nothing "
+              "graded):")
+        print("\n".join(f"  {line}" for line in unknown))
+        print("nbgrader collect (과목 설정: 교환 폴더의 도착 시간을 기록) 나 --lms 로 가져오세요; "
+              "--accept 는 지금 시각을 제출 시간으로 기록해 채점합니다 (collect with the course's "
+              "nbgrader collect or import with --lms; --accept records them as received now)")
+        return 2
     if not broker:
         try:
             canary(sorted({lesson for _, lesson in pairs}), workers, sandbox, root)
@@ -74,7 +87,7 @@ def grade_command(lessons: list[str], lms: Path | None = None, workers: int | No
     ensure_released(root, url, lessons)
     register_students(url, placed)
     try:
-        for note in course_deadlines.apply(root, url, pairs):
+        for note in received.apply(root, pairs, accept) + course_deadlines.apply(root, url, pairs):
             print(note)
     except ValueError as err:  # deadlines.toml names the entry
         print(err)

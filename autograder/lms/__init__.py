@@ -6,10 +6,10 @@ registered in :data:`FORMATS`; a new LMS is one more module and one more entry t
 
 :func:`import_download` reads a download (a zip or its unpacked folder; several LMSs' files may
 sit side by side), maps every file to a course student through the roster, and lays it out as
-``submitted/<student>/<lesson>/<lesson>.ipynb`` with nbgrader's ``timestamp.txt`` (the
-submission time the download or roster states). It never merges and never loses: a collision,
-a file it cannot place, or an id missing from the roster stops it with the whole list before
-anything is written, unless the instructor accepts (``accept=True``), which skips exactly the
+``submitted/<student>/<lesson>/<lesson>.ipynb`` with the submission time the download or roster
+states in the course's record (:mod:`autograder.received`) and nbgrader's ``timestamp.txt``. It
+never merges and never loses: a collision, a file it cannot place, or an id missing from the
+roster stops it with the whole list before anything is written, unless the instructor accepts (``accept=True``), which skips exactly the
 listed files. Importing the same download again changes nothing.
 
 Nothing the student typed decides: the owner and time come from the prefix the LMS writes (the
@@ -40,6 +40,7 @@ from nbgrader.api import Gradebook
 from dlcourse.submission import MAX_FILE_BYTES
 from dlcourse.validate import find_release
 
+from .. import received
 from ..paths import STUDENT_ID, confined_path
 from . import deadlines
 from .base import Entry, Grade, LmsFormat, Person, read_table
@@ -299,11 +300,6 @@ def _read(download: Path, lessons: list[str], roster: Path | None, root: Path):
     return placements, problems
 
 
-def timestamp_text(when: datetime) -> str:
-    """nbgrader's ``timestamp.txt`` (its ``timestamp_format`` in UTC, read by ``parse_utc``)."""
-    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
-
-
 def import_download(download: Path, root: Path, lessons: list[str], roster: Path | None = None,
                     accept: bool = False) -> tuple[list[Placement], list[str]]:
     """Lay out an LMS download in ``root/submitted`` (see the module's docstring).
@@ -319,19 +315,23 @@ def import_download(download: Path, root: Path, lessons: list[str], roster: Path
     for p in placements:
         folder = confined_path(Path(root) / "submitted", p.student, p.lesson)
         nb, stamp = folder / f"{p.lesson}.ipynb", folder / "timestamp.txt"
-        want_stamp = timestamp_text(p.submitted) if p.submitted else None
+        want_stamp = received.timestamp_text(p.submitted) if p.submitted else None
         have_stamp = stamp.read_text(encoding="utf-8").strip() if stamp.exists() else None
+        had = received.read(root, p.student, p.lesson)
+        want = p.submitted.astimezone(UTC) if p.submitted else None
         data = p.read()
-        if nb.exists() and nb.read_bytes() == data and have_stamp == want_stamp:
+        if (nb.exists() and nb.read_bytes() == data and have_stamp == want_stamp
+                and (had.when if had else None) == want):
             p.state = "unchanged"
             continue
         p.state = "replaced" if nb.exists() else "new"
         folder.mkdir(parents=True, exist_ok=True)
         nb.write_bytes(data)
-        if want_stamp:
-            stamp.write_text(want_stamp + "\n", encoding="utf-8")
-        elif stamp.exists():
-            stamp.unlink()
+        if p.submitted:  # the course's record, and nbgrader's timestamp.txt written from it
+            received.record(root, p.student, p.lesson, p.submitted, f"{p.entry.lms}: {p.source}")
+        else:
+            stamp.unlink(missing_ok=True)
+            received.record_path(root, p.student, p.lesson).unlink(missing_ok=True)
     for p in placements:
         if p.attempts > 1:
             notes.append(f"{p.student}/{p.lesson}: 제출 {p.attempts}회 중 마지막 사용 "
