@@ -333,6 +333,8 @@ def import_download(download: Path, root: Path, lessons: list[str], roster: Path
             stamp.unlink(missing_ok=True)
             received.record_path(root, p.student, p.lesson).unlink(missing_ok=True)
     for p in placements:
+        if p.entry.note:
+            notes.append(p.entry.note)
         if p.attempts > 1:
             notes.append(f"{p.student}/{p.lesson}: 제출 {p.attempts}회 중 마지막 사용 "
                          f"(latest of {p.attempts} attempts): {p.source}")
