@@ -1,4 +1,5 @@
-"""Submission times come from a source the student cannot edit (issue 27 item 3), through the
+"""Submission times come from a source the student cannot edit (issue 27 item 3) and a student
+whose file ``--accept`` skipped stays visible (issue 29 item 5), through the
 real pipeline once: nbgrader's exchange (release, the students' ``nbgrader submit``, the
 course's ``nbgrader collect``) and a Blackboard download, graded by ``./course grade --lms``
 with a late policy. A ``timestamp.txt`` rewritten in the inbound folder, an inbound folder
@@ -89,15 +90,18 @@ def graded(tmp_path_factory):
         f"Name: Bo Baek (bbuser)\nAssignment: HW1\nDate Submitted: {real:%A}, {real.day} "
         f"{real:%B %Y %H:%M:%S} o'clock KST\nCurrent Grade: Needs Grading\n\nFiles:\n\t"
         f"Original filename: {LESSON}.ipynb\n\tFilename: {name}\n", encoding="utf-8")
+    # issue 29 item 5: a file that matches no lesson, skipped with --accept
+    lost = f"HW1_lostone_attempt_{stamp}_homework.ipynb"
+    (bb / lost).write_text(nbformat.writes(nbformat.v4.new_notebook()), encoding="utf-8")
     runs = []
-    for accept in (False, True):
+    for lms, accept in ((None, False), (bb, True)):
         console = io.StringIO()
         with contextlib.redirect_stdout(console):
-            rc = grade_command([LESSON], lms=bb, workers=2, root=course.path, accept=accept)
+            rc = grade_command([LESSON], lms=lms, workers=2, root=course.path, accept=accept)
         runs.append((rc, console.getvalue()))
     with open(course.path / "grades.csv", encoding="utf-8-sig") as fh:
         totals = {r["student"]: r for r in csv.DictReader(fh) if r["cell"] == "(total)"}
-    yield dict(course=course, due=due, early=early, real=real, name=name, runs=runs,
+    yield dict(course=course, due=due, early=early, real=real, name=name, lost=lost, runs=runs,
                collect=collect.stdout + collect.stderr, totals=totals, submitted_at=submitted_at)
     course.cleanup()
 
@@ -168,3 +172,18 @@ def test_blackboard_receipt_time_over_the_file_name(graded):
     assert (row["score"], row["late_penalty"], row["late"]) == (
         "9.0", "1.0", f"제출 (submitted) {kst(real)} KST, 마감 (due) {kst(due)} KST, "
         "지각 (late) 0.5시간, 감점 (penalty) -1점")
+
+
+def test_a_student_whose_file_accept_skipped_stays_in_the_csv_and_the_report(graded):
+    rc, console = graded["runs"][1]
+    why = (f"{graded['lost']}: 'homework.ipynb' 는 어느 과제인지 알 수 없습니다 (matches no "
+           "lesson: ['01_neuron'])")
+    assert f"건너뜀 (skipped, accepted): {why}" in console
+    message = ("LMS 파일을 채점하지 않았습니다 (import refused, skipped with --accept); 담당자에게 "
+               f"다시 제출 방법을 물으세요: {why}")
+    assert f"lostone/01_neuron: {message}" in console
+    row = graded["totals"]["lostone"]
+    assert (row["score"], row["max_score"], row["status"], row["message"]) == (
+        "0.0", "10.0", "import refused", message)
+    report = (graded["course"].path / "reports" / "instructor-report.html").read_text("utf-8")
+    assert "lostone" in report and "import refused" in report
