@@ -48,11 +48,12 @@ AGREE_SECONDS = 60.0
 
 @dataclass(frozen=True)
 class Received:
-    """``when``: aware UTC time the course takes as the submission time; ``source``: where it
-    comes from, in words; ``claimed``: the times the student's upload stated (``timestamp.txt``,
+    """``when``: aware UTC time the course takes as the submission time (None: on time by the
+    LMS's own record, a Canvas file not marked ``LATE``); ``source``: where it comes from, in
+    words; ``claimed``: the times the student's upload stated (``timestamp.txt``,
     an exchange folder name), as text, for the instructor."""
 
-    when: datetime
+    when: datetime | None
     source: str
     claimed: tuple[str, ...] = ()
 
@@ -68,20 +69,30 @@ def timestamp_text(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
 
 
-def record(root: Path, student: str, lesson: str, when: datetime, source: str,
+def record(root: Path, student: str, lesson: str, when: datetime | None, source: str,
            claimed: tuple[str, ...] = ()) -> Received:
-    """Record ``when`` (aware) as the submission time of ``student``'s ``lesson``, and write it
-    as ``submitted/<student>/<lesson>/timestamp.txt`` when that folder exists."""
-    rec = Received(when.astimezone(UTC), source, tuple(claimed))
+    """Record ``when`` (aware; None: on time by the LMS's record) as the submission time of
+    ``student``'s ``lesson``, and write it as ``submitted/<student>/<lesson>/timestamp.txt``
+    (None: no such file) when that folder exists."""
+    rec = Received(when and when.astimezone(UTC), source, tuple(claimed))
     path = record_path(root, student, lesson)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"received": rec.when.isoformat(), "source": source,
+    path.write_text(json.dumps({"received": rec.when and rec.when.isoformat(), "source": source,
                                 "claimed": list(rec.claimed)}, ensure_ascii=False),
                     encoding="utf-8")
-    folder = Path(root) / "submitted" / student / lesson
-    if folder.is_dir():
-        (folder / "timestamp.txt").write_text(timestamp_text(rec.when) + "\n", encoding="utf-8")
+    _stamp(root, student, lesson, rec)
     return rec
+
+
+def _stamp(root: Path, student: str, lesson: str, rec: Received) -> None:
+    """``timestamp.txt`` of the submitted folder (when it exists) as ``rec`` states it."""
+    folder = Path(root) / "submitted" / student / lesson
+    if not folder.is_dir():
+        return
+    if rec.when is None:
+        (folder / "timestamp.txt").unlink(missing_ok=True)
+    else:
+        (folder / "timestamp.txt").write_text(timestamp_text(rec.when) + "\n", encoding="utf-8")
 
 
 def read(root: Path, student: str, lesson: str) -> Received | None:
@@ -90,8 +101,8 @@ def read(root: Path, student: str, lesson: str) -> Received | None:
     if not path.exists():
         return None
     data = json.loads(path.read_text(encoding="utf-8"))
-    return Received(datetime.fromisoformat(data["received"]), data["source"],
-                    tuple(data.get("claimed", ())))
+    when = data["received"] and datetime.fromisoformat(data["received"])
+    return Received(when, data["source"], tuple(data.get("claimed", ())))
 
 
 def inbound_time(folder: Path) -> datetime:
@@ -117,11 +128,12 @@ def _local(when: datetime, tz) -> str:
     return when.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
-def disagreement(claimed: str, course: datetime, tz) -> str:
+def disagreement(claimed: str, course: datetime | None, tz) -> str:
     """'' when the student's ``claimed`` time is within :data:`AGREE_SECONDS` of the course's;
-    else the words for the instructor."""
+    else the words for the instructor (always, when the course's is None)."""
     said = _utc(claimed)
-    if said is not None and abs((said - course).total_seconds()) <= AGREE_SECONDS:
+    if said is not None and course is not None \
+            and abs((said - course).total_seconds()) <= AGREE_SECONDS:
         return ""
     shown = _local(said, tz) if said else repr(claimed.strip()[:80])
     return f"학생이 적은 시간 {shown}"
@@ -166,13 +178,16 @@ def apply(root: Path, pairs: list[tuple[str, str]], accept: bool = False) -> lis
         if stamp.exists():
             said.append(stamp.read_text(encoding="utf-8", errors="replace"))
         wrong = sorted({w for c in said if (w := disagreement(c, rec.when, dl.timezone))})
-        if wrong:
+        if wrong and rec.when is None:
+            notes.append(f"{s}/{lesson}: 제출물의 timestamp.txt 는 무시합니다; {rec.source} 의 "
+                         "기록으로는 제시간 제출입니다 (timestamp.txt ignored: on time by the LMS's "
+                         "record)")
+        elif wrong:
             notes.append(f"{s}/{lesson}: 제출물의 시간이 과목의 기록과 다릅니다 (timestamp.txt "
                          f"disagrees with the course's record): {', '.join(wrong)}; 과목의 기록 "
                          f"{_local(rec.when, dl.timezone)} ({rec.source}) 으로 채점합니다 "
                          "(graded with the course's time)")
-        if stamp.parent.is_dir():
-            stamp.write_text(timestamp_text(rec.when) + "\n", encoding="utf-8")
+        _stamp(root, s, lesson, rec)
     return notes
 
 
@@ -181,6 +196,6 @@ def timestamp(root: Path, student: str, lesson: str) -> str | None:
     without a record (no late policy applies, :func:`unknown`) the collected file, or None."""
     rec = read(root, student, lesson)
     if rec is not None:
-        return timestamp_text(rec.when) + "\n"
+        return rec.when and timestamp_text(rec.when) + "\n"
     stamp = Path(root) / "submitted" / student / lesson / "timestamp.txt"
     return stamp.read_text(encoding="utf-8") if stamp.exists() else None

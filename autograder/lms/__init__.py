@@ -236,7 +236,7 @@ def _read(download: Path, lessons: list[str], roster: Path | None, root: Path):
             problems.append(f"{path}: 어느 LMS의 파일 이름인지 알 수 없습니다 (unknown file name)")
             continue
         if roster is None:
-            person = Person(student=entry.key, name=entry.name)
+            person = Person(student=entry.key)
         elif roster_fmt.name in (fmt.name, "course") and entry.key in people:
             person = people[entry.key]
         else:
@@ -254,6 +254,8 @@ def _read(download: Path, lessons: list[str], roster: Path | None, root: Path):
         if size > MAX_FILE_BYTES:
             skip(f"{path}: 파일이 너무 큽니다 (too large)", owner)
             continue
+        if roster is None:  # the name the LMS's other files give (a Blackboard receipt)
+            person = Person(student=entry.key, name=entry.name)
         if person is None:
             problems.append(f"{path}: {fmt.name} id {entry.key!r} 가 명단에 없습니다 "
                             "(id missing from the roster)")
@@ -340,15 +342,18 @@ def import_download(download: Path, root: Path, lessons: list[str], roster: Path
         have_stamp = stamp.read_text(encoding="utf-8").strip() if stamp.exists() else None
         had = received.read(root, p.student, p.lesson)
         want = p.submitted.astimezone(UTC) if p.submitted else None
+        # Canvas's own record of a file not marked LATE is "on time" (no time); any other
+        # file without a time has none (placed only where no late policy applies)
+        known = want is not None or (p.entry.lms == "canvas" and not p.entry.late)
         data = p.read()
         if (nb.exists() and nb.read_bytes() == data and have_stamp == want_stamp
-                and (had.when if had else None) == want):
+                and (had is not None) == known and (had is None or had.when == want)):
             p.state = "unchanged"
             continue
         p.state = "replaced" if nb.exists() else "new"
         folder.mkdir(parents=True, exist_ok=True)
         nb.write_bytes(data)
-        if p.submitted:  # the course's record, and nbgrader's timestamp.txt written from it
+        if known:  # the course's record, and nbgrader's timestamp.txt written from it
             received.record(root, p.student, p.lesson, p.submitted, f"{p.entry.lms}: {p.source}")
         else:
             stamp.unlink(missing_ok=True)
