@@ -2,7 +2,8 @@
 
 One row per student × lesson × test cell, plus one ``(total)`` row per notebook. ``status`` is
 ``graded``, ``timed out``, ``crashed``, ``not run``, ``missing``, ``needs manual grading``,
-``grader error``, ``crashed (memory)``, ``crashed (processes)`` (over the notebook's budget,
+``grader error``, ``import refused`` (every file of the student's ``--accept`` skipped, the
+reasons in ``message``), ``crashed (memory)``, ``crashed (processes)`` (over the notebook's budget,
 :mod:`autograder.budget`), ``graded (no sandbox)`` (``--no-sandbox``) or why the file could not be
 read; ``message`` says what the student sees.
 """
@@ -45,7 +46,7 @@ def rows(gradebook: Gradebook, root: Path, students=(), assignments=()) -> list[
             nb_row = known.get((assignment.name, student.id, assignment.name, ""), {})
             nb_status = nb_row.get("status", "graded")
             nb_message = nb_row.get("message", "")
-            if not submitted.exists() and nb_status != "missing":
+            if not submitted.exists() and nb_status not in ("missing", "import refused"):
                 # Graded earlier; the file has gone from submitted/ since (never silently
                 # zeroed, never called "missing" beside a score).
                 nb_message = "; ".join(m for m in (

@@ -9,12 +9,18 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
-from . import ROOT, nbgrader
-from .lms import ImportStopped, export_grades, import_download, register_students
+from . import ROOT, nbgrader, received
+from . import lessons as course_lessons
+from .lms import ImportStopped, export_grades, import_download, refusals, register_students
 from .lms import deadlines as course_deadlines
-from .parallel import cause, db_url, grade_class, submissions
+from .parallel import _invalidate, cause, db_url, grade_class, submissions
 from .preflight import GradingStopped, canary, preflight
 from .report import write_report
+
+#: The message of a student whose every file for a lesson ``--accept`` skipped (the reasons
+#: follow it).
+IMPORT_REFUSED = ("LMS 파일을 채점하지 않았습니다 (import refused, skipped with --accept); "
+                  "담당자에게 다시 제출 방법을 물으세요")
 
 
 def ensure_released(root: Path, url: str, lessons: list[str]) -> None:
@@ -63,10 +69,25 @@ def grade_command(lessons: list[str], lms: Path | None = None, workers: int | No
               "NBGRADER_DB_URL to PostgreSQL, here and on every worker")
         return 1
     pairs = submissions(root, lessons)
-    if not pairs:
+    # students whose files --accept skipped: zeroed with the reason, never left out
+    skipped = refusals(root, lessons or course_lessons(root))
+    if not pairs and not skipped:
         print("submitted/ 에 채점할 제출이 없습니다 (no submissions found)")
         return 1
-    if not broker:
+    try:
+        unknown = [] if accept else received.unknown(root, pairs)
+    except ValueError as err:  # deadlines.toml names the entry
+        print(err)
+        return 2
+    if unknown:
+        print("제출 시간을 알 수 없어 채점하지 않았습니다 (submission time unknown, nothing "
+              "graded):")
+        print("\n".join(f"  {line}" for line in unknown))
+        print("nbgrader collect (과목 설정: 교환 폴더의 도착 시간을 기록) 나 --lms 로 가져오세요; "
+              "--accept 는 지금 시각을 제출 시간으로 기록해 채점합니다 (collect with the course's "
+              "nbgrader collect or import with --lms; --accept records them as received now)")
+        return 2
+    if not broker and pairs:
         try:
             canary(sorted({lesson for _, lesson in pairs}), workers, sandbox, root)
         except GradingStopped as stop:
@@ -75,7 +96,7 @@ def grade_command(lessons: list[str], lms: Path | None = None, workers: int | No
     ensure_released(root, url, lessons)
     register_students(url, placed)
     try:
-        for note in course_deadlines.apply(root, url, pairs):
+        for note in received.apply(root, pairs, accept) + course_deadlines.apply(root, url, pairs):
             print(note)
     except ValueError as err:  # deadlines.toml names the entry
         print(err)
@@ -86,6 +107,10 @@ def grade_command(lessons: list[str], lms: Path | None = None, workers: int | No
         results = grade_class_broker(root, pairs, broker, url)
     else:
         results = grade_class(root, pairs, workers=workers, sandbox=sandbox)
+    for (student, lesson), why in sorted(skipped.items()):
+        message = f"{IMPORT_REFUSED}: {why}"
+        _invalidate(root, url, student, lesson, "import refused", message)
+        print(f"{student}/{lesson}: {message}")
     feedback_failed = []
     for lesson in sorted({lesson for _, lesson in pairs}):
         if not any((root / "autograded").glob(f"*/{lesson}/{lesson}.ipynb")):

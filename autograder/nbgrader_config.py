@@ -51,6 +51,9 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
     "autograder.preprocessors.SaveStatus",
 ]
+# nbgrader collect records each submission's time as the exchange's inbound time, never the
+# student's timestamp.txt (autograder/exchange.py, autograder/received.py).
+c.ExchangeFactory.collect = "autograder.exchange.CourseCollect"
 # Late penalties: the policy of the course's deadlines.toml (autograder/lms/deadlines.py).
 c.AssignLatePenalties.plugin_class = "autograder.lms.deadlines.LatePolicy"
 # ClearMetadataPreprocessor must keep nbgrader's cell metadata and our grading status.

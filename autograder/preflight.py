@@ -26,7 +26,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from . import ROOT, status
+from . import ROOT, reference, status
 from .budget import Budget, describe, kernel_uid
 from .grading import ScratchCourse, submission
 from .preprocessors import NO_SANDBOX, _bound_manager
@@ -165,7 +165,8 @@ def canary(lessons: list[str], workers: int | None = None, sandbox: bool = True,
            root: Path = ROOT) -> None:
     """Grade the reference answers of ``lessons`` as a student ``canary`` in a scratch course
     (its own SQLite gradebook) through the same pipeline; raises GradingStopped naming each
-    check that did not get full marks and its error; prints one line when all did."""
+    check that did not get full marks and its error, or the reference run's own failure
+    (:class:`autograder.reference.ReferenceError`); prints one line when all did."""
     from .parallel import cause, grade_class
 
     course = ScratchCourse(lessons, root=root)
@@ -185,6 +186,13 @@ def canary(lessons: list[str], workers: int | None = None, sandbox: bool = True,
                 if got.get(cell) != most or row.get("status") not in ("graded", NO_SANDBOX):
                     failed.append(f"{lesson}/{cell}: {got.get(cell)}/{most:g} "
                                   f"{row.get('status', '')}: {row.get('message', '')[:400]}")
+    except reference.ReferenceError as err:  # the reference run itself failed (a missing file, a bug)
+        raise GradingStopped(
+            "기준 답안을 실행하지 못했습니다 (canary failed: the reference solution does not run): "
+            f"{err}. 강의 파일(solutions/, data/)이 빠지거나 바뀌지 않았는지 확인하고 "
+            f"./course check {' '.join(lessons)} 로 확인하세요 (check the course's files, then run "
+            "./course check); 학생 점수는 하나도 쓰거나 바꾸지 않았습니다 (no student's grade "
+            "written)") from err
     finally:
         course.cleanup()
     if failed:

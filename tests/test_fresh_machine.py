@@ -237,3 +237,29 @@ def test_example_class(bwrap, fresh_main_job, tmp_path):
     hardest = items.iloc[0]
     assert hardest.concept in report and hardest.failed >= 0.5
     assert "status other than graded" in report and "invalid json" in report
+
+
+def test_a_reference_run_that_fails_stops_with_the_canarys_message(bwrap, tmp_path):
+    """Issue 29's note: the reference solution meets a missing file (here its first test cell
+    reads a data file the checkout lacks): ``./course grade`` ends in the canary's message and
+    exit 1, never a raw ``ReferenceError`` traceback, and writes no gradebook."""
+    dest = _copy_course(tmp_path / "course")
+    source = dest / "solutions" / LESSON / f"{LESSON}.ipynb"
+    nb = nbformat.read(source, as_version=4)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade"))
+    cell.source = 'open("extra_scores.csv").close()\n' + cell.source
+    nbformat.write(nb, source)
+    folder = dest / "submitted" / "s1" / LESSON
+    folder.mkdir(parents=True)
+    nbformat.write(submission(LESSON), folder / f"{LESSON}.ipynb")
+    proc = _course(dest, "grade", LESSON, "--workers", "1", timeout=900)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    gid = cell.metadata.nbgrader["grade_id"]
+    assert ("기준 답안을 실행하지 못했습니다 (canary failed: the reference solution does not run): "
+            f"{LESSON}.ipynb test cell {gid!r} fails on the reference: FileNotFoundError: [Errno 2] "
+            "No such file or directory: 'extra_scores.csv'. 강의 파일(solutions/, data/)이 빠지거나 "
+            f"바뀌지 않았는지 확인하고 ./course check {LESSON} 로 확인하세요 (check the course's "
+            "files, then run ./course check); 학생 점수는 하나도 쓰거나 바꾸지 않았습니다 (no "
+            "student's grade written)") in proc.stdout, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert not (dest / "gradebook.db").exists()

@@ -33,6 +33,12 @@ def nb(tag: str) -> bytes:
     return f'{{"cells": [], "tag": "{tag}"}}'.encode()
 
 
+def date_submitted(stamp: str) -> str:
+    """A Blackboard receipt's "Date Submitted" (en_GB) for an attempt stamp, in KST."""
+    when = datetime.strptime(stamp, "%Y-%m-%d-%H-%M-%S")
+    return f"{when:%A}, {when.day} {when:%B %Y %H:%M:%S} o'clock KST"
+
+
 def make(folder: Path, files: dict[str, bytes]) -> Path:
     for name, data in files.items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
@@ -162,9 +168,8 @@ def test_canvas_names_late_marker_and_gradebook_roster(tmp_path):
 
 
 def test_blackboard_attempts_take_the_latest_and_say_so(tmp_path):
-    receipt = ("Name: {} ({})\nAssignment: HW1\nDate Submitted: Monday, 4 March 2024 "
-               "10:00:00 o'clock KST\nCurrent Grade: Needs Grading\n\nFiles:\n\tOriginal "
-               "filename: 01_neuron.ipynb\n\tFilename: {}\n")
+    receipt = ("Name: {} ({})\nAssignment: HW1\nDate Submitted: {}\nCurrent Grade: Needs "
+               "Grading\n\nFiles:\n\tOriginal filename: 01_neuron.ipynb\n\tFilename: {}\n")
     names = {"kimhn": "김 현우", "lee.sj@uni.ac.kr": "Lee Sujin"}
     files = {}
     for user, stamp, tag in [("kimhn", "2024-03-04-09-00-00", "first"),
@@ -173,7 +178,8 @@ def test_blackboard_attempts_take_the_latest_and_say_so(tmp_path):
                              ("lee.sj@uni.ac.kr", "2024-03-04-11-00-00", "lee")]:
         name = f"Homework 1_{user}_attempt_{stamp}_01_neuron.ipynb"
         files[name] = nb(tag)
-        files[f"Homework 1_{user}_attempt_{stamp}.txt"] = receipt.format(names[user], user, name).encode()
+        files[f"Homework 1_{user}_attempt_{stamp}.txt"] = receipt.format(
+            names[user], user, date_submitted(stamp), name).encode()
     dl = make(tmp_path / "dl", files)
     placed, notes = import_download(dl, tmp_path / "c", LESSONS)
     assert {(p.student, p.person.name) for p in placed} == {("kimhn", "김 현우"),
@@ -363,7 +369,7 @@ def test_utf16_blackboard_download_is_read_and_every_csv_has_a_bom(tmp_path):
 
 
 # --- issue 27 (who, when, bounds) and issue 29 item 5, through ./course grade --lms ---------
-RECEIPT = ("Name: {} ({})\nAssignment: HW1\nDate Submitted: Monday, 4 March 2024\n\nFiles:\n"
+RECEIPT = ("Name: {} ({})\nAssignment: HW1\nDate Submitted: {}\n\nFiles:\n"
            "\tOriginal filename: {}\n\tFilename: {}\n")
 POLICY = '[due]\n01_neuron = 2024-03-04T12:00:00\n[late]\npolicy = "zero"\n'
 
@@ -373,7 +379,7 @@ def attempt(files: dict, user: str, full: str, stamp: str, original: str, data: 
     name = f"HW1_{user}_attempt_{stamp}_{original}"
     files[name] = data
     files[f"HW1_{user}_attempt_{stamp}.txt"] = RECEIPT.format(
-        full, receipt_user or user, original, name).encode()
+        full, receipt_user or user, date_submitted(stamp), original, name).encode()
     return name
 
 
@@ -406,7 +412,8 @@ def test_a_forged_blackboard_name_or_receipt_never_replaces_a_classmates_attempt
     forged = attempt(files, "leesj", "Lee Sujin", "2024-03-04-11-00-00",
                      "HW1_kimhn_attempt_2024-03-09-00-00-00_01_neuron.ipynb", nb("lee-forged"))
     files["HW1_leesj_attempt_2024-03-04-11-30-00_HW1_kimhn_attempt_2024-03-09-00-00-00.txt"] = (
-        RECEIPT.format("Kim Hyunwoo", "kimhn", "x", forged.replace("leesj", "kimhn", 1)).encode())
+        RECEIPT.format("Kim Hyunwoo", "kimhn", date_submitted("2024-03-09-00-00-00"), "x",
+                       forged.replace("leesj", "kimhn", 1)).encode())
     dl = make(tmp_path / "dl", files)
     root = tmp_path / "c"
     placed, notes = import_download(dl, root, LESSONS, accept=True)

@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 from dlcourse.submission import MAX_FILE_BYTES
 
+from .. import received
 from ..lms.deadlines import DEADLINES_FILE
 from ..parallel import Result, adopt_renamed, refused, settle
 from ..preprocessors import RENAMED, renamed_from
@@ -53,7 +54,7 @@ def job(root: Path, student: str, lesson: str, ver: str) -> dict:
     if notebook.exists() and size <= MAX_FILE_BYTES:
         data = base64.b64encode(notebook.read_bytes()).decode("ascii")
     return dict(student=student, lesson=lesson, version=ver, notebook=data, size=size,
-                timestamp=_text(folder / "timestamp.txt"), renamed=renamed,
+                timestamp=received.timestamp(root, student, lesson), renamed=renamed,
                 marker=(folder / RENAMED).exists(),
                 deadlines=_text(root / DEADLINES_FILE))
 
@@ -70,9 +71,9 @@ def _receive(root: Path, url: str, meta: dict, pair: tuple[str, str], write) -> 
     if got["autograded"] is not None:
         out.parent.mkdir(parents=True)
         out.write_text(got["autograded"], encoding="utf-8")
-        stamp = root / "submitted" / student / lesson / "timestamp.txt"
-        if stamp.exists():  # nbgrader autograde copies it beside the notebook
-            (out.parent / stamp.name).write_bytes(stamp.read_bytes())
+        stamp = received.timestamp(root, student, lesson)
+        if stamp is not None:  # nbgrader autograde copies it beside the notebook
+            (out.parent / "timestamp.txt").write_text(stamp, encoding="utf-8")
     res = Result(student, lesson, got["seconds"], got["success"], got["message"])
     return settle(root, url, res, write)
 

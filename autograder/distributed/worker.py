@@ -43,7 +43,8 @@ class Grader:
         """Grade one submission. ``job``: ``student``, ``lesson``, ``version`` (of the lesson,
         :func:`~autograder.distributed.course_version`), ``notebook`` (base64 of the file's
         bytes, or ``None`` when there is no file), ``size`` (bytes of the file; over
-        ``MAX_FILE_BYTES`` the bytes stay home), ``timestamp`` (``timestamp.txt``), ``renamed``
+        ``MAX_FILE_BYTES`` the bytes stay home), ``timestamp`` (``timestamp.txt`` as the course's record
+        states it, :func:`autograder.received.timestamp`), ``renamed``
         (the name the student gave the notebook, from the course's record,
         :func:`~autograder.paths.rename_record`), ``marker`` (the upload held a
         ``.dlcourse-renamed``: ignored and named) and

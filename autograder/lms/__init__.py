@@ -6,10 +6,10 @@ registered in :data:`FORMATS`; a new LMS is one more module and one more entry t
 
 :func:`import_download` reads a download (a zip or its unpacked folder; several LMSs' files may
 sit side by side), maps every file to a course student through the roster, and lays it out as
-``submitted/<student>/<lesson>/<lesson>.ipynb`` with nbgrader's ``timestamp.txt`` (the
-submission time the download or roster states). It never merges and never loses: a collision,
-a file it cannot place, or an id missing from the roster stops it with the whole list before
-anything is written, unless the instructor accepts (``accept=True``), which skips exactly the
+``submitted/<student>/<lesson>/<lesson>.ipynb`` with the submission time the download or roster
+states in the course's record (:mod:`autograder.received`) and nbgrader's ``timestamp.txt``. It
+never merges and never loses: a collision, a file it cannot place, or an id missing from the
+roster stops it with the whole list before anything is written, unless the instructor accepts (``accept=True``), which skips exactly the
 listed files. Importing the same download again changes nothing.
 
 Nothing the student typed decides: the owner and time come from the prefix the LMS writes (the
@@ -40,7 +40,8 @@ from nbgrader.api import Gradebook
 from dlcourse.submission import MAX_FILE_BYTES
 from dlcourse.validate import find_release
 
-from ..paths import STUDENT_ID, confined_path
+from .. import received
+from ..paths import STUDENT_ID, check_id, confined_path
 from . import deadlines
 from .base import Entry, Grade, LmsFormat, Person, read_table
 from .blackboard import Blackboard
@@ -211,12 +212,20 @@ def _entry(path: str, tz) -> tuple[LmsFormat | None, Entry | None]:
 
 
 def _read(download: Path, lessons: list[str], roster: Path | None, root: Path):
-    """Placements and problems (nothing written)."""
+    """Placements, problems and the skipped: ``{(student, lesson or None): [problem]}`` for
+    each problem whose student is known (``None``: no lesson matched) (nothing written)."""
     dl = deadlines.load(root)
     tz = dl.timezone
     roster_fmt, people = load_roster(roster, tz) if roster else (None, {})
     found: dict[tuple[str, str, str], list[Placement]] = defaultdict(list)
     files, problems = _files(download)
+    skipped: dict[tuple[str, str | None], list[str]] = defaultdict(list)
+
+    def skip(problem: str, person: Person | None, lesson: str | None = None) -> None:
+        problems.append(problem)
+        if person is not None:
+            skipped[(person.student, lesson)].append(problem)
+
     readers = {path: read for path, _, read in files}
     seen = [size for _, size, _ in files]
     for path, size, read in files:
@@ -226,22 +235,28 @@ def _read(download: Path, lessons: list[str], roster: Path | None, root: Path):
         if entry is None:
             problems.append(f"{path}: 어느 LMS의 파일 이름인지 알 수 없습니다 (unknown file name)")
             continue
-        try:
-            entry = fmt.named(entry, path, readers)
-        except ValueError as err:
-            problems.append(str(err))
-            continue
-        if not entry.original.endswith((".ipynb", ".zip")):
-            problems.append(f"{path}: 노트북이 아닙니다 (not a notebook)")
-            continue
-        if size > MAX_FILE_BYTES:
-            problems.append(f"{path}: 파일이 너무 큽니다 (too large)")
-            continue
         if roster is None:
-            person = Person(student=entry.key, name=entry.name)
+            person = Person(student=entry.key)
         elif roster_fmt.name in (fmt.name, "course") and entry.key in people:
             person = people[entry.key]
         else:
+            person = None
+        owner = person if person and STUDENT_ID.match(person.student) \
+            and ".." not in person.student else None
+        try:
+            entry = fmt.named(entry, path, readers)
+        except ValueError as err:
+            skip(str(err), owner)
+            continue
+        if not entry.original.endswith((".ipynb", ".zip")):
+            skip(f"{path}: 노트북이 아닙니다 (not a notebook)", owner)
+            continue
+        if size > MAX_FILE_BYTES:
+            skip(f"{path}: 파일이 너무 큽니다 (too large)", owner)
+            continue
+        if roster is None:  # the name the LMS's other files give (a Blackboard receipt)
+            person = Person(student=entry.key, name=entry.name)
+        if person is None:
             problems.append(f"{path}: {fmt.name} id {entry.key!r} 가 명단에 없습니다 "
                             "(id missing from the roster)")
             continue
@@ -252,16 +267,16 @@ def _read(download: Path, lessons: list[str], roster: Path | None, root: Path):
         try:
             notebooks = _notebooks(path, entry.original, read, seen)
         except (zipfile.BadZipFile, ValueError) as err:
-            problems.append(str(err) if isinstance(err, ValueError) else
-                            f"{path}: 깨진 zip 파일입니다 (bad zip)")
+            skip(str(err) if isinstance(err, ValueError) else
+                 f"{path}: 깨진 zip 파일입니다 (bad zip)", owner)
             continue
         if not notebooks:
-            problems.append(f"{path}: zip 안에 노트북이 없습니다 (no notebook in zip)")
+            skip(f"{path}: zip 안에 노트북이 없습니다 (no notebook in zip)", owner)
         for original, read_nb in notebooks:
             matched = match_lesson(original, read_nb, lessons)
             if len(matched) != 1:
-                problems.append(f"{path}: {original!r} 는 어느 과제인지 알 수 없습니다 "
-                                f"(matches no lesson: {matched or lessons})")
+                skip(f"{path}: {original!r} 는 어느 과제인지 알 수 없습니다 "
+                     f"(matches no lesson: {matched or lessons})", owner)
                 continue
             when = entry.submitted or person.submitted
             # Canvas's own record of an unmarked file is "on time"; any other file without a
@@ -269,8 +284,8 @@ def _read(download: Path, lessons: list[str], roster: Path | None, root: Path):
             if when is None and matched[0] in dl.due and dl.policy.method != "none" \
                     and (entry.late or fmt.name != "canvas"):
                 marked = f"{fmt.name} 가 지각 (LATE) 으로 표시했지만 " if entry.late else ""
-                problems.append(f"{path}: {marked}제출 시간을 알 수 없습니다 (submission time "
-                                "unknown, late policy applies)")
+                skip(f"{path}: {marked}제출 시간을 알 수 없습니다 (submission time "
+                     "unknown, late policy applies)", owner, matched[0])
                 continue
             found[(fmt.name, entry.key, matched[0])].append(
                 Placement(person.student, matched[0], entry, person, path, read_nb, when))
@@ -283,8 +298,8 @@ def _read(download: Path, lessons: list[str], roster: Path | None, root: Path):
             latest.attempts = len(group)
             placements.append(latest)
         elif len(group) > 1:
-            problems.append(f"{lms} {key} / {lesson}: 제출 파일이 여러 개입니다 (collision): "
-                            + ", ".join(p.source for p in group))
+            skip(f"{lms} {key} / {lesson}: 제출 파일이 여러 개입니다 (collision): "
+                 + ", ".join(p.source for p in group), group[0].person, lesson)
         else:
             placements.append(group[0])
     owners: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
@@ -292,16 +307,11 @@ def _read(download: Path, lessons: list[str], roster: Path | None, root: Path):
         owners[(p.student, p.lesson)].add((p.entry.lms, p.entry.key))
     for (student, lesson), keys in sorted(owners.items()):
         if len(keys) > 1:
-            problems.append(f"{student}/{lesson}: 서로 다른 LMS id가 한 학생이 됩니다 (collision): "
-                            + ", ".join(f"{lms} {key}" for lms, key in sorted(keys)))
+            skip(f"{student}/{lesson}: 서로 다른 LMS id가 한 학생이 됩니다 (collision): "
+                 + ", ".join(f"{lms} {key}" for lms, key in sorted(keys)), Person(student), lesson)
     clashing = {k for k, keys in owners.items() if len(keys) > 1}
     placements = [p for p in placements if (p.student, p.lesson) not in clashing]
-    return placements, problems
-
-
-def timestamp_text(when: datetime) -> str:
-    """nbgrader's ``timestamp.txt`` (its ``timestamp_format`` in UTC, read by ``parse_utc``)."""
-    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+    return placements, problems, skipped
 
 
 def import_download(download: Path, root: Path, lessons: list[str], roster: Path | None = None,
@@ -312,33 +322,71 @@ def import_download(download: Path, root: Path, lessons: list[str], roster: Path
     the LMS key is the student id); ``accept``: skip the problem files instead of stopping.
     Returns the placements (``state`` new / replaced / unchanged) and notes for the instructor.
     Raises ImportStopped with every problem (nothing written) unless ``accept``."""
-    placements, problems = _read(Path(download), lessons, roster, Path(root))
+    placements, problems, skipped = _read(Path(download), lessons, roster, Path(root))
     if problems and not accept:
         raise ImportStopped(problems)
     notes = [f"건너뜀 (skipped, accepted): {p}" for p in problems]
+    placed = {(p.student, p.lesson) for p in placements}
+    for (student, lesson), why in sorted(skipped.items(), key=str):
+        for each in [lesson] if lesson else lessons:
+            if (student, each) not in placed:
+                path = refusal_record(root, student, each)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text("; ".join(why), encoding="utf-8")
+    for student, lesson in placed:
+        refusal_record(root, student, lesson).unlink(missing_ok=True)
     for p in placements:
         folder = confined_path(Path(root) / "submitted", p.student, p.lesson)
         nb, stamp = folder / f"{p.lesson}.ipynb", folder / "timestamp.txt"
-        want_stamp = timestamp_text(p.submitted) if p.submitted else None
+        want_stamp = received.timestamp_text(p.submitted) if p.submitted else None
         have_stamp = stamp.read_text(encoding="utf-8").strip() if stamp.exists() else None
+        had = received.read(root, p.student, p.lesson)
+        want = p.submitted.astimezone(UTC) if p.submitted else None
+        # Canvas's own record of a file not marked LATE is "on time" (no time); any other
+        # file without a time has none (placed only where no late policy applies)
+        known = want is not None or (p.entry.lms == "canvas" and not p.entry.late)
         data = p.read()
-        if nb.exists() and nb.read_bytes() == data and have_stamp == want_stamp:
+        if (nb.exists() and nb.read_bytes() == data and have_stamp == want_stamp
+                and (had is not None) == known and (had is None or had.when == want)):
             p.state = "unchanged"
             continue
         p.state = "replaced" if nb.exists() else "new"
         folder.mkdir(parents=True, exist_ok=True)
         nb.write_bytes(data)
-        if want_stamp:
-            stamp.write_text(want_stamp + "\n", encoding="utf-8")
-        elif stamp.exists():
-            stamp.unlink()
+        if known:  # the course's record, and nbgrader's timestamp.txt written from it
+            received.record(root, p.student, p.lesson, p.submitted, f"{p.entry.lms}: {p.source}")
+        else:
+            stamp.unlink(missing_ok=True)
+            received.record_path(root, p.student, p.lesson).unlink(missing_ok=True)
     for p in placements:
+        if p.entry.note:
+            notes.append(p.entry.note)
         if p.attempts > 1:
             notes.append(f"{p.student}/{p.lesson}: 제출 {p.attempts}회 중 마지막 사용 "
                          f"(latest of {p.attempts} attempts): {p.source}")
     counts = {s: sum(p.state == s for p in placements) for s in ("new", "replaced", "unchanged")}
     notes.append("LMS import: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
     return placements, notes
+
+
+def refusal_record(root: Path, student: str, lesson: str) -> Path:
+    """The course's record of a file of ``student`` for ``lesson`` that ``--accept`` skipped:
+    ``<root>/.dlcourse/refused/<student>/<lesson>.txt`` holds the problems; removed when a later
+    import places a file. Raises :class:`autograder.paths.UnsafePath` for an unsafe id."""
+    return Path(root) / ".dlcourse" / "refused" / check_id(student) / f"{check_id(lesson)}.txt"
+
+
+def refusals(root: Path, lessons: list[str]) -> dict[tuple[str, str], str]:
+    """``{(student, lesson): why}`` of :func:`refusal_record` for ``lessons`` where
+    ``submitted/<student>/<lesson>/`` does not exist (nothing of the student's to grade)."""
+    base = Path(root) / ".dlcourse" / "refused"
+    out = {}
+    for lesson in lessons:
+        for path in sorted(base.glob(f"*/{lesson}.txt")):
+            student = path.parent.name
+            if not (Path(root) / "submitted" / student / lesson).is_dir():
+                out[(student, lesson)] = path.read_text(encoding="utf-8")
+    return out
 
 
 def register_students(db_url: str, placements: list[Placement]) -> None:

@@ -21,7 +21,7 @@ class Entry:
     Canvas user id, Blackboard username, the course's own id); ``name``: the name the LMS put
     in the file name ('' when none); ``original``: the student's file name; ``submitted``: the
     aware submission time the download states (None when it states none); ``late``: the LMS
-    marked the file late."""
+    marked the file late; ``note``: what the instructor is told about the entry ('' none)."""
 
     lms: str
     key: str
@@ -29,6 +29,7 @@ class Entry:
     original: str
     submitted: datetime | None = None
     late: bool = False
+    note: str = ""
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,10 @@ named ``<Assignment>_<username>_attempt_<YYYY-MM-DD-HH-MM-SS>_<original name>`` 
 receipt ``<Assignment>_<username>_attempt_<YYYY-MM-DD-HH-MM-SS>.txt`` ("Name: <full name>
 (<username>)", "Date Submitted: …", and under "Files:" each "Original filename:" with its
 "Filename:"); a student with several attempts has several stamps. The username is the key
-(usernames hold no "_"; assignment names may). The attempt stamp is the submission time in the
-server's time zone.
+(usernames hold no "_"; assignment names may). The submission time, in the server's time zone
+(the course's ``timezone``), is the receipt's "Date Submitted" (:func:`receipt_time`) when the
+download has the receipt, else the attempt stamp; where both are there and differ, the
+receipt's is used and the instructor told.
 
 The student chooses the original name, which may itself look like an attempt name
 (``HW1_leesj_attempt_<stamp>_HW1_kimhn_attempt_<later>_01_neuron.ipynb``): the first
@@ -51,6 +53,40 @@ def receipt_user(text: str) -> tuple[str, str]:
     return (m.group(1), m.group(2).strip()) if m else ("", "")
 
 
+#: "Date Submitted:" as Blackboard writes it: Java's full date-time style of the server's
+#: locale (en_GB "Monday, 4 March 2024 10:00:00 o'clock KST", en_US "Monday, March 4, 2024
+#: 10:00:00 AM KST"), then the server's zone abbreviation.
+DATE_SUBMITTED = re.compile(r"^Date Submitted:\s*(.*?)\s*$", re.M)
+DATE_FORMATS = ("%A, %d %B %Y %H:%M:%S", "%A, %B %d, %Y %I:%M:%S %p")
+
+
+def receipt_time(text: str, tz) -> datetime | None:
+    """The aware time of a receipt's "Date Submitted:" line in the course's time zone ``tz``
+    (None when the receipt has no such line). Raises ValueError for a value without a
+    readable date and time of day, or a zone abbreviation that is not ``tz``'s at that time."""
+    m = DATE_SUBMITTED.search(text)
+    if not m:
+        return None
+    value = m.group(1).replace(" o'clock", "")
+    candidates = [(value, "")]  # without a zone, or with the last word as the zone
+    if " " in value:
+        candidates.append(tuple(value.rsplit(" ", 1)))
+    for stamp, zone in candidates:
+        for fmt in DATE_FORMATS:
+            try:
+                when = datetime.strptime(stamp, fmt).replace(tzinfo=tz)
+            except ValueError:
+                continue
+            if zone and zone != when.tzname():
+                raise ValueError(f"Date Submitted {m.group(1)!r}: 시간대 {zone} 가 과목의 시간대 "
+                                 f"{tz} ({when.tzname()}) 와 다릅니다 (receipt's time zone is not "
+                                 "the course's: set timezone in deadlines.toml to the "
+                                 "Blackboard server's)")
+            return when
+    raise ValueError(f"Date Submitted {m.group(1)!r}: 날짜와 시각을 읽을 수 없습니다 (unreadable "
+                     "receipt time)")
+
+
 def receipt_files(text: str) -> set[str]:
     """The names Blackboard gave the attempt's files (its "Filename:" lines)."""
     return {m.group(1).strip() for m in re.finditer(r"^\s*Filename:\s*(.+?)\s*$", text, re.M)}
@@ -80,7 +116,17 @@ class Blackboard(LmsFormat):
         if user != entry.key or path.rsplit("/", 1)[-1] not in listed:
             raise ValueError(f"{path}: Blackboard 영수증 {receipt!r} 과 맞지 않습니다 (receipt "
                              f"disagrees: user {user!r}, files {sorted(listed)})")
-        return dataclasses.replace(entry, name=full)
+        try:
+            when = receipt_time(text, entry.submitted.tzinfo)
+        except ValueError as err:
+            raise ValueError(f"{path}: Blackboard 영수증 {receipt!r}: {err}") from None
+        if when is None:
+            return dataclasses.replace(entry, name=full)
+        note = "" if when == entry.submitted else (
+            f"{path}: 파일 이름의 시간 {entry.submitted:%Y-%m-%d %H:%M:%S} 대신 영수증의 제출 시간 "
+            f"{when:%Y-%m-%d %H:%M:%S %Z} 을 씁니다 (file name time disagrees with the "
+            "receipt's Date Submitted; the receipt's is used)")
+        return dataclasses.replace(entry, name=full, submitted=when, note=note)
 
     def is_receipt(self, path):
         return RECEIPT.match(path) is not None and NAME.match(path) is None
