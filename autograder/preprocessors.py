@@ -44,7 +44,7 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from nbgrader.utils import is_grade, is_solution
-from traitlets import Integer, Unicode
+from traitlets import Enum, Integer
 
 from dlcourse.check import MIME
 from dlcourse.submission import (
@@ -146,6 +146,8 @@ class RebuildFromSource(NbGraderPreprocessor):
 # --------------------------------------------------------------------------- 3. executing
 
 
+#: The values of ``SandboxedExecute.sandbox``.
+SANDBOXES = ("bwrap", "none")
 #: Status of a score graded with ``--no-sandbox`` (``SandboxedExecute.sandbox = "none"``).
 NO_SANDBOX = "graded (no sandbox)"
 OVER_BUDGET = {
@@ -172,13 +174,19 @@ TRUNCATED_NOTE = (TRUNCATED + ": 출력 하나는 {per} 바이트, 노트북 전
 class SandboxedExecute(Execute):
     """nbgrader's Execute, in the sandbox, with every failure recorded instead of raised."""
 
-    notebook_timeout = Integer(NOTEBOOK_TIMEOUT, help="Seconds one notebook may run in all"
-                               ).tag(config=True)
-    sandbox = Unicode("bwrap", help="'bwrap', or 'none' for trusted notebooks").tag(config=True)
-    memory_mb = Integer(4096, help="Address-space limit of each process, MiB").tag(config=True)
-    budget_mb = Integer(4096, help="Memory of the notebook with all its processes (cgroup), "
-                                   "MiB").tag(config=True)
-    max_procs = Integer(256, help="Processes and threads of the notebook").tag(config=True)
+    notebook_timeout = Integer(NOTEBOOK_TIMEOUT, min=1, help="Seconds one notebook may run in "
+                               "all").tag(config=True)
+    #: Any other value is a configuration error (traitlets.TraitError) before anything is graded
+    #: (:func:`autograder.preflight.configured_execute`), never an unsandboxed grade.
+    sandbox = Enum(SANDBOXES, default_value="bwrap", help="'bwrap', or 'none' for trusted "
+                   "notebooks (./course grade --no-sandbox)").tag(config=True)
+    memory_mb = Integer(4096, min=64, help="Address-space limit of each process (RLIMIT_AS), "
+                        "MiB").tag(config=True)
+    budget_mb = Integer(4096, min=64, help="Memory of the notebook with all its processes "
+                        "(cgroup), MiB").tag(config=True)
+    max_procs = Integer(256, min=8, help="Processes and threads of the notebook").tag(config=True)
+    file_mb = Integer(256, min=1, help="Size of each file a process writes (RLIMIT_FSIZE), MiB"
+                      ).tag(config=True)
     max_output_bytes = Integer(2**20, help="Bytes one output may keep (text and data)"
                                ).tag(config=True)
     max_outputs_bytes = Integer(8 * 2**20, help="Bytes all outputs of the notebook may keep"
@@ -212,8 +220,8 @@ class SandboxedExecute(Execute):
                 self._budget = Budget.open(self.budget_mb, self.max_procs)
                 if self._budget is not None:
                     stack.callback(self._budget.close)
-                self.kernel_manager_class = _bound_manager(workdir, self.memory_mb,
-                                                           self.max_procs, uid, self._budget)
+                self.kernel_manager_class = _bound_manager(workdir, uid, self._budget,
+                                                           **self.kernel_limits())
             try:
                 return self._run(nb, resources, km)
             finally:
@@ -222,6 +230,12 @@ class SandboxedExecute(Execute):
                 else:
                     meta["path"] = handed_in
                 shutil.rmtree(workdir, ignore_errors=True)
+
+    def kernel_limits(self) -> dict[str, int]:
+        """What bounds each process of the kernel (:func:`autograder.sandbox.sandbox_command`):
+        ``memory_mb`` (RLIMIT_AS, MiB), ``file_mb`` (RLIMIT_FSIZE, MiB), ``max_procs``."""
+        return {"memory_mb": self.memory_mb, "file_mb": self.file_mb,
+                "max_procs": self.max_procs}
 
     def _lesson_workdir(self, resources) -> str:
         course = _course(self.config)
@@ -314,11 +328,12 @@ class SandboxedExecute(Execute):
         stop(nb, self._index or 0, kind, message)
 
 
-def _bound_manager(workdir: str, memory_mb: int, max_procs: int, uid: int | None,
-                   budget: Budget | None):
+def _bound_manager(workdir: str, uid: int | None, budget: Budget | None, **limits: int):
+    """A :class:`SandboxedKernelManager` class for one notebook: its folder, kernel uid, budget
+    and ``limits`` (:meth:`SandboxedExecute.kernel_limits`)."""
     return type("BoundSandboxedKernelManager", (SandboxedKernelManager,), {
         "__init__": lambda self, **kw: SandboxedKernelManager.__init__(
-            self, workdir=workdir, memory_mb=memory_mb, max_procs=max_procs, **kw),
+            self, workdir=workdir, **limits, **kw),
         "uid": uid, "budget": budget,
     })
 

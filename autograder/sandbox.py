@@ -245,6 +245,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager whose kernel runs in :func:`sandbox_command`."""
 
     memory_mb = Integer(4096, help="Address-space limit of the kernel, MiB").tag(config=True)
+    file_mb = Integer(256, help="Size of each file the kernel writes, MiB").tag(config=True)
     max_procs = Integer(256, help="Processes and threads of the notebook").tag(config=True)
     workdir = Unicode("", help="The notebook's folder, writable inside the sandbox")
     #: The notebook's :class:`autograder.budget.Budget` (None: none) and kernel uid (None:
@@ -271,7 +272,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         workdir = Path(self.workdir or os.getcwd())
         shutil.copytree(font_cache(), self._sockets / "mpl", dirs_exist_ok=True)
         give_to(self._sockets, self.uid)  # its connection file, sockets and font list
-        return sandbox_command(cmd, workdir, self._sockets, self.memory_mb,
+        return sandbox_command(cmd, workdir, self._sockets, self.memory_mb, self.file_mb,
                                max_procs=self.max_procs, uid=self.uid, budget=self.budget)
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:

@@ -15,17 +15,20 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograder.budget import describe
 from autograder.grading import submission
 from autograder.mistakes import expected_scores, max_scores
 from autograder.parallel import WORKER_DIED
 from autograder.preprocessors import TRUNCATED
-from dlcourse.submission import role
+from dlcourse.submission import CELL_TIMEOUT, NOTEBOOK_TIMEOUT, role
 from tests.integrity_helpers import require_bwrap
 from tests.test_fresh_machine import LESSON, _copy_course, _course, _scores
 
 pytestmark = pytest.mark.slow
 
 PER_OUTPUT, PER_NOTEBOOK = 20_000, 100_000  # bytes, configured below
+#: Limits other than the defaults, configured below: the preflight checks and prints these.
+LIMITS = {"budget_mb": 3000, "memory_mb": 3500, "file_mb": 200, "max_procs": 200}
 FLOOD_MB = 40  # what the flooding cell prints, in one line and in many
 
 FLOOD = f'''import sys
@@ -88,6 +91,7 @@ def graded(tmp_path_factory):
     with open(dest / "nbgrader_config.py", "a", encoding="utf-8") as fh:
         fh.write(f"\nc.SandboxedExecute.max_output_bytes = {PER_OUTPUT}\n"
                  f"c.SandboxedExecute.max_outputs_bytes = {PER_NOTEBOOK}\n")
+        fh.writelines(f"c.SandboxedExecute.{key} = {value}\n" for key, value in LIMITS.items())
     for student, nb in [("flood", flood()), ("honest", submission(LESSON)),
                         ("killer", killer()), ("zhonest", submission(LESSON))]:
         folder = dest / "submitted" / student / LESSON
@@ -149,3 +153,16 @@ def test_a_killed_worker_fails_only_its_submission(graded):
     full = expected_scores(max_scores(LESSON), [])
     for student in ("flood", "honest", "zhonest"):
         assert _scores(dest, student) == full, totals[student]
+
+
+def test_preflight_prints_the_configured_limits(graded):
+    """The preflight's kernel ran under the configured limits, and its line names them."""
+    dest, proc, _ = graded
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("sandbox: bwrap "))
+    want = describe(LIMITS["budget_mb"], LIMITS["memory_mb"], LIMITS["file_mb"],
+                    LIMITS["max_procs"])
+    assert line.endswith(f"; limits: {want}; {CELL_TIMEOUT} s per cell, {NOTEBOOK_TIMEOUT} s "
+                         "per notebook"), line
+    for part in ("RLIMIT_AS 3500 MiB", "RLIMIT_FSIZE 200 MiB", "200 processes"):
+        assert part in line, line
+    assert "4096" not in line and "256" not in line, line
