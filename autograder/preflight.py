@@ -34,7 +34,7 @@ from . import ROOT, status
 from .budget import Budget, describe, kernel_uid
 from .grading import ScratchCourse, submission
 from .preprocessors import NO_SANDBOX, SandboxedExecute, _bound_manager
-from .sandbox import find_bwrap, give_to
+from .sandbox import disk_bound, find_bwrap
 
 
 class GradingStopped(RuntimeError):
@@ -78,7 +78,11 @@ def configured_execute(root: Path = ROOT) -> SandboxedExecute:
                    f"있는 것 (known): {', '.join(sorted(known))}")
     else:
         try:
-            return SandboxedExecute(config=config)
+            execute = SandboxedExecute(config=config)
+            if execute.disk_mb < execute.budget_mb:
+                return execute
+            problem = (f"disk_mb ({execute.disk_mb}) must be less than budget_mb "
+                       f"({execute.budget_mb}): the notebook's tmpfs is counted in its memory")
         except TraitError as err:
             problem = str(err)
     raise GradingStopped(
@@ -137,7 +141,6 @@ def _kernel_check(execute: SandboxedExecute) -> str:
         with contextlib.ExitStack() as stack:
             stderr = stack.enter_context(open(log, "w+b"))  # bwrap's and the kernel's words
             uid = stack.enter_context(kernel_uid())
-            give_to(workdir, uid)
             budget = Budget.open(execute.budget_mb, execute.max_procs)
             if budget is not None:
                 stack.callback(budget.close)
@@ -174,7 +177,11 @@ def _kernel_check(execute: SandboxedExecute) -> str:
 
 def limits(execute: SandboxedExecute) -> str:
     """The configured limits of one notebook, as they bind on this machine (for the log)."""
+    budget = Budget.open(execute.budget_mb, execute.max_procs)
+    if budget is not None:
+        budget.close()
     return (f"{describe(execute.budget_mb, execute.memory_mb, execute.file_mb, execute.max_procs)}"
+            f"; {disk_bound(execute.disk_mb, budget is not None)}"
             f"; {execute.timeout} s per cell, {execute.notebook_timeout} s per notebook")
 
 

@@ -67,7 +67,7 @@ from . import status
 from .budget import Budget, kernel_uid
 from .paths import UnsafePath, confined, rename_record
 from .reference import reference_records, visible_labels
-from .sandbox import SandboxedKernelManager, give_to
+from .sandbox import SandboxedKernelManager
 
 #: The rename marker older versions wrote in a submission folder: one found in an upload is
 #: ignored and named (the record is :func:`autograder.paths.rename_record`).
@@ -155,11 +155,13 @@ OVER_BUDGET = {
               "함께 {budget_mb} MiB를 넘어 멈췄습니다 (over the notebook's memory budget)",
     "processes": "프로세스 예산을 넘었습니다 (crashed (processes)): 이 노트북이 프로세스와 스레드를 "
                  "{max_procs}개보다 많이 만들려 했습니다 (over the notebook's process budget)",
+    "disk": "디스크 예산을 넘었습니다 (crashed (disk)): 이 노트북이 쓴 파일이 {disk_mb} MiB를 다 "
+            "채웠습니다 (over the notebook's disk budget)",
 }
 
 
 class OverBudget(Exception):
-    """The notebook exceeded its ``memory`` or ``processes`` budget (``kind``)."""
+    """The notebook exceeded its ``memory``, ``processes`` or ``disk`` budget (``kind``)."""
 
     def __init__(self, kind: str):
         super().__init__(kind)
@@ -186,6 +188,9 @@ class SandboxedExecute(Execute):
                         "(cgroup), MiB").tag(config=True)
     max_procs = Integer(256, min=8, help="Processes and threads of the notebook").tag(config=True)
     file_mb = Integer(256, min=1, help="Size of each file a process writes (RLIMIT_FSIZE), MiB"
+                      ).tag(config=True)
+    disk_mb = Integer(512, min=16, help="What the notebook may write in all (its tmpfs: /tmp "
+                      "and its working folder), MiB; counted in budget_mb, so less than it"
                       ).tag(config=True)
     max_output_bytes = Integer(2**20, help="Bytes one output may keep (text and data)"
                                ).tag(config=True)
@@ -216,7 +221,6 @@ class SandboxedExecute(Execute):
         with contextlib.ExitStack() as stack:
             if self.sandbox == "bwrap" and km is None:
                 uid = stack.enter_context(kernel_uid())
-                give_to(Path(workdir), uid)
                 self._budget = Budget.open(self.budget_mb, self.max_procs)
                 if self._budget is not None:
                     stack.callback(self._budget.close)
@@ -235,7 +239,15 @@ class SandboxedExecute(Execute):
         """What bounds each process of the kernel (:func:`autograder.sandbox.sandbox_command`):
         ``memory_mb`` (RLIMIT_AS, MiB), ``file_mb`` (RLIMIT_FSIZE, MiB), ``max_procs``."""
         return {"memory_mb": self.memory_mb, "file_mb": self.file_mb,
-                "max_procs": self.max_procs}
+                "max_procs": self.max_procs, "disk_mb": self.disk_mb}
+
+    def start_new_kernel_client(self):
+        """nbclient's, then the kernel's sockets folder is sealed
+        (:meth:`autograder.sandbox.SandboxedKernelManager.seal`)."""
+        kc = super().start_new_kernel_client()
+        if isinstance(self.km, SandboxedKernelManager):
+            self.km.seal()
+        return kc
 
     def _lesson_workdir(self, resources) -> str:
         course = _course(self.config)
@@ -259,7 +271,7 @@ class SandboxedExecute(Execute):
             self._stop(nb, "timed out", timeout_message(self.timeout, self.notebook_timeout))
         except OverBudget as over:
             message = OVER_BUDGET[over.kind].format(budget_mb=self.budget_mb,
-                                                    max_procs=self.max_procs)
+                                                    max_procs=self.max_procs, disk_mb=self.disk_mb)
             self._stop(nb, f"crashed ({over.kind})", message)
             nb.metadata["dlcourse"]["message"] = message  # the notebook's row says it too
         except DeadKernelError:
@@ -317,6 +329,8 @@ class SandboxedExecute(Execute):
         finally:
             # An exceeded budget explains a dead kernel, and stops a kernel that survived it.
             over = self._budget.exceeded() if self._budget is not None else None
+            if over is None and isinstance(self.km, SandboxedKernelManager) and self.km.disk_full():
+                over = "disk"
             if over:
                 raise OverBudget(over)  # the budget is the cause to report
 

@@ -36,6 +36,9 @@ def _nothing_written(dest) -> None:
      "expected any of ['bwrap', 'none'], not the str 'bwarp'"),
     ('c.SandboxedExecute.sandbx = "none"', "(unknown setting): sandbx; "),
     ("c.SandboxedExecute.max_procs = 0", "should not be less than 8, but a value of 0"),
+    ("c.SandboxedExecute.disk_mb = 4096",
+     "disk_mb (4096) must be less than budget_mb (4096): the notebook's tmpfs is counted in its "
+     "memory"),
 ])
 def test_bad_setting_stops_before_anything_is_graded(course, line, phrase):
     dest, config = course
