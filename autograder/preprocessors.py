@@ -13,10 +13,11 @@ Order of events for one submitted notebook (see ``nbgrader_config.py``):
    student wrote runs in its place. What was ignored, moved or restored is listed in a
    "grading notes" cell at the top (it reaches the feedback) and in the status table.
 3. :class:`SandboxedExecute` runs it in :mod:`autograder.sandbox`, with a per-cell and a
-   per-notebook time limit and one memory and process budget (:mod:`autograder.budget`); a
-   timeout, a dead kernel or an exceeded budget is recorded, never raised. The kernel's
-   only writable folder is a fresh temporary copy of the lesson's own files (never the course
-   root, the student's folder or files handed in beside the notebook).
+   per-notebook time limit, one memory and process budget (:mod:`autograder.budget`) and a
+   disk of its own (a tmpfs of ``disk_mb``); a timeout, a dead kernel or an exceeded budget is
+   recorded, never raised. The kernel's working folder, on that tmpfs, holds the lesson's own
+   files read-only (from a fresh temporary copy: never the course root, the student's folder
+   or files handed in beside the notebook).
 4. :class:`VerifyChecks` replaces each test cell's outputs with the verdict of comparing what the
    student's code produced with what the reference produced (:mod:`autograder.reference`),
    keeps the verdict on the visible facts alone beside it (what Validate says of the cell), and
@@ -211,9 +212,9 @@ class SandboxedExecute(Execute):
             nb.metadata.setdefault("dlcourse", {})["sandbox"] = "none"
         if nb.metadata.get("dlcourse", {}).get("status"):
             return nb, resources  # unreadable: nothing of the student's to run
-        # The kernel runs in a fresh copy of the lesson's own files: files handed in beside the
+        # The kernel sees a fresh copy of the lesson's own files: files handed in beside the
         # notebook (a `dlcourse/` or `torch.py` that would shadow the real ones on sys.path,
-        # data, other notebooks) never reach it, and what it writes is thrown away.
+        # data, other notebooks) never reach it, and what it writes stays in its tmpfs.
         meta = resources.setdefault("metadata", {})
         handed_in = meta.get("path")
         workdir = self._lesson_workdir(resources)

@@ -53,18 +53,20 @@ def flood() -> nbformat.NotebookNode:
     return nb
 
 
-#: A "try it" cell that writes 1 MiB blocks until refused: in the kernel's sockets folder (the
-#: one folder of the grader's disk bound in the sandbox, named by the kernel's own command
-#: line), in its working folder and in /tmp. Prints the errno of each refusal.
-FILLER = '''import os, sys
+#: A "try it" cell that writes files of 64 MiB (under RLIMIT_FSIZE) in 1 MiB blocks until
+#: refused: in the kernel's sockets folder (the one folder of the grader's disk bound in the
+#: sandbox, named by the kernel's own command line), in its working folder and in /tmp.
+#: Prints the errno of each refusal.
+FILLER = '''import itertools, os, sys
 block = b"x" * 2**20
 sockets = os.path.dirname(sys.argv[sys.argv.index("-f") + 1])
 for n, folder in enumerate((sockets, ".", "/tmp")):
     try:
-        with open(os.path.join(folder, f"fill{n}.bin"), "wb") as fh:
-            while True:
-                fh.write(block)
-                fh.flush()
+        for i in itertools.count():
+            with open(os.path.join(folder, f"fill{i}.bin"), "wb") as fh:
+                for _ in range(64):
+                    fh.write(block)
+                    fh.flush()
     except OSError as err:
         print(f"refused {n} {err.errno}")
 '''

@@ -108,7 +108,7 @@ def unsized(tmp_path_factory):
         pytest.skip("no writable cgroup: without --size nothing bounds a notebook's tmpfs")
     probe.close()
     fake = tmp_path_factory.mktemp("old-bwrap") / "bwrap"
-    fake.write_text(NO_SIZE.format(real=find_bwrap().path))
+    fake.write_text(NO_SIZE.replace("{real}", find_bwrap().path))
     fake.chmod(0o755)
     course = ScratchCourse([LESSON])
     with open(course.path / "nbgrader_config.py", "a", encoding="utf-8") as fh:

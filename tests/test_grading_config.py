@@ -11,6 +11,7 @@ import nbformat
 import pytest
 
 from autograder.grading import submission
+from autograder.preflight import NO_SANDBOX_WARNING, preflight
 from tests.test_fresh_machine import LESSON, _copy_course, _course
 
 STOPPED = "채점 설정 오류 (configuration error)"
@@ -63,3 +64,13 @@ def test_unknown_command_line_setting_is_refused(course):
             "such as SandboxedExecute.sandbox go in the course's nbgrader_config.py)"
             in proc.stderr), proc.stderr
     _nothing_written(dest)
+
+
+def test_configured_none_is_graded_as_no_sandbox(course):
+    """``sandbox = "none"`` in the configuration is ``--no-sandbox``: the preflight warns (the
+    scores say "graded (no sandbox)", :mod:`tests.test_no_sandbox`) instead of checking a
+    sandbox the grading would not use."""
+    dest, config = course
+    (dest / "nbgrader_config.py").write_text(f'{config}\nc.SandboxedExecute.sandbox = "none"\n',
+                                             encoding="utf-8")
+    assert preflight(True, dest) == NO_SANDBOX_WARNING
