@@ -32,7 +32,7 @@ import nbformat
 from nbformat.notebooknode import NotebookNode
 
 from dlcourse.check import MIME
-from dlcourse.submission import ANSI, role
+from dlcourse.submission import ANSI, is_test_cell, role
 
 HIDDEN_BLOCK = re.compile(r"### BEGIN HIDDEN TESTS[^\n]*\n(.*?)### END HIDDEN TESTS", re.S)
 CONCEALED = "[숨은 검사 코드가 들어 있어 가렸습니다 (output concealed: it shows hidden test code)]"
@@ -73,7 +73,12 @@ _RUNS = {  # an encoded run of text → its bytes
     "integers": (re.compile(r"\b\d{1,3}(?:[^\d\w]{1,4}\d{1,3}\b){7,}"),
                  lambda s: bytes(int(n) for n in re.findall(r"\d+", s))),
 }
-_UNPACK = (zlib.decompress, lambda b: zlib.decompress(b, 47), bz2.decompress, lzma.decompress)
+#: Decompressors that return what a truncated stream holds (an error message is cut at 600
+#: characters): zlib, gzip, bz2, xz/LZMA.
+_UNPACK = (lambda b: zlib.decompressobj().decompress(b),
+           lambda b: zlib.decompressobj(47).decompress(b),
+           lambda b: bz2.BZ2Decompressor().decompress(b),
+           lambda b: lzma.LZMADecompressor().decompress(b))
 
 
 def _decoded(text: str) -> list[str]:
@@ -136,18 +141,29 @@ def conceal(text: str, lines: list[str]) -> str:
     return CONCEALED if reveals(text, lines) else text
 
 
-def after_hidden(cell, lines: list[str]) -> None:
-    """Keep, of a code cell run after hidden test code reached the kernel, its check payloads
-    and its errors (each replaced by :data:`CONCEALED` when it :func:`reveals` a hidden line);
-    everything else becomes one :data:`AFTER_HIDDEN` note."""
+def after_hidden(cell, lines: list[str], grader_texts: frozenset[str] = frozenset()) -> None:
+    """Keep, of a code cell run after hidden test code reached the kernel, its check payloads,
+    its errors (each replaced by :data:`CONCEALED` when it :func:`reveals` a hidden line; of a
+    test cell's error, whose verdict shows no traceback, name and value alone) and
+    the grader's own stream notes (``grader_texts``, e.g. the truncation note); everything else
+    becomes one :data:`AFTER_HIDDEN` note."""
     kept, dropped = [], False
     for out in cell.get("outputs", []):
-        if out.get("output_type") == "error":
+        kind = out.get("output_type")
+        if kind == "error" and is_test_cell(cell):
+            # The verdict shows name and value only; the traceback names the instructor's
+            # calling line, hidden or not.
+            err = {"ename": out.get("ename", ""), "evalue": out.get("evalue", "")}
+            kept.append(nbformat.v4.new_output("error", traceback=[], **(
+                err if not reveals(output_text(err), lines)
+                else {"ename": "Exception", "evalue": CONCEALED})))
+        elif kind == "error":
             kept.append(out if not reveals(output_text(out), lines) else nbformat.v4.new_output(
                 "error", ename="Exception", evalue=CONCEALED, traceback=[CONCEALED]))
-        elif out.get("output_type") in ("display_data", "execute_result") and MIME in out.get(
-                "data", {}):
+        elif kind in ("display_data", "execute_result") and MIME in out.get("data", {}):
             kept.append(nbformat.v4.new_output("display_data", data={MIME: out["data"][MIME]}))
+        elif kind == "stream" and out.get("text") in grader_texts:
+            kept.append(out)
         elif not dropped:
             dropped = True
             kept.append(nbformat.v4.new_output("stream", name="stdout", text=AFTER_HIDDEN + "\n"))

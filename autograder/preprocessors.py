@@ -339,7 +339,7 @@ class VerifyChecks(NbGraderPreprocessor):
         tainted = first_hidden(nb)
         for index, cell in enumerate(nb.cells):
             if cell.cell_type == "code" and index >= tainted:
-                after_hidden(cell, secret)
+                after_hidden(cell, secret, frozenset([f"\n[{TRUNCATED}]\n"]))
             elif cell.cell_type == "code" and not is_test_cell(cell):
                 cell.outputs = [
                     nbformat.v4.new_output("stream", name="stdout", text=CONCEALED + "\n")
