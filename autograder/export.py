@@ -10,7 +10,6 @@ read; ``message`` says what the student sees.
 
 from __future__ import annotations
 
-import csv
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.plugins import ExportPlugin
 
 from . import status
+from .csvfile import write_csv
 from .lms.deadlines import describe
 from .lms.deadlines import load as load_deadlines
 
@@ -84,16 +84,13 @@ def _utc(when: datetime | None) -> str:
 
 
 class StatusCsvExport(ExportPlugin):
-    """CSV export (default ``grades.csv``) with a status column for every score."""
+    """CSV export (default ``grades.csv``) with a status column for every score, written by
+    :func:`autograder.csvfile.write_csv` (a text a spreadsheet would run gets a leading ``'``;
+    scores stay numbers)."""
 
     def export(self, gradebook: Gradebook) -> None:
         dest = Path(self.to or "grades.csv")
         data = rows(gradebook, Path.cwd(), [str(s) for s in self.student],
                     [str(a) for a in self.assignment])
-        # UTF-8 with a byte-order mark: Excel on Korean Windows then reads the Korean messages
-        # (without it, it guesses cp949); pandas and csv read it with encoding="utf-8-sig".
-        with dest.open("w", newline="", encoding="utf-8-sig") as fh:
-            writer = csv.DictWriter(fh, fieldnames=COLUMNS)
-            writer.writeheader()
-            writer.writerows(data)
+        write_csv(dest, COLUMNS, data)  # UTF-8 with BOM, no formula (csvfile)
         self.log.info("Exported %d rows to %s", len(data), dest)

@@ -21,9 +21,9 @@ Order of events for one submitted notebook (see ``nbgrader_config.py``):
 4. :class:`VerifyChecks` replaces each test cell's outputs with the verdict of comparing what the
    student's code produced with what the reference produced (:mod:`autograder.reference`),
    keeps the verdict on the visible facts alone beside it (what Validate says of the cell), and
-   conceals any output or message that shows hidden test code (student code can read it in the
-   kernel: input history, its caller's frame). nbgrader's ``SaveAutoGrades`` then scores the
-   verdicts.
+   conceals whatever could show hidden test code (student code can read it in the kernel: input
+   history, its caller's frame), in any encoding (:mod:`autograder.concealment`). nbgrader's
+   ``SaveAutoGrades`` then scores the verdicts.
 5. :class:`SaveStatus` records each cell's status next to the grades in the gradebook.
 """
 
@@ -32,7 +32,6 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import json
-import re
 import shutil
 import tempfile
 import time
@@ -41,7 +40,6 @@ from pathlib import Path
 import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbconvert.exporters import NotebookExporter
-from nbformat.notebooknode import NotebookNode
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from nbgrader.utils import is_grade, is_solution
@@ -49,7 +47,6 @@ from traitlets import Enum, Integer
 
 from dlcourse.check import MIME
 from dlcourse.submission import (
-    ANSI,
     CRASH_MESSAGE,
     NOTEBOOK_TIMEOUT,
     explain,
@@ -57,7 +54,6 @@ from dlcourse.submission import (
     notes_cell,
     read_notebook,
     rebuild,
-    role,
     stop,
     timeout_message,
     verdict,
@@ -66,6 +62,7 @@ from dlcourse.validate import find_release
 
 from . import status
 from .budget import Budget, kernel_uid
+from .concealment import CONCEALED, after_hidden, conceal, first_hidden, hidden_code, output_text
 from .paths import UnsafePath, confined, rename_record
 from .reference import reference_records, visible_labels
 from .sandbox import SandboxedKernelManager
@@ -356,40 +353,11 @@ def _bound_manager(workdir: str, uid: int | None, budget: Budget | None, **limit
 # --------------------------------------------------------------------------- 4. verdicts
 
 
-HIDDEN_BLOCK = re.compile(r"### BEGIN HIDDEN TESTS[^\n]*\n(.*?)### END HIDDEN TESTS", re.S)
-CONCEALED = "[숨은 검사 코드가 들어 있어 가렸습니다 (output concealed: it shows hidden test code)]"
-
-
-def hidden_code(nb: NotebookNode) -> list[str]:
-    """Lines of the hidden tests that no instructor-written visible part contains (the kernel
-    executes them, so student code can read them from its input history or its caller's frame;
-    they must never come back in an output or a message)."""
-    hidden, visible = set(), set()
-    for cell in nb.cells:
-        if role(cell) != "locked":
-            continue  # the student's own text cannot make a hidden line "visible"
-        src = cell.get("source", "")
-        for block in HIDDEN_BLOCK.findall(src):
-            hidden.update(line.strip() for line in block.splitlines())
-        visible.update(line.strip() for line in HIDDEN_BLOCK.sub("", src).splitlines())
-    return sorted(line for line in hidden - visible if len(line) >= 8)
-
-
-def _output_text(out) -> str:
-    parts = [out.get("text", ""), out.get("ename", ""), out.get("evalue", "")]
-    parts += list(out.get("traceback", []) or [])
-    for value in (out.get("data") or {}).values():
-        parts.append(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
-    return ANSI.sub("", "\n".join(p if isinstance(p, str) else "".join(p) for p in parts))
-
-
-def conceal(text: str, lines: list[str]) -> str:
-    return CONCEALED if any(line in text for line in lines) else text
-
-
 class VerifyChecks(NbGraderPreprocessor):
-    """Replace every test cell's outputs with the grader's own verdict, and conceal any other
-    output that shows hidden test code."""
+    """Replace every test cell's outputs with the grader's own verdict, and conceal what could
+    show hidden test code (:mod:`autograder.concealment`): before the first cell with hidden
+    tests, an output showing a hidden line; from it on, every output but errors and check
+    payloads, and any error or verdict message that reveals a hidden line in any encoding."""
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
@@ -398,11 +366,14 @@ class VerifyChecks(NbGraderPreprocessor):
         shown = visible_labels(info["assignment"], info["notebook"], Path(course.root))
         read_problem = nb.metadata.get("dlcourse", {}).get("status")
         secret = hidden_code(nb)
+        tainted = first_hidden(nb)
         for index, cell in enumerate(nb.cells):
-            if cell.cell_type == "code" and not is_test_cell(cell):
+            if cell.cell_type == "code" and index >= tainted:
+                after_hidden(cell, secret, frozenset([f"\n[{TRUNCATED}]\n"]))
+            elif cell.cell_type == "code" and not is_test_cell(cell):
                 cell.outputs = [
                     nbformat.v4.new_output("stream", name="stdout", text=CONCEALED + "\n")
-                    if any(line in _output_text(out) for line in secret) else out
+                    if any(line in output_text(out) for line in secret) else out
                     for out in cell.get("outputs", [])
                 ]
             if not is_test_cell(cell):

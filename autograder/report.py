@@ -5,6 +5,9 @@
   (the test cell's docstring), hardest first, so the lecturer sees what to re-teach;
 - statuses other than ``graded`` (timed out, crashed, missing, unreadable …);
 - grading time per notebook and the slowest submissions.
+
+Text a student controls (ids, messages naming their files or exceptions) reaches the page only
+through pandas' ``DataFrame.to_html``, which HTML-escapes every cell (its default, ``escape=True``).
 """
 
 from __future__ import annotations

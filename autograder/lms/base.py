@@ -1,6 +1,7 @@
 """What every LMS format shares: the records a download and a roster are read into, the
-format interface and the CSV helpers (every file written is UTF-8 with a byte-order mark, the
-encoding Excel and the LMSs' importers recognise)."""
+format interface and the CSV reader (every file written goes through
+:func:`autograder.csvfile.write_csv`: UTF-8 with a byte-order mark, the encoding Excel and the
+LMSs' importers recognise, no cell a spreadsheet runs as a formula)."""
 
 from __future__ import annotations
 
@@ -112,19 +113,6 @@ def read_table(path: Path) -> tuple[list[str], list[dict[str, str]]]:
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows = [dict(r) for r in reader]
     return list(reader.fieldnames or []), rows
-
-
-def write_csv(dest: Path, header: list[str], rows: list[dict[str, str]],
-              quote_all: bool = False) -> Path:
-    """Write a CSV in UTF-8 with BOM (``utf-8-sig``)."""
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with dest.open("w", newline="", encoding="utf-8-sig") as fh:
-        writer = csv.DictWriter(fh, fieldnames=header, extrasaction="ignore",
-                                quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL)
-        writer.writeheader()
-        writer.writerows(rows)
-    return dest
 
 
 def points(value: float) -> str:

@@ -37,7 +37,8 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from .base import Entry, LmsFormat, Person, points, write_csv
+from ..csvfile import write_csv
+from .base import Entry, LmsFormat, Person, points
 
 STAMP = r"(?P<stamp>\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2})"
 NAME = re.compile(rf"^(?P<assignment>[^/]+?)_(?P<key>[^_/]+)_attempt_{STAMP}_(?P<original>[^/]+)$")

@@ -20,7 +20,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .base import Entry, LmsFormat, Person, points, write_csv
+from ..csvfile import write_csv
+from .base import Entry, LmsFormat, Person, points
 
 NAME = re.compile(r"^(?P<name>[^_/]+)_(?:(?P<late>LATE)_)?(?P<key>\d+)_(?P<sub>\d+)_(?P<original>[^/]+)$")
 KEY_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]

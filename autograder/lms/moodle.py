@@ -26,7 +26,8 @@ from zoneinfo import ZoneInfo
 
 from dateutil import parser as dateparser
 
-from .base import Entry, LmsFormat, Person, points, write_csv
+from ..csvfile import write_csv
+from .base import Entry, LmsFormat, Person, points
 
 NAME = re.compile(r"^(?P<name>.+?)_(?P<key>\d+)_assignsubmission_(?P<plugin>[a-z]+)_?(?P<rest>.*)$")
 PARTICIPANT = re.compile(r"(\d+)\s*$")
