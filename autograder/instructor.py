@@ -13,7 +13,7 @@ from . import ROOT, nbgrader, received
 from . import lessons as course_lessons
 from .lms import ImportStopped, export_grades, import_download, refusals, register_students
 from .lms import deadlines as course_deadlines
-from .parallel import _invalidate, cause, db_url, grade_class, submissions
+from .parallel import _invalidate, cause, db_url, grade_class, refused_folders, submissions
 from .preflight import GradingStopped, canary, configured_execute, preflight
 from .report import write_report
 
@@ -40,9 +40,10 @@ def grade_command(lessons: list[str], lms: Path | None = None, workers: int | No
                   root: Path = ROOT, roster: Path | None = None, accept: bool = False,
                   broker: str | None = None, sandbox: bool = True) -> int:
     """Grade ``lessons`` (see the module docstring); the exit status is 0 only when every
-    notebook was graded and every report written. Nothing is written to the gradebook before
-    the environment proves it can grade (:mod:`autograder.preflight`; with ``broker``, each
-    worker checks itself when it starts)."""
+    notebook was graded, every report written and no folder in ``submitted/`` refused (a name
+    that is no student id, :func:`autograder.parallel.refused_folders`). Nothing is written to
+    the gradebook before the environment proves it can grade (:mod:`autograder.preflight`;
+    with ``broker``, each worker checks itself when it starts)."""
     t0 = time.monotonic()
     placed = []
     try:
@@ -71,6 +72,9 @@ def grade_command(lessons: list[str], lms: Path | None = None, workers: int | No
               "NBGRADER_DB_URL to PostgreSQL, here and on every worker")
         return 1
     pairs = submissions(root, lessons)
+    bad_folders = refused_folders(root, lessons)  # names no student id: never graded
+    for line in bad_folders:
+        print(line)
     # students whose files --accept skipped: zeroed with the reason, never left out
     skipped = refusals(root, lessons or course_lessons(root))
     if not pairs and not skipped:
@@ -132,7 +136,9 @@ def grade_command(lessons: list[str], lms: Path | None = None, workers: int | No
     print(f"CSV: {root / 'grades.csv'}\nfeedback: {root / 'feedback'}\nreport: {report}")
     for r in errors:
         print(f"  grader error: {r.student}/{r.lesson}: {cause(r.message)}")
-    return 1 if errors or feedback_failed else 0
+    for line in bad_folders:
+        print(f"  {line}")
+    return 1 if errors or feedback_failed or bad_folders else 0
 
 
 def lms_export_command(lesson: str, roster: Path, dest: Path, column: str | None = None,

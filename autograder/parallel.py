@@ -88,14 +88,37 @@ def _grade(student: str, lesson: str) -> Result:
     return Result(student, lesson, time.monotonic() - t0, ok, msg[-4000:])
 
 
-def submissions(root: Path, lessons: list[str] | None = None) -> list[tuple[str, str]]:
-    """(student, lesson) pairs found in ``submitted/<student>/<lesson>/``."""
+def _found(root: Path, lessons: list[str] | None) -> list[tuple[str, str]]:
+    """Every (folder name, lesson) with a ``submitted/<name>/<lesson>/`` folder."""
     lessons = lessons or course_lessons(root)
     sub = root / "submitted"
     if not sub.exists():
         return []
     return sorted((s.name, lesson) for s in sub.iterdir() if s.is_dir()
                   for lesson in lessons if (s / lesson).is_dir())
+
+
+def _id_error(name: str) -> str:
+    """Why ``name`` is no student id (:func:`autograder.paths.check_id`), '' when it is one."""
+    try:
+        check_id(name)
+    except UnsafePath as err:
+        return str(err)
+    return ""
+
+
+def submissions(root: Path, lessons: list[str] | None = None) -> list[tuple[str, str]]:
+    """(student, lesson) pairs found in ``submitted/<student>/<lesson>/`` whose folder name is a
+    student id (:data:`autograder.paths.STUDENT_ID`); :func:`refused_folders` names the others,
+    which are never graded nor written to the gradebook."""
+    return [(s, lesson) for s, lesson in _found(root, lessons) if not _id_error(s)]
+
+
+def refused_folders(root: Path, lessons: list[str] | None = None) -> list[str]:
+    """One message per ``submitted/<name>/<lesson>/`` whose ``name`` breaks the id rule
+    (:func:`autograder.paths.check_id`), sorted: the folders :func:`submissions` leaves out."""
+    return [f"submitted/{s!r}/{lesson}: 폴더를 채점하지 않았습니다 (folder refused, not graded): "
+            f"{why}" for s, lesson in _found(root, lessons) if (why := _id_error(s))]
 
 
 def adopt_renamed(root: Path, student: str, lesson: str) -> str | None:

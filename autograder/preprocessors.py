@@ -291,10 +291,7 @@ class SandboxedExecute(Execute):
         rest; a test cell's check publication (:data:`dlcourse.check.MIME`) counts but is kept
         up to twice that, so a flood of the student's costs no verdict."""
         content = msg.get("content", {})
-        size = len(content.get("text", "")) + sum(
-            len(v) if isinstance(v, str) else len(json.dumps(v))
-            for v in content.get("data", {}).values()) + sum(
-            len(line) for line in content.get("traceback", []))
+        size = _output_size(content)
         check = (MIME in content.get("data", {}) and 0 <= cell_index < len(self.nb.cells)
                  and is_test_cell(self.nb.cells[cell_index]))
         limit = 2 * self.max_outputs_bytes if check else self.max_outputs_bytes
@@ -320,6 +317,27 @@ class SandboxedExecute(Execute):
             outs.append(note)
         return out
 
+    def _update_display_id(self, display_id, msg):
+        """nbclient's replacement of the data of every earlier output with ``display_id`` (an
+        ``update_display_data``, ``handle.update(...)``, or a display that reuses the id),
+        bounded like :meth:`output`: what it adds over the data it replaces counts once per
+        output it replaces, and over ``max_output_bytes`` or the notebook's
+        ``max_outputs_bytes`` those outputs hold the truncation note instead (uncounted, as in
+        :meth:`output`). ``clear_output`` loops need nothing more: every output that arrives
+        counts in :meth:`output`, cleared or not."""
+        targets = [self.nb.cells[cell].outputs[i]
+                   for cell, ix in self._display_id_map.get(display_id, {}).items() for i in ix]
+        size = _output_size(msg.get("content", {}))
+        grown = size * len(targets) - sum(_output_size(out) for out in targets)
+        if targets and (size > self.max_output_bytes
+                        or self._kept + grown > self.max_outputs_bytes):
+            self._truncated = True
+            msg = {**msg, "content": {**msg["content"], "data": {"text/plain": f"[{TRUNCATED}]"},
+                                      "metadata": {}}}
+        else:
+            self._kept += max(grown, 0)
+        super()._update_display_id(display_id, msg)
+
     def preprocess_cell(self, cell, resources, index):
         self._index = index
         try:
@@ -338,6 +356,15 @@ class SandboxedExecute(Execute):
 
     def _stop(self, nb, kind: str, message: str) -> None:
         stop(nb, self._index or 0, kind, message)
+
+
+def _output_size(content: dict) -> int:
+    """Characters an output message's ``content`` carries: its text, every data value (JSON
+    for a non-string) and its traceback lines (Jupyter messaging spec, IOPub outputs)."""
+    return len(content.get("text", "")) + sum(
+        len(v) if isinstance(v, str) else len(json.dumps(v))
+        for v in content.get("data", {}).values()) + sum(
+        len(line) for line in content.get("traceback", []))
 
 
 def _bound_manager(workdir: str, uid: int | None, budget: Budget | None, **limits: int):

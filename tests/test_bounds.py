@@ -45,11 +45,32 @@ display(HTML("<p>" + "z" * 2**20 + "</p>"))
 '''
 
 
-def flood() -> nbformat.NotebookNode:
-    """Correct answers, and a "try it" cell that prints ~``2 * FLOOD_MB`` MB."""
+#: Floods through outputs a notebook keeps updating: one display updated with ~1 MiB again and
+#: again, 500 displays sharing one id updated at once (each update fits one output's bound,
+#: all of them not), and a ``clear_output(wait=True)`` progress loop.
+UPDATES = {
+    "updater": '''from IPython.display import HTML, display, update_display
+handle = display("start", display_id=True)
+for _ in range(40):
+    handle.update(HTML("<p>" + "u" * 2**20 + "</p>"))
+for _ in range(500):
+    display("a", display_id="shared")
+update_display(HTML("<p>" + "v" * 15_000 + "</p>"), display_id="shared")
+''',
+    "clearer": '''from IPython.display import clear_output
+for _ in range(2000):
+    clear_output(wait=True)
+    print("c" * 10_000)
+''',
+}
+
+
+def flood(source: str = FLOOD) -> nbformat.NotebookNode:
+    """Correct answers, and a "try it" cell that runs ``source`` (by default one that prints
+    ~``2 * FLOOD_MB`` MB)."""
     nb = submission(LESSON)
     cell = next(c for c in nb.cells if c.cell_type == "code" and role(c) == "free")
-    cell.source = FLOOD
+    cell.source = source
     return nb
 
 
@@ -131,7 +152,8 @@ def graded(tmp_path_factory):
                  f"c.SandboxedExecute.max_outputs_bytes = {PER_NOTEBOOK}\n")
         fh.writelines(f"c.SandboxedExecute.{key} = {value}\n" for key, value in LIMITS.items())
     for student, nb in [("filler", filler()), ("flood", flood()), ("honest", submission(LESSON)),
-                        ("killer", killer()), ("zhonest", submission(LESSON))]:
+                        ("killer", killer()), ("zhonest", submission(LESSON)),
+                        *((student, flood(source)) for student, source in UPDATES.items())]:
         folder = dest / "submitted" / student / LESSON
         folder.mkdir(parents=True)
         nbformat.write(nb, folder / f"{LESSON}.ipynb")
@@ -175,6 +197,27 @@ def test_output_flood_is_truncated_and_graded(graded):
     assert TRUNCATED in page.read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize("student", sorted(UPDATES))
+def test_updated_and_cleared_outputs_are_bounded_like_a_flood(graded, student):
+    """A flood through ``update_display_data`` (``handle.update``, a display id shared by many
+    outputs) or a ``clear_output(wait=True)`` loop gets what a plain flood gets: full marks,
+    "graded", the truncation message, and an autograded notebook and feedback page within the
+    same bounds."""
+    dest, proc, _ = graded
+    totals = _totals(dest)
+    assert _scores(dest, student) == expected_scores(max_scores(LESSON), []), totals[student]
+    assert totals[student]["status"] == "graded"
+    assert totals[student]["message"] == totals["flood"]["message"]
+    assert TRUNCATED in totals[student]["message"]
+    autograded = dest / "autograded" / student / LESSON / f"{LESSON}.ipynb"
+    assert autograded.stat().st_size < (dest / "autograded" / "honest" / LESSON
+                                        / f"{LESSON}.ipynb").stat().st_size + 3 * PER_NOTEBOOK
+    page = dest / "feedback" / student / LESSON / f"{LESSON}.html"
+    honest = dest / "feedback" / "honest" / LESSON / f"{LESSON}.html"
+    assert page.stat().st_size < honest.stat().st_size + 2 * PER_NOTEBOOK
+    assert TRUNCATED in page.read_text(encoding="utf-8")
+
+
 def test_a_killed_worker_fails_only_its_submission(graded):
     """The grading worker of "killer" is killed (twice: in the pool, then graded alone): the
     run finishes with every row in grades.csv, "killer" scores 0 with status "grader error" and
@@ -183,7 +226,8 @@ def test_a_killed_worker_fails_only_its_submission(graded):
     assert len(killed) == 2, (killed, proc.stdout + proc.stderr)
     assert proc.returncode == 1, proc.stdout + proc.stderr  # a grader error: the instructor acts
     totals = _totals(dest)
-    assert set(totals) == {"filler", "flood", "honest", "killer", "zhonest"}, proc.stdout + proc.stderr
+    assert set(totals) == {"filler", "flood", "honest", "killer", "zhonest", *UPDATES}, (
+        proc.stdout + proc.stderr)
     assert totals["killer"]["status"] == "grader error"
     assert totals["killer"]["message"] == WORKER_DIED
     assert float(totals["killer"]["score"]) == 0

@@ -4,6 +4,9 @@ real ``./course grade`` (:func:`autograder.instructor.grade_command`) on one scr
 A ``.dlcourse-renamed`` handed in by a student (pointing at the solutions or at a classmate's
 folder) is ignored and named; a symlinked notebook is refused, never graded as the student's."""
 
+import contextlib
+import csv
+import io
 import os
 
 import pytest
@@ -85,3 +88,38 @@ def test_confined_refuses_what_leaves_the_folder(tmp_path):
         with pytest.raises(UnsafePath):
             confined(tmp_path, name)
     assert symlinks(tmp_path) == ["link.ipynb"]
+
+
+BAD_IDS = ("=HYPERLINK(1)", ".hidden", "-rf", "with space")
+
+
+def test_a_folder_that_is_no_student_id_is_refused_and_never_graded(tmp_path):
+    """A ``submitted/`` folder whose name breaks the id rule (``check_id``) is listed as refused
+    with the reason and the exit status is 1; it reaches neither grading nor the gradebook, nor
+    ``grades.csv``, and the classmate is graded."""
+    require_bwrap()
+    course = ScratchCourse([LESSON], path=tmp_path / "course")
+    course.release()
+    course.submit("honest", LESSON, submission(LESSON))
+    for name in BAD_IDS:
+        course.submit(name, LESSON, submission(LESSON))
+    console = io.StringIO()
+    with contextlib.redirect_stdout(console):
+        rc = grade_command([LESSON], workers=2, root=course.path)
+    out = console.getvalue()
+    assert rc == 1, out
+    for name in BAD_IDS:
+        line = (f"submitted/{name!r}/{LESSON}: 폴더를 채점하지 않았습니다 (folder refused, not "
+                f"graded): 잘못된 이름입니다 (invalid id): {name!r}")
+        assert out.count(f"{line}\n") == 2, out  # before grading and in the summary
+        assert not (course.path / "autograded" / name).exists()
+        assert not (course.path / "feedback" / name).exists()
+    with Gradebook(course.db_url) as gb:
+        assert [s.id for s in gb.students] == ["honest"]
+        table = rows(gb, course.path)
+    assert {r["student"] for r in table} == {"honest"}
+    row = next(r for r in table if r["cell"] == "(total)")
+    assert (float(row["score"]), row["status"]) == (10.0, "graded"), row
+    with open(course.path / "grades.csv", encoding="utf-8-sig") as fh:
+        assert {r["student"] for r in csv.DictReader(fh)} == {"honest"}
+    course.cleanup()
