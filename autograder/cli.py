@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from . import ROOT, lessons, release_lessons
-from .mistakes import check_lessons
-from .run import main_job
+from .authoring.main_job import main_job
+from .authoring.mistakes import check_lessons
 
 
 def _lessons(names: list[str]) -> list[str]:
@@ -97,13 +97,13 @@ def main(argv: list[str] | None = None) -> int:
 
         return validate_main(args.notebooks)
     if args.cmd == "bundle":
-        from .bundle import build
+        from .authoring.bundle import build
 
         folder, archive = build(only=_lessons(args.lessons))
         print(f"student bundle: {folder}\n               {archive}")
         return 0
     if args.cmd == "grade":
-        from .instructor import grade_command
+        from .grade.command import grade_command
 
         if args.broker and args.workers:
             ap.error("--workers is for the local pool; with --broker, each ./course worker "
@@ -112,12 +112,12 @@ def main(argv: list[str] | None = None) -> int:
                              roster=args.roster, accept=args.accept, broker=args.broker,
                              sandbox=not args.no_sandbox)
     if args.cmd == "lms-export":
-        from .instructor import lms_export_command
+        from .grade.command import lms_export_command
 
         return lms_export_command(_lessons([args.lesson])[0], args.roster, args.out, args.column)
     if args.cmd == "worker":
-        from .distributed import REDELIVER_AFTER
-        from .distributed.worker import run_worker
+        from .grade.distributed import REDELIVER_AFTER
+        from .grade.distributed.worker import run_worker
 
         return run_worker(args.broker, args.concurrency, args.course,
                           args.redeliver_after or REDELIVER_AFTER)
@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_lab(ROOT / "notebooks", port=args.port, extra_args=rest)
     if args.cmd == "lab-instructor":
-        from .instructor import lab_instructor_command
+        from .grade.command import lab_instructor_command
 
         return subprocess.call([*lab_instructor_command(ROOT), *rest], cwd=ROOT)
     ap.error(f"unknown command {args.cmd}")

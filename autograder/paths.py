@@ -71,7 +71,7 @@ def symlinks(folder: Path) -> list[str]:
 def rename_record(root: Path, student: str, lesson: str) -> Path:
     """The course's own record of a renamed notebook: ``<root>/.dlcourse/renamed/<student>/
     <lesson>.txt`` holds the file name the student handed in. It lives outside ``submitted/``, so
-    no upload can write it; a ``.dlcourse-renamed`` (:data:`~autograder.preprocessors.RENAMED`)
-    in an upload is ignored and named (:func:`autograder.parallel.inspect_submission`). Raises
+    no upload can write it; a ``.dlcourse-renamed`` (:data:`~autograder.pipeline.preprocessors.RENAMED`)
+    in an upload is ignored and named (:func:`autograder.grade.pool.inspect_submission`). Raises
     :class:`UnsafePath` for an unsafe id."""
     return root / ".dlcourse" / "renamed" / check_id(student) / f"{check_id(lesson)}.txt"

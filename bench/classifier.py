@@ -56,7 +56,7 @@ def run_seed(ns: dict, seed: int, scaled: bool) -> tuple[float, float]:
 
 def notebook_seconds() -> float:
     """Wall time of executing the whole solution notebook as the grader does."""
-    from autograder.reference import execute
+    from autograder.pipeline.reference import execute
 
     start = time.perf_counter()
     execute(nbformat.read(SOURCE, as_version=4), SOURCE.parent, timeout=600)

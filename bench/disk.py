@@ -28,7 +28,7 @@ import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from autograder.grading import submission  # noqa: E402
+from autograder.grade.scratch import submission  # noqa: E402
 from tests.test_bounds import filler  # noqa: E402
 from tests.test_fresh_machine import LESSON, _copy_course, _course  # noqa: E402
 

@@ -37,13 +37,13 @@ from pathlib import Path
 import nbformat
 
 from autograder import ROOT, SOLUTIONS, lessons
-from autograder.distributed.coordinator import grade_class_broker
-from autograder.distributed.local import Redis, Worker
-from autograder.examples import CRASH
-from autograder.grading import ScratchCourse, reference_answers, release_notebook, submission
-from autograder.mistakes import load_mistakes
-from autograder.parallel import grade_class
-from autograder.reference import execute, reference_records
+from autograder.authoring.examples import CRASH
+from autograder.authoring.mistakes import load_mistakes
+from autograder.grade.distributed.coordinator import grade_class_broker
+from autograder.grade.distributed.local import Redis, Worker
+from autograder.grade.pool import grade_class
+from autograder.grade.scratch import ScratchCourse, reference_answers, release_notebook, submission
+from autograder.pipeline.reference import execute, reference_records
 from dlcourse import SEED
 
 OUT = ROOT / "build" / "bench-grading"

@@ -15,7 +15,7 @@ import time
 import nbformat
 
 from autograder import SOLUTIONS, lessons
-from autograder.reference import execute
+from autograder.pipeline.reference import execute
 
 
 def run(nb, path, grading: bool) -> float:

@@ -44,7 +44,7 @@ NOT_IN_STUDENT_KERNELS = ("NBGRADER_EXECUTION", "NBGRADER_VALIDATING", "MPLBACKE
 #: Jupyter config for the trusted kernels the course starts over TCP (reference runs, known
 #: mistakes, JupyterLab): their messages are CurveZMQ-encrypted where pyzmq supports it, and
 #: ipykernel 7 stops warning "Kernel is running over TCP without encryption" on every start.
-#: Sandboxed grading kernels use ZeroMQ's ipc transport instead (autograder/sandbox.py).
+#: Sandboxed grading kernels use ZeroMQ's ipc transport instead (autograder/sandbox/bwrap.py).
 KERNEL_CONFIG = {"KernelManager": {"transport_encryption": "auto"}} if zmq.has("curve") else {}
 
 STUDENT_CONFIG = Path(__file__).with_name("student_nbgrader_config.py")

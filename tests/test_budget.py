@@ -9,10 +9,10 @@ import os
 
 import pytest
 
-from autograder import status
-from autograder.budget import Budget
-from autograder.grading import ScratchCourse, reference_answers, submission
-from autograder.parallel import grade_class
+from autograder.grade.pool import grade_class
+from autograder.grade.scratch import ScratchCourse, reference_answers, submission
+from autograder.pipeline import status
+from autograder.sandbox.budget import Budget
 
 LESSON = "01_neuron"
 BUDGET_MB, MAX_PROCS = 1024, 48
@@ -100,7 +100,7 @@ exec {real} "$@"
 def unsized(tmp_path_factory):
     """The filler of :mod:`tests.test_bounds` and a perfect submission graded with a bwrap
     without ``--size``: the notebook's tmpfs has no size of its own."""
-    from autograder.sandbox import find_bwrap
+    from autograder.sandbox.bwrap import find_bwrap
     from tests.test_bounds import filler
 
     probe = Budget.open(BUDGET_MB, MAX_PROCS)

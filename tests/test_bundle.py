@@ -7,7 +7,7 @@ import nbformat
 import pytest
 
 from autograder import SOLUTIONS, lessons
-from autograder.bundle import build
+from autograder.authoring.bundle import build
 
 SECRET = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS)\n(.*?)### END \1", re.S)
 

@@ -8,7 +8,7 @@ here once: Python 3.11 (Colab runs 3.13; the only torch wheel that installs here
 multi-GB CUDA download is the pinned CPU build of torch 2.13.0 for Python 3.11) and that torch
 wheel for Colab's torch. A stand-in ``google.colab`` module makes each lesson's real setup cell
 take its Colab branch: it installs the course (a wheel of this checkout stands in for the
-repository) with ``--no-deps`` and then :data:`autograder.colab.RUNTIME`. The environment is built
+repository) with ``--no-deps`` and then :data:`autograder.authoring.colab.RUNTIME`. The environment is built
 once per session and shared by the tests of this module.
 """
 
@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder import colab
-from autograder.grading import submission
+from autograder.authoring import colab
+from autograder.grade.scratch import submission
 from tests.conftest import LESSONS
 from tests.test_platforms import (
     SETUP_BLOCK_MESSAGE,

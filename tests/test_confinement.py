@@ -1,5 +1,5 @@
 """Issue #27 item 1: paths built from submitted data stay in the submission folder, through the
-real ``./course grade`` (:func:`autograder.instructor.grade_command`) on one scratch course.
+real ``./course grade`` (:func:`autograder.grade.command.grade_command`) on one scratch course.
 
 A ``.dlcourse-renamed`` handed in by a student (pointing at the solutions or at a classmate's
 folder) is ignored and named; a symlinked notebook is refused, never graded as the student's."""
@@ -12,11 +12,11 @@ import os
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder.export import rows
-from autograder.grading import ScratchCourse, reference_answers, release_notebook, submission
-from autograder.instructor import grade_command
+from autograder.grade.command import grade_command
+from autograder.grade.scratch import ScratchCourse, reference_answers, release_notebook, submission
 from autograder.paths import UnsafePath, confined, symlinks
-from autograder.preprocessors import RENAMED
+from autograder.pipeline.export import rows
+from autograder.pipeline.preprocessors import RENAMED
 
 from .integrity_helpers import html_text, require_bwrap
 

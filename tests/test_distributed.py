@@ -15,14 +15,14 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder.distributed.coordinator import BrokerLost, grade_class_broker
-from autograder.distributed.local import Redis, Worker
-from autograder.examples import CRASH
-from autograder.export import rows
-from autograder.grading import ScratchCourse, reference_answers, release_notebook, submission
-from autograder.instructor import grade_command
-from autograder.mistakes import load_mistakes
-from autograder.preprocessors import RENAMED
+from autograder.authoring.examples import CRASH
+from autograder.authoring.mistakes import load_mistakes
+from autograder.grade.command import grade_command
+from autograder.grade.distributed.coordinator import BrokerLost, grade_class_broker
+from autograder.grade.distributed.local import Redis, Worker
+from autograder.grade.scratch import ScratchCourse, reference_answers, release_notebook, submission
+from autograder.pipeline.export import rows
+from autograder.pipeline.preprocessors import RENAMED
 from dlcourse.lab import free_port
 
 from .conftest import LESSONS, need

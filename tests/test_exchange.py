@@ -9,8 +9,8 @@ import nbformat
 import pytest
 
 from autograder import nbgrader
-from autograder.grading import ScratchCourse, reference_answers
-from autograder.mistakes import expected_scores, load_mistakes
+from autograder.authoring.mistakes import expected_scores, load_mistakes
+from autograder.grade.scratch import ScratchCourse, reference_answers
 
 from .conftest import LESSONS
 

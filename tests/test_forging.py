@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.grading import ScratchCourse
-from autograder.mistakes import expected_scores, load_mistakes
-from autograder.parallel import grade_class
+from autograder.authoring.mistakes import expected_scores, load_mistakes
+from autograder.grade.pool import grade_class
+from autograder.grade.scratch import ScratchCourse
 from tests.integrity_helpers import forge, require_bwrap
 
 pytestmark = pytest.mark.slow

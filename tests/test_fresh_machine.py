@@ -22,11 +22,11 @@ from filelock import FileLock
 from nbgrader.api import Gradebook
 
 from autograder import ROOT, lessons
-from autograder.examples import STUDENTS, expected
-from autograder.grading import ScratchCourse, submission
-from autograder.mistakes import expected_scores, load_mistakes, max_scores
-from autograder.report import tables, write_report
-from autograder.run import score_table
+from autograder.authoring.examples import STUDENTS, expected
+from autograder.authoring.main_job import score_table
+from autograder.authoring.mistakes import expected_scores, load_mistakes, max_scores
+from autograder.grade.report import tables, write_report
+from autograder.grade.scratch import ScratchCourse, submission
 from tests.integrity_helpers import same_judgement, validate_all
 
 LESSON = lessons()[0]
@@ -158,7 +158,7 @@ def fresh_main_job(tmp_path_factory):
                 for tool in Path(folder).iterdir() if Path(folder).is_dir() else []:
                     if tool.name != "bwrap" and not (shim / tool.name).exists():
                         (shim / tool.name).symlink_to(tool)
-            examples = dest / "autograder" / "examples.py"
+            examples = dest / "autograder" / "authoring" / "examples.py"
             text = examples.read_text(encoding="utf-8")
             right = 'if student == "perfect":\n        return expected_scores(maxes, None), "graded"'
             wrong = ('if student == "perfect":  # deliberately wrong in the first lesson (test)\n'

@@ -10,8 +10,8 @@ printed is asserted on the class graded in :mod:`tests.test_bounds`.
 import nbformat
 import pytest
 
-from autograder.grading import submission
-from autograder.preflight import NO_SANDBOX_WARNING, preflight
+from autograder.grade.preflight import NO_SANDBOX_WARNING, preflight
+from autograder.grade.scratch import submission
 from tests.test_fresh_machine import LESSON, _copy_course, _course
 
 STOPPED = "채점 설정 오류 (configuration error)"

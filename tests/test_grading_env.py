@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import grading_modules
+from autograder.authoring import grading_modules
 from dlcourse import grading_env
 from tests.test_platforms import interpreter
 
@@ -106,12 +106,12 @@ def test_the_grader_python_is_the_one_course_builds():
 
 
 def test_module_list_agrees_with_the_pins():
-    """dlcourse/grading_modules.txt is what ``python -m autograder.grading_modules`` writes from
+    """dlcourse/grading_modules.txt is what ``python -m autograder.authoring.grading_modules`` writes from
     the installed pins of requirements/base.txt and grader.txt (no drift)."""
     if sys.platform != "linux":
         pytest.skip("the grading environment is Linux's (its pins' markers differ elsewhere)")
     assert grading_env.MODULES_FILE.read_text(encoding="utf-8") == grading_modules.text(), (
-        "a pin changed: run .venv/bin/python -m autograder.grading_modules")
+        "a pin changed: run .venv/bin/python -m autograder.authoring.grading_modules")
     listed = set(grading_env.MODULES_FILE.read_text(encoding="utf-8").split())
     assert {"torch", "numpy", "pandas", "matplotlib", "tqdm", "dlcourse", "jupytext"} <= listed
     # the instructor's other extras are not the grading environment

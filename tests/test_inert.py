@@ -31,10 +31,10 @@ import pytest
 from bs4 import BeautifulSoup
 
 from autograder import ROOT
-from autograder.concealment import AFTER_HIDDEN, CONCEALED
 from autograder.csvfile import neutralize
-from autograder.grading import ScratchCourse, reference_answers, submission
-from autograder.instructor import grade_command, lms_export_command
+from autograder.grade.command import grade_command, lms_export_command
+from autograder.grade.scratch import ScratchCourse, reference_answers, submission
+from autograder.pipeline.concealment import AFTER_HIDDEN, CONCEALED
 from tests.conftest import LESSONS
 from tests.integrity_helpers import answer_ids, attack, func_names, hidden_lines, require_bwrap
 

@@ -31,12 +31,13 @@ from bs4 import BeautifulSoup
 from filelock import FileLock
 from nbgrader.api import Gradebook
 
-from autograder import ROOT, status
-from autograder.export import rows as export_rows
-from autograder.grading import ScratchCourse, reference_answers, release_notebook, submission
-from autograder.mistakes import expected_scores, load_mistakes
-from autograder.parallel import cause, grade_class
-from autograder.reference import environment
+from autograder import ROOT
+from autograder.authoring.mistakes import expected_scores, load_mistakes
+from autograder.grade.pool import cause, grade_class
+from autograder.grade.scratch import ScratchCourse, reference_answers, release_notebook, submission
+from autograder.pipeline import status
+from autograder.pipeline.export import rows as export_rows
+from autograder.pipeline.reference import environment
 from tests.integrity_helpers import (
     OLD_NBFORMAT,
     SUBMISSIONS,
@@ -559,7 +560,7 @@ def _kill_midway_and_regrade(tmp: Path, pairs_cases) -> tuple[dict, dict, dict, 
     grade_class(course.path, pairs, workers=WORKERS, progress=False)
     again = snapshot(course.db_url)
     # A grading run killed (SIGKILL, the whole process group) while it writes the gradebook.
-    code = ("import sys; from pathlib import Path; from autograder.parallel import grade_class; "
+    code = ("import sys; from pathlib import Path; from autograder.grade.pool import grade_class; "
             f"grade_class(Path({str(course.path)!r}), {pairs!r}, workers={WORKERS}, "
             "progress=False)")
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, start_new_session=True,

@@ -8,7 +8,7 @@ from matplotlib import font_manager
 from matplotlib.ft2font import FT2Font
 from nbclient import NotebookClient
 
-from autograder.sandbox import SandboxedKernelManager
+from autograder.sandbox.bwrap import SandboxedKernelManager
 from dlcourse.plotting import KOREAN_FONT, korean_font_path, use_korean_font
 
 HANGUL = "손실 에포크 정확도 학생"

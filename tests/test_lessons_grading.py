@@ -4,14 +4,13 @@ and every known mistake (tests/mistakes/<lesson>.yaml) loses exactly the cells t
 Every mistake marked ``rule:`` breaks a rule the exercise text states, so the visible facts of
 the release alone (what Validate and the student's own run show) must fail it.
 
-The cases are judged as the grader judges a test cell (``autograder.mistakes.judge_cases``);
+The cases are judged as the grader judges a test cell (``autograder.authoring.mistakes.judge_cases``);
 the example class and the integrity suite grade real submissions through nbgrader.
 """
 
 import pytest
 
-from autograder.grading import reference_answers, submission
-from autograder.mistakes import (
+from autograder.authoring.mistakes import (
     differences,
     judge_cases,
     lesson_results,
@@ -19,6 +18,7 @@ from autograder.mistakes import (
     max_scores,
     visible_failures,
 )
+from autograder.grade.scratch import reference_answers, submission
 
 from .conftest import LESSONS
 

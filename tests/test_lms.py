@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from autograder.instructor import grade_command
+from autograder.grade.command import grade_command
+from autograder.grade.pool import inspect_submission, submissions
 from autograder.lms import FORMATS, ImportStopped, import_download
 from autograder.lms.base import Grade
-from autograder.lms.deadlines import (
+from autograder.pipeline.deadlines import (
     Policy,
     days_late,
     describe,
@@ -22,7 +23,6 @@ from autograder.lms.deadlines import (
     utc_naive,
     wall_seconds_late,
 )
-from autograder.parallel import inspect_submission, submissions
 
 LESSONS = ["01_neuron", "02_forward"]
 CASE = Path(__file__).parent / "fixtures" / "lms-download"

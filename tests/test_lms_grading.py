@@ -12,10 +12,10 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder.export import rows
-from autograder.grading import ScratchCourse, submission
-from autograder.instructor import grade_command
+from autograder.grade.command import grade_command
+from autograder.grade.scratch import ScratchCourse, submission
 from autograder.lms import export_grades, import_download, register_students
+from autograder.pipeline.export import rows
 
 LESSON = "01_neuron"
 CASE = Path(__file__).parent / "fixtures" / "lms-download"
@@ -245,7 +245,7 @@ def graded_dst(tmp_path_factory, bwrap_module):
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from autograder import received
+    from autograder.pipeline import received
 
     ny = ZoneInfo("America/New_York")
     course = ScratchCourse([LESSON], path=tmp_path_factory.mktemp("dst") / "course")

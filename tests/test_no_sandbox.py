@@ -6,10 +6,11 @@ import csv
 
 import pytest
 
-from autograder import lessons, status
-from autograder.grading import ScratchCourse, submission
-from autograder.instructor import grade_command
-from autograder.preprocessors import NO_SANDBOX
+from autograder import lessons
+from autograder.grade.command import grade_command
+from autograder.grade.scratch import ScratchCourse, submission
+from autograder.pipeline import status
+from autograder.pipeline.preprocessors import NO_SANDBOX
 
 LESSON = lessons()[0]
 

@@ -24,12 +24,12 @@ import nbformat
 import pandas as pd
 import pytest
 
-from autograder import status
-from autograder.grading import ScratchCourse, reference_answers, release_notebook, submission
-from autograder.mistakes import expected_scores, load_mistakes
-from autograder.mistakes import max_scores as course_max
-from autograder.parallel import adopt_renamed, grade_class
-from autograder.preprocessors import renamed_from
+from autograder.authoring.mistakes import expected_scores, load_mistakes
+from autograder.authoring.mistakes import max_scores as course_max
+from autograder.grade.pool import adopt_renamed, grade_class
+from autograder.grade.scratch import ScratchCourse, reference_answers, release_notebook, submission
+from autograder.pipeline import status
+from autograder.pipeline.preprocessors import renamed_from
 from dlcourse import grading_env
 from dlcourse.grading_env import module_message, syntax_message
 from dlcourse.submission import MAX_FILE_BYTES, role
@@ -508,7 +508,7 @@ def test_one_lesson_with_nothing_to_grade(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "NBGRADER_DB_URL"}
     proc = subprocess.run(
         [sys.executable, "-c", "import sys; from pathlib import Path; "
-         "from autograder.instructor import grade_command; "
+         "from autograder.grade.command import grade_command; "
          f"sys.exit(grade_command({lessons!r}, workers=2, root=Path({str(course.path)!r})))"],
         cwd=Path(__file__).resolve().parent.parent, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from autograder import RELEASE, SOLUTIONS
-from autograder.reference import execute
+from autograder.pipeline.reference import execute
 from dlcourse.check import RUN_ABOVE
 
 from .conftest import LESSONS, TCP_WARNING

@@ -2,11 +2,11 @@
 
 A submission of lesson 01 with the reference answers, active content in its outputs
 (``tests/submissions/markup_active.py.tmpl``) and in a markdown cell of its own, graded through
-nbgrader with the course's configuration (:class:`autograder.grading.ScratchCourse`, as
+nbgrader with the course's configuration (:class:`autograder.grade.scratch.ScratchCourse`, as
 ``./course grade`` grades). Then, in Debian's Chromium (Playwright, ``/usr/bin/chromium``):
 
 - nbgrader's formgrader, in the JupyterLab ``./course lab-instructor`` starts
-  (:func:`autograder.instructor.lab_instructor_command`), shows the submission;
+  (:func:`autograder.grade.command.lab_instructor_command`), shows the submission;
 - the feedback page (``feedback/…html``) is opened from disk, as a student opens it.
 
 Each payload would set ``window.__pwned`` and request a ``/pwned-*`` address: neither happens
@@ -32,9 +32,9 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder.feedback import FEEDBACK_CSP, MATHJAX, REPORT_CSP, with_csp
-from autograder.grading import ScratchCourse, reference_answers, submission
-from autograder.instructor import lab_instructor_command
+from autograder.grade.command import lab_instructor_command
+from autograder.grade.scratch import ScratchCourse, reference_answers, submission
+from autograder.pipeline.feedback import FEEDBACK_CSP, MATHJAX, REPORT_CSP, with_csp
 from dlcourse.lab import free_port
 from dlcourse.submission import note_line
 
@@ -134,7 +134,7 @@ def test_grading_keeps_the_score_and_names_what_was_removed(graded):
     with Gradebook(graded.db_url) as gb:
         nb = gb.find_submission_notebook(LESSON, LESSON, STUDENT)
         assert nb.score == nb.max_score
-    from autograder import status
+    from autograder.pipeline import status
 
     row = status.load(graded.db_url)[(LESSON, STUDENT, LESSON, "")]
     assert (row["status"], row["message"]) == ("graded", NOTE)
@@ -203,8 +203,8 @@ def test_feedback_page_runs_nothing_of_the_student(graded, browser):
 def test_report_shows_student_text_as_text(graded, browser, tmp_path):
     """The instructor report: a message carrying markup (as a file name the student chose can)
     is text on the page, which carries :data:`REPORT_CSP`."""
-    from autograder import status
-    from autograder.report import write_report
+    from autograder.grade.report import write_report
+    from autograder.pipeline import status
 
     shutil.copy(graded.path / "gradebook.db", tmp_path / "gradebook.db")
     url = f"sqlite:///{tmp_path / 'gradebook.db'}?timeout=300"

@@ -20,9 +20,9 @@ import pytest
 from packaging.markers import Marker
 from packaging.specifiers import SpecifierSet
 
-from autograder import colab
-from autograder.grading import submission
-from autograder.reference import execute
+from autograder.authoring import colab
+from autograder.grade.scratch import submission
+from autograder.pipeline.reference import execute
 from tests.conftest import LESSONS
 from tests.test_environment import pins
 
@@ -319,7 +319,7 @@ def test_colab_block_installs_the_course_and_is_silent_once_installed(wheel, tmp
 
 
 def test_readme_and_setup_cells_follow_the_one_repository_constant():
-    """REPOSITORY in autograder/colab.py is named nowhere else by hand: every solution and
+    """REPOSITORY in autograder/authoring/colab.py is named nowhere else by hand: every solution and
     student setup cell opens with the generated Colab block, and the README links each lesson."""
     assert colab.sync(write=False) == []
     block = colab.setup_block()

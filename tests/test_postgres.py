@@ -2,10 +2,10 @@
 
 import pytest
 
-from autograder.export import rows
-from autograder.grading import ScratchCourse, release_notebook, submission
-from autograder.mistakes import expected_scores, load_mistakes
-from autograder.parallel import grade_class
+from autograder.authoring.mistakes import expected_scores, load_mistakes
+from autograder.grade.pool import grade_class
+from autograder.grade.scratch import ScratchCourse, release_notebook, submission
+from autograder.pipeline.export import rows
 
 from .conftest import LESSONS
 

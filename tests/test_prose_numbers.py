@@ -7,7 +7,7 @@ import nbformat
 import pytest
 
 from autograder import SOLUTIONS
-from autograder.reference import execute
+from autograder.pipeline.reference import execute
 
 #: lesson -> (quoted in the prose, printed by an example cell)
 QUOTED = {

@@ -8,7 +8,7 @@ import pytest
 from nbgrader.utils import is_grade, is_locked, is_solution
 
 from autograder import RELEASE, ROOT, SOLUTIONS
-from autograder.grading import ScratchCourse
+from autograder.grade.scratch import ScratchCourse
 
 from .conftest import LESSONS
 

@@ -6,7 +6,7 @@ import json
 import nbformat
 from nbclient import NotebookClient
 
-from autograder.sandbox import MPLDIR, WORKDIR, SandboxedKernelManager, font_cache
+from autograder.sandbox.bwrap import MPLDIR, WORKDIR, SandboxedKernelManager, font_cache
 
 KERNEL_CODE = """
 import os, sys

@@ -1,4 +1,4 @@
-"""Issue 30: the graded notebook carries no active content (``autograder.sanitize``), keeps what
+"""Issue 30: the graded notebook carries no active content (``autograder.pipeline.sanitize``), keeps what
 teaching needs, and says what it removed. Fast: the preprocessor on a built notebook; the real
 pipeline and a real browser are in ``tests/test_pages_inert.py``."""
 
@@ -10,7 +10,7 @@ import nbformat
 import pandas as pd
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from autograder.sanitize import SanitizeOutputs, clean_html, clean_markdown
+from autograder.pipeline.sanitize import SanitizeOutputs, clean_html, clean_markdown
 from dlcourse.submission import note_line, notes_cell
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 16).decode()

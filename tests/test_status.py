@@ -1,4 +1,4 @@
-"""The per-cell status table (``autograder.status``) when grading workers first reach a gradebook.
+"""The per-cell status table (``autograder.pipeline.status``) when grading workers first reach a gradebook.
 
 Workers of ``./course grade`` that finish their first notebooks at the same moment all find the
 status table missing and create it; the one that loses that race must still record its
@@ -13,7 +13,7 @@ from multiprocessing import get_context
 import pytest
 from sqlalchemy import create_engine, text
 
-from autograder import status
+from autograder.pipeline import status
 
 TRIALS = 10
 

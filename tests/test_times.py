@@ -18,10 +18,11 @@ from zoneinfo import ZoneInfo
 import nbformat
 import pytest
 
-from autograder import nbgrader, received
-from autograder.distributed.coordinator import job
-from autograder.grading import ScratchCourse, submission
-from autograder.instructor import grade_command
+from autograder import nbgrader
+from autograder.grade.command import grade_command
+from autograder.grade.distributed.coordinator import job
+from autograder.grade.scratch import ScratchCourse, submission
+from autograder.pipeline import received
 
 LESSON = "01_neuron"
 KST = ZoneInfo("Asia/Seoul")

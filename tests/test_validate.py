@@ -6,8 +6,8 @@ import sys
 import nbformat
 import pytest
 
-from autograder.grading import release_notebook, submission
-from autograder.mistakes import load_mistakes
+from autograder.authoring.mistakes import load_mistakes
+from autograder.grade.scratch import release_notebook, submission
 
 from .conftest import LESSONS, TCP_WARNING
 

@@ -7,7 +7,7 @@ registered in :data:`FORMATS`; a new LMS is one more module and one more entry t
 :func:`import_download` reads a download (a zip or its unpacked folder; several LMSs' files may
 sit side by side), maps every file to a course student through the roster, and lays it out as
 ``submitted/<student>/<lesson>/<lesson>.ipynb`` with the submission time the download or roster
-states in the course's record (:mod:`autograder.received`) and nbgrader's ``timestamp.txt``. It
+states in the course's record (:mod:`autograder.pipeline.received`) and nbgrader's ``timestamp.txt``. It
 never merges and never loses: a collision, a file it cannot place, or an id missing from the
 roster stops it with the whole list before anything is written, unless the instructor accepts (``accept=True``), which skips exactly the
 listed files. Importing the same download again changes nothing.
@@ -40,9 +40,8 @@ from nbgrader.api import Gradebook
 from dlcourse.submission import MAX_FILE_BYTES
 from dlcourse.validate import find_release
 
-from .. import received
 from ..paths import STUDENT_ID, check_id, confined_path
-from . import deadlines
+from ..pipeline import deadlines, received
 from .base import Entry, Grade, LmsFormat, Person, read_table
 from .blackboard import Blackboard
 from .canvas import Canvas
@@ -399,7 +398,7 @@ def register_students(db_url: str, placements: list[Placement]) -> None:
 
 def comment(cells: list[dict], total: dict) -> str:
     """The feedback comment sent to the LMS: total, deadline line, and every check not passed
-    with its message (rows of ``autograder.export.rows``)."""
+    with its message (rows of ``autograder.pipeline.export.rows``)."""
     parts = [f"{total['score']:g}/{total['max_score']:g}점 (score)"]
     if total.get("late"):
         parts.append(total["late"])
@@ -416,7 +415,7 @@ def export_grades(root: Path, db_url: str, lesson: str, roster: Path, dest: Path
     every graded student's total for ``lesson`` (late penalty taken off) and comment.
     Returns notes: roster rows left blank, graded students the roster lacks.
     Raises ValueError for a roster that is not an LMS export or a missing grade column."""
-    from ..export import rows
+    from ..pipeline.export import rows
 
     header, table = read_table(roster)
     fmt = detect_roster(header)

@@ -19,7 +19,7 @@ import json
 import nbformat
 from nbgrader.utils import is_grade, is_solution
 
-from .grading import reference_answers, release_notebook, submission
+from ..grade.scratch import reference_answers, release_notebook, submission
 from .mistakes import expected_scores, load_mistakes
 
 STUDENTS = ["perfect", "untouched", "partial", "broken"]

@@ -1,8 +1,8 @@
 """Write and tidy instructor notebooks.
 
-``python -m autograder.authoring lesson.py solutions/01_neuron/01_neuron.ipynb`` turns a jupytext
+``python -m autograder.authoring.notebooks lesson.py solutions/01_neuron/01_neuron.ipynb`` turns a jupytext
 percent script (cell metadata in the ``# %%`` line, e.g. ``nbgrader={"grade": true, ...}``) into
-a tidy instructor notebook; ``python -m autograder.authoring --tidy`` tidies every notebook under
+a tidy instructor notebook; ``python -m autograder.authoring.notebooks --tidy`` tidies every notebook under
 ``solutions/`` in place. Tidy means: no outputs or execution counts, cell ids derived from
 ``grade_id`` or position, no editor metadata, the course's kernelspec.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 
-from . import SOLUTIONS
+from .. import SOLUTIONS
 
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 LANGUAGE_INFO = {"name": "python"}

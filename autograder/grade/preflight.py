@@ -5,7 +5,7 @@ class of students who failed.
    (:func:`configured_execute`: ``SandboxedExecute.sandbox`` is ``bwrap`` or ``none``, the
    limits are in range, no unknown setting), and the machine can sandbox a kernel. It runs
    Linux, has a bubblewrap that can make the sandbox's namespaces
-   (:func:`autograder.sandbox.find_bwrap`), and one sandboxed kernel, started exactly as a
+   (:func:`autograder.sandbox.bwrap.find_bwrap`), and one sandboxed kernel, started exactly as a
    grading kernel is (its own uid, the configured budget and limits), imports torch and the
    course's helpers and reads ``data/``.
 2. :func:`canary`: the reference answers of every lesson to grade, graded through the whole
@@ -30,11 +30,12 @@ import nbformat
 from nbclient import NotebookClient
 from traitlets import TraitError
 
-from . import ROOT, reference, status
-from .budget import Budget, describe, kernel_uid
-from .grading import ScratchCourse, submission
-from .preprocessors import NO_SANDBOX, SandboxedExecute, _bound_manager
-from .sandbox import disk_bound, find_bwrap
+from .. import ROOT
+from ..pipeline import reference, status
+from ..pipeline.preprocessors import NO_SANDBOX, SandboxedExecute, _bound_manager
+from ..sandbox.budget import Budget, describe, kernel_uid
+from ..sandbox.bwrap import disk_bound, find_bwrap
+from .scratch import ScratchCourse, submission
 
 
 class GradingStopped(RuntimeError):
@@ -57,12 +58,12 @@ NO_SANDBOX_WARNING = (
 
 
 def configured_execute(root: Path = ROOT) -> SandboxedExecute:
-    """The :class:`~autograder.preprocessors.SandboxedExecute` that grading in the course
+    """The :class:`~autograder.pipeline.preprocessors.SandboxedExecute` that grading in the course
     ``root`` uses, made from its ``nbgrader_config.py`` as each grading worker makes it
-    (:func:`autograder.parallel.load_config`). Raises GradingStopped on a value traitlets
+    (:func:`autograder.grade.pool.load_config`). Raises GradingStopped on a value traitlets
     refuses (a ``sandbox`` other than ``bwrap``/``none``, a limit out of range) or a
     ``SandboxedExecute`` setting that does not exist (a typo traitlets would only warn of)."""
-    from .parallel import load_config
+    from .pool import load_config
 
     cwd = os.getcwd()
     try:
@@ -217,8 +218,8 @@ def canary(lessons: list[str], workers: int | None = None, sandbox: bool = True,
     """Grade the reference answers of ``lessons`` as a student ``canary`` in a scratch course
     (its own SQLite gradebook) through the same pipeline; raises GradingStopped naming each
     check that did not get full marks and its error, or the reference run's own failure
-    (:class:`autograder.reference.ReferenceError`); prints one line when all did."""
-    from .parallel import cause, grade_class
+    (:class:`autograder.pipeline.reference.ReferenceError`); prints one line when all did."""
+    from .pool import cause, grade_class
 
     course = ScratchCourse(lessons, root=root)
     try:

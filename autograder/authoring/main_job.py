@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import time
 
-from . import ROOT, lessons, release_lessons
+from .. import ROOT, lessons, release_lessons
+from ..grade.pool import cause, grade_class
+from ..grade.preflight import GradingStopped, check_environment
+from ..grade.scratch import ScratchCourse
+from ..pipeline.preprocessors import NO_SANDBOX
+from ..pipeline.reference import reference_records
 from .examples import STUDENTS, expected, work
-from .grading import ScratchCourse
-from .parallel import cause, grade_class
-from .preflight import GradingStopped, check_environment
-from .preprocessors import NO_SANDBOX
-from .reference import reference_records
 
 EXAMPLE_DIR = ROOT / "build" / "example-class"
 
@@ -58,7 +58,7 @@ def _cell_text(score: float, max_score: float, state: str) -> str:
 
 
 def expected_table(course: ScratchCourse, sandbox: bool = True) -> dict[tuple[str, str], str]:
-    """What :func:`autograder.examples.expected` says :func:`actual_table` must be (every
+    """What :func:`autograder.authoring.examples.expected` says :func:`actual_table` must be (every
     "graded" is "graded (no sandbox)" when graded without the sandbox)."""
     names = lessons()
     out = {}

@@ -23,7 +23,7 @@ from traitlets.config import Config
 
 from dlcourse.submission import is_test_cell, payloads, rebuild
 
-from . import KERNEL_CONFIG, NOT_IN_STUDENT_KERNELS, ROOT, STATE
+from .. import KERNEL_CONFIG, NOT_IN_STUDENT_KERNELS, ROOT, STATE
 
 
 class ReferenceError(RuntimeError):
@@ -44,7 +44,7 @@ def _fingerprint(*sources: Path) -> str:
 
 
 #: The environment of a trusted kernel that runs a notebook as a sandboxed grading kernel does
-#: (autograder.sandbox): CPU, one thread (results then agree to the last bit, and parallel
+#: (autograder.sandbox.bwrap): CPU, one thread (results then agree to the last bit, and parallel
 #: workers do not oversubscribe cores).
 GRADING_ENV = {"NBGRADER_EXECUTION": "autograde", "DLCOURSE_DEVICE": "cpu", "MPLBACKEND": "agg",
                "OMP_NUM_THREADS": "1"}

@@ -24,11 +24,11 @@ from nbgrader.coursedir import CourseDirectory
 from tqdm import tqdm
 from traitlets.config.loader import PyFileConfigLoader
 
-from . import lessons as course_lessons
-from . import status
-from .paths import UnsafePath, check_id, confined, rename_record, symlinks
-from .preprocessors import RENAMED, renamed_from
-from .reference import reference_records
+from .. import lessons as course_lessons
+from ..paths import UnsafePath, check_id, confined, rename_record, symlinks
+from ..pipeline import status
+from ..pipeline.preprocessors import RENAMED, renamed_from
+from ..pipeline.reference import reference_records
 
 
 @dataclass
@@ -125,7 +125,7 @@ def adopt_renamed(root: Path, student: str, lesson: str) -> str | None:
     """When ``submitted/<student>/<lesson>/`` holds no ``<lesson>.ipynb`` but exactly one other
     notebook (browsers and LMSs rename downloads: ``01_neuron (1).ipynb``), copy it to the
     expected name and record the original name in :func:`rename_record` (the grader names the
-    rename in the student's notes, :func:`autograder.preprocessors.renamed_from`). Returns the
+    rename in the student's notes, :func:`autograder.pipeline.preprocessors.renamed_from`). Returns the
     original name, or ``None`` when there is nothing to adopt (also for a folder with a symbolic
     link: :func:`refused`)."""
     folder = root / "submitted" / student / lesson
@@ -240,7 +240,7 @@ def grade_class(root: Path, pairs: list[tuple[str, str]], workers: int | None = 
     """Autograde ``pairs`` with ``workers`` processes (default: the machine's cores) into the
     gradebook ``db`` (default: the course's ``db_url``), without the sandbox when ``sandbox`` is
     False (``--no-sandbox``); returns one Result per pair. ``./course`` and ``./course grade``
-    call :func:`autograder.preflight.check_environment` first."""
+    call :func:`autograder.grade.preflight.check_environment` first."""
     root = Path(root).resolve()
     workers = workers or os.cpu_count() or 1
     url = db or db_url(root)

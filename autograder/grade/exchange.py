@@ -1,11 +1,11 @@
 """nbgrader's exchange ``collect`` with the course's own submission times.
 
-Configured as ``ExchangeFactory.collect`` in autograder/nbgrader_config.py, so ``nbgrader
+Configured as ``ExchangeFactory.collect`` in autograder/pipeline/nbgrader_config.py, so ``nbgrader
 collect <lesson>`` run in the course root uses it. nbgrader's own collect takes a submission's
 time from the inbound folder's name (``<student>+<lesson>+<time>+<random>``) to pick the latest
 and copies the student's ``timestamp.txt``; in the inbound folder (mode 733) a student can write
 both. :class:`CourseCollect` picks and records by the time only the kernel sets instead
-(:func:`autograder.received.inbound_time`), writes it as the collected ``timestamp.txt``, and
+(:func:`autograder.pipeline.received.inbound_time`), writes it as the collected ``timestamp.txt``, and
 logs a warning for the instructor where the folder name or the student's ``timestamp.txt``
 says otherwise.
 
@@ -27,9 +27,8 @@ import pwd
 
 from nbgrader.exchange.default.collect import ExchangeCollect
 
-from . import received
-from .lms import deadlines
-from .paths import UnsafePath, check_id
+from ..paths import UnsafePath, check_id
+from ..pipeline import deadlines, received
 
 
 def owner(path: str) -> str:

@@ -1,6 +1,6 @@
 """The feedback page's exporter: nbgrader's feedback HTML with a content security policy.
 
-The graded notebook is already inert (:mod:`autograder.sanitize`); the policy is the second
+The graded notebook is already inert (:mod:`autograder.pipeline.sanitize`); the policy is the second
 wall, in the page itself (a ``<meta http-equiv>`` first in ``<head>``, so it holds wherever
 the file is opened: the student's browser from disk, an LMS, a web server): no script runs but
 MathJax from the address nbconvert's template loads it from (``templates/base/mathjax.html.j2``:

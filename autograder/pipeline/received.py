@@ -9,7 +9,7 @@ course keeps its own record, out of the student's reach: ``<root>/.dlcourse/rece
 <lesson>.json`` (:func:`record_path`), written by the course only, from
 
 - nbgrader's exchange (``nbgrader collect`` with the course's configuration, which uses
-  :class:`autograder.exchange.CourseCollect`): the inbound submission's inode change time
+  :class:`autograder.grade.exchange.CourseCollect`): the inbound submission's inode change time
   (``st_ctime``), the latest over its folder and every file in it (:func:`inbound_time`). The
   kernel sets it on every change (writing, renaming, ``chmod``, ``touch``) and no user can set
   it back (``utime(2)`` sets atime and mtime, and moves ctime to now: POSIX ``futimens``), so a
@@ -37,8 +37,8 @@ from pathlib import Path
 
 from nbgrader.utils import parse_utc
 
-from .lms import deadlines
-from .paths import check_id
+from ..paths import check_id
+from . import deadlines
 
 #: Seconds by which the student's own time (``timestamp.txt``, an exchange folder's name) may
 #: differ from the course's before the instructor is told: nbgrader's ``submit`` takes its time

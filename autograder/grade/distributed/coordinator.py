@@ -14,10 +14,10 @@ from tqdm import tqdm
 
 from dlcourse.submission import MAX_FILE_BYTES
 
-from .. import received
-from ..lms.deadlines import DEADLINES_FILE
-from ..parallel import Result, adopt_renamed, refused, settle
-from ..preprocessors import RENAMED, renamed_from
+from ...pipeline import received
+from ...pipeline.deadlines import DEADLINES_FILE
+from ...pipeline.preprocessors import RENAMED, renamed_from
+from ..pool import Result, adopt_renamed, refused, settle
 from . import BROKER_TIMEOUT, TASK, course_version, make_app
 
 #: Tasks, and bytes of notebooks, waiting in the broker at once: bound what Redis holds (it keeps
@@ -44,8 +44,8 @@ def _text(path: Path) -> str | None:
 
 
 def job(root: Path, student: str, lesson: str, ver: str) -> dict:
-    """The task for one submission (see :meth:`autograder.distributed.worker.Grader.grade`),
-    after :func:`~autograder.parallel.adopt_renamed` as the local pool does."""
+    """The task for one submission (see :meth:`autograder.grade.distributed.worker.Grader.grade`),
+    after :func:`~autograder.grade.pool.adopt_renamed` as the local pool does."""
     folder = root / "submitted" / student / lesson
     notebook = folder / f"{lesson}.ipynb"
     size = notebook.stat().st_size if notebook.exists() else 0
@@ -91,7 +91,7 @@ def grade_class_broker(root: Path, pairs: list[tuple[str, str]], broker: str, db
                        progress: bool = True) -> list[Result]:
     """Autograde ``pairs`` on the workers listening on ``broker`` into the shared gradebook
     ``db`` (which the workers must also use); returns one Result per pair, as
-    :func:`autograder.parallel.grade_class` does. Raises :class:`BrokerLost` (a SystemExit with
+    :func:`autograder.grade.pool.grade_class` does. Raises :class:`BrokerLost` (a SystemExit with
     the message) when the broker cannot be reached or goes away."""
     root = Path(root).resolve()
     app = make_app(broker)

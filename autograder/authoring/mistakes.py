@@ -10,7 +10,7 @@ per-notebook kernel start: one trusted kernel per lesson in the grading kernel's
 (``reference.GRADING_ENV``) runs the cases one after another (``%reset -f`` in between), each
 as the notebook the grader rebuilds (hidden tests back in), and every test cell's published
 records are judged with the grader's own
-:func:`autograder.preprocessors.verdict` against the reference run. Importing torch once
+:func:`autograder.pipeline.preprocessors.verdict` against the reference run. Importing torch once
 instead of once per case makes this several times faster than autograding each case; the
 pipeline itself (sandbox, nbgrader, gradebook) is proven on real submissions by the example
 class and the integrity suite. The reference answers run first and again last: a kernel state
@@ -30,9 +30,9 @@ from traitlets.config import Config
 
 from dlcourse.submission import is_test_cell, rebuild, verdict
 
-from . import KERNEL_CONFIG, ROOT
-from .grading import reference_answers, release_notebook, submission
-from .reference import GRADING_ENV, environment, reference_records, visible_labels
+from .. import KERNEL_CONFIG, ROOT
+from ..grade.scratch import reference_answers, release_notebook, submission
+from ..pipeline.reference import GRADING_ENV, environment, reference_records, visible_labels
 
 #: Run before every case: a clean namespace and no figures left open.
 RESET = "%reset -f\nimport matplotlib.pyplot\nmatplotlib.pyplot.close('all')"
@@ -104,7 +104,7 @@ def judge_cases(lesson: str, cases: dict[str, nbformat.NotebookNode], root: Path
     ``visible_only=True`` judges what a student can see before handing in: the release notebook
     (``notebooks/<lesson>/<lesson>.ipynb``, no hidden tests) is the template, and each test cell
     is judged against the reference records of the labels the release's test cells publish for
-    the reference answers (:func:`autograder.reference.visible_labels`), so a case passes a
+    the reference answers (:func:`autograder.pipeline.reference.visible_labels`), so a case passes a
     cell exactly when its visible facts hold."""
     refs = reference_records(lesson, lesson, root)
     source = release_notebook(lesson, root) if visible_only else nbformat.read(

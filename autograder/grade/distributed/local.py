@@ -12,7 +12,7 @@ from pathlib import Path
 
 from dlcourse.lab import free_port
 
-from .. import ROOT
+from ... import ROOT
 
 
 class Redis:

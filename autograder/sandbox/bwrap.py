@@ -10,7 +10,7 @@ gradebook, other students' work, the grader's reference results) exists inside, 
 ``/dev`` and ``/run`` are read-only. What it writes never reaches the grader's disk, and a
 notebook that fills its tmpfs (ENOSPC) fills only its own (:meth:`SandboxedKernelManager.disk_full`).
 A tmpfs lives in memory: its pages count against the notebook's memory cgroup
-(:mod:`autograder.budget`) where there is one. With a bwrap without ``--size`` the tmpfs has no
+(:mod:`autograder.sandbox.budget`) where there is one. With a bwrap without ``--size`` the tmpfs has no
 size of its own, and the cgroup's memory is the bound where there is one
 (:func:`disk_bound` says which holds).
 
@@ -19,7 +19,7 @@ It has no network (a new network namespace) and talks to nbclient over Unix sock
 can write to, and only while it starts: once the kernel answers, the folder is closed to it
 (:meth:`SandboxedKernelManager.seal`; binding when the kernel runs as a uid of its own, the
 root grader's case). ``prlimit`` bounds its memory, file size and process count;
-:mod:`autograder.budget` gives the notebook with all its processes one memory and one process
+:mod:`autograder.sandbox.budget` gives the notebook with all its processes one memory and one process
 budget, and runs it as an unprivileged user when the grader is root. The kernel imports the
 ``dlcourse`` of the course being graded (``PYTHONPATH``), whatever the virtual environment's
 install mode.
@@ -43,7 +43,7 @@ from filelock import FileLock
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Integer, Unicode
 
-from . import ROOT, STATE
+from .. import ROOT, STATE
 
 #: Where matplotlib looks for fonts inside the sandbox (its home is an empty /tmp).
 FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "/etc/fonts")
@@ -68,7 +68,7 @@ class Bwrap:
 def _namespace_args(drop_to_uid: bool) -> list[str]:
     """bwrap's isolation options. An unprivileged grader needs a user namespace; a root grader
     whose kernel drops to a uid of its own (``drop_to_uid``) takes none (setpriv then drops
-    every capability with root, and RLIMIT_NPROC binds: see :mod:`autograder.budget`)."""
+    every capability with root, and RLIMIT_NPROC binds: see :mod:`autograder.sandbox.budget`)."""
     if drop_to_uid:
         return ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
                 "--unshare-cgroup-try"]
@@ -122,7 +122,7 @@ def find_bwrap() -> Bwrap:
 
 def disk_bound(disk_mb: int, budget: bool) -> str:
     """What bounds one notebook's writes with the bwrap :func:`find_bwrap` found (for the
-    grader's log); ``budget``: the notebook has a memory cgroup (:mod:`autograder.budget`)."""
+    grader's log); ``budget``: the notebook has a memory cgroup (:mod:`autograder.sandbox.budget`)."""
     if find_bwrap().sized:
         return f"disk: a {disk_mb} MiB tmpfs of its own (bwrap --size), counted as its memory"
     if budget:
@@ -156,10 +156,10 @@ def sandbox_command(cmd: list[str], workdir: Path, sockets: Path, memory_mb: int
     """``cmd`` wrapped in prlimit and bwrap, run in :data:`WORKDIR` on a tmpfs of ``disk_mb``
     MiB (read-write; the files of ``workdir`` in it, read-only) with ``sockets`` bound
     read-write; as ``uid`` (with the same gid, no groups, no capabilities) when given, in the
-    cgroup(s) of ``budget`` (an :class:`autograder.budget.Budget`) when given; the font lists
+    cgroup(s) of ``budget`` (an :class:`autograder.sandbox.budget.Budget`) when given; the font lists
     in ``fonts`` (:func:`font_cache`) read-only in :data:`MPLDIR`. Limits: ``memory_mb``
     (RLIMIT_AS, MiB), ``file_mb`` (RLIMIT_FSIZE, MiB), ``max_procs``. Raises RuntimeError
-    without a bwrap that works (:mod:`autograder.preflight` explains why)."""
+    without a bwrap that works (:mod:`autograder.grade.preflight` explains why)."""
     found = find_bwrap()
     bw = found.path
     if bw is None:
@@ -291,7 +291,7 @@ class SandboxedKernelManager(AsyncKernelManager):
                       ).tag(config=True)
     max_procs = Integer(256, help="Processes and threads of the notebook").tag(config=True)
     workdir = Unicode("", help="The notebook's folder, writable inside the sandbox")
-    #: The notebook's :class:`autograder.budget.Budget` (None: none) and kernel uid (None:
+    #: The notebook's :class:`autograder.sandbox.budget.Budget` (None: none) and kernel uid (None:
     #: the grader's own), set by ``SandboxedExecute``.
     budget = None
     uid = None

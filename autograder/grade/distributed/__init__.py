@@ -29,7 +29,7 @@ from pathlib import Path
 
 from celery import Celery
 
-from .. import ROOT
+from ... import ROOT
 
 #: Task name shared by the coordinator (which sends it by name) and the workers.
 TASK = "dlcourse.grade"

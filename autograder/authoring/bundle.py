@@ -11,7 +11,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
-from . import ROOT, lessons
+from .. import ROOT, lessons
 
 BUNDLE = ROOT / "build" / "student-bundle"
 COPY = ["data", "dlcourse", "jupyter-config", "requirements", "pyproject.toml"]

@@ -3,7 +3,7 @@
 The grading kernel executes the hidden tests, so code in it can read them (the running cell's
 source through its frame, earlier cells' through the input history and ``linecache``, their
 constants through code objects). Nothing in the kernel can be kept from it; what the kernel
-*produces* is what the grader filters (:class:`autograder.preprocessors.VerifyChecks`):
+*produces* is what the grader filters (:class:`autograder.pipeline.preprocessors.VerifyChecks`):
 
 - before the first cell with hidden tests (:func:`first_hidden`) the kernel has seen none: an
   output is concealed only when it shows a hidden line as it is;

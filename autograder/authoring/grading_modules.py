@@ -1,5 +1,5 @@
 """Write ``dlcourse/grading_modules.txt``: the top-level modules the grading environment's packages
-provide (``python -m autograder.grading_modules``; run it after changing a pin).
+provide (``python -m autograder.authoring.grading_modules``; run it after changing a pin).
 
 The grading environment is the course package with ``requirements/base.txt`` and
 ``requirements/grader.txt`` and everything they require, as installed in this environment

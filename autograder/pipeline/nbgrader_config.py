@@ -33,29 +33,29 @@ c.ClearSolutions.text_stub = "여기에 답을 쓰세요 (YOUR ANSWER HERE)"
 
 # Students' notebooks are untrusted: rebuild each one from the source notebook keeping only the
 # answer cells, run it in a sandbox, and decide every test cell in this process.
-c.Autograde.exporter_class = "autograder.preprocessors.SubmissionReader"
+c.Autograde.exporter_class = "autograder.pipeline.preprocessors.SubmissionReader"
 c.Autograde.sanitize_preprocessors = [
-    "autograder.preprocessors.RebuildFromSource",
+    "autograder.pipeline.preprocessors.RebuildFromSource",
     "nbgrader.preprocessors.OverwriteKernelspec",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.Autograde.autograde_preprocessors = [
-    "autograder.preprocessors.SandboxedExecute",
-    "autograder.preprocessors.VerifyChecks",
-    "autograder.sanitize.SanitizeOutputs",  # no active content reaches the pages (issue 30)
+    "autograder.pipeline.preprocessors.SandboxedExecute",
+    "autograder.pipeline.preprocessors.VerifyChecks",
+    "autograder.pipeline.sanitize.SanitizeOutputs",  # no active content reaches the pages (issue 30)
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
-    "autograder.preprocessors.SaveStatus",
+    "autograder.pipeline.preprocessors.SaveStatus",
 ]
 # nbgrader collect records each submission's time as the exchange's inbound time, never the
-# student's timestamp.txt (autograder/exchange.py, autograder/received.py).
-c.ExchangeFactory.collect = "autograder.exchange.CourseCollect"
-# Late penalties: the policy of the course's deadlines.toml (autograder/lms/deadlines.py).
-c.AssignLatePenalties.plugin_class = "autograder.lms.deadlines.LatePolicy"
+# student's timestamp.txt (autograder/grade/exchange.py, autograder/pipeline/received.py).
+c.ExchangeFactory.collect = "autograder.grade.exchange.CourseCollect"
+# Late penalties: the policy of the course's deadlines.toml (autograder/pipeline/deadlines.py).
+c.AssignLatePenalties.plugin_class = "autograder.pipeline.deadlines.LatePolicy"
 # ClearMetadataPreprocessor must keep nbgrader's cell metadata and our grading status.
 c.ClearMetadataPreprocessor.preserve_cell_metadata_mask = ["nbgrader", "dlcourse"]
 c.ClearMetadataPreprocessor.preserve_nb_metadata_mask = [
@@ -71,13 +71,13 @@ c.SandboxedExecute.notebook_timeout = NOTEBOOK_TIMEOUT
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
-    "autograder.lms.deadlines.DeadlineNote",
+    "autograder.pipeline.deadlines.DeadlineNote",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
-# The feedback page carries a content security policy (no script but MathJax; autograder.feedback).
-c.GenerateFeedback.exporter_class = "autograder.feedback.FeedbackExporter"
+# The feedback page carries a content security policy (no script but MathJax; autograder.pipeline.feedback).
+c.GenerateFeedback.exporter_class = "autograder.pipeline.feedback.FeedbackExporter"
 
-c.ExportApp.plugin_class = "autograder.export.StatusCsvExport"
+c.ExportApp.plugin_class = "autograder.pipeline.export.StatusCsvExport"
 
 # Kernels started over TCP (Validate, nbconvert) talk to nbgrader CurveZMQ-encrypted, as every
 # trusted kernel of the course does; sandboxed grading kernels use private ipc sockets.

@@ -9,11 +9,12 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
-from . import ROOT, nbgrader, received
-from . import lessons as course_lessons
-from .lms import ImportStopped, export_grades, import_download, refusals, register_students
-from .lms import deadlines as course_deadlines
-from .parallel import _invalidate, cause, db_url, grade_class, refused_folders, submissions
+from .. import ROOT, nbgrader
+from .. import lessons as course_lessons
+from ..lms import ImportStopped, export_grades, import_download, refusals, register_students
+from ..pipeline import deadlines as course_deadlines
+from ..pipeline import received
+from .pool import _invalidate, cause, db_url, grade_class, refused_folders, submissions
 from .preflight import GradingStopped, canary, configured_execute, preflight
 from .report import write_report
 
@@ -41,8 +42,8 @@ def grade_command(lessons: list[str], lms: Path | None = None, workers: int | No
                   broker: str | None = None, sandbox: bool = True) -> int:
     """Grade ``lessons`` (see the module docstring); the exit status is 0 only when every
     notebook was graded, every report written and no folder in ``submitted/`` refused (a name
-    that is no student id, :func:`autograder.parallel.refused_folders`). Nothing is written to
-    the gradebook before the environment proves it can grade (:mod:`autograder.preflight`;
+    that is no student id, :func:`autograder.grade.pool.refused_folders`). Nothing is written to
+    the gradebook before the environment proves it can grade (:mod:`autograder.grade.preflight`;
     with ``broker``, each worker checks itself when it starts)."""
     t0 = time.monotonic()
     placed = []
@@ -153,6 +154,6 @@ def lms_export_command(lesson: str, roster: Path, dest: Path, column: str | None
 def lab_instructor_command(root: Path = ROOT) -> list[str]:
     """``./course lab-instructor`` (run in ``root``): JupyterLab on the course folder, with
     nbgrader's formgrader, opening ``solutions/``. What it shows of a student's graded notebook
-    is inert (:mod:`autograder.sanitize`; ``tests/test_pages_inert.py`` opens it in Chromium)."""
+    is inert (:mod:`autograder.pipeline.sanitize`; ``tests/test_pages_inert.py`` opens it in Chromium)."""
     return [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={root}",
             "--LabApp.default_url=/lab/tree/solutions"]

@@ -1,6 +1,6 @@
 """``./course worker``: a Celery worker that grades submissions sent through the broker.
 
-The worker grades in a scratch copy of its course checkout (:class:`~autograder.grading.
+The worker grades in a scratch copy of its course checkout (:class:`~autograder.grade.scratch.
 ScratchCourse`: the lessons and the nbgrader configuration, nothing of any student) with
 nbgrader's API, one pool process per core, writing grades and statuses into the gradebook
 named by ``NBGRADER_DB_URL``. It refuses tasks made for another version of a lesson.
@@ -19,11 +19,13 @@ from sqlalchemy import select
 
 from dlcourse.submission import MAX_FILE_BYTES
 
-from .. import ROOT, lessons, parallel, status
-from ..grading import ScratchCourse
-from ..lms.deadlines import DEADLINES_FILE
-from ..paths import UnsafePath, check_id, confined, rename_record
-from ..preprocessors import RENAMED
+from ... import ROOT, lessons
+from ...paths import UnsafePath, check_id, confined, rename_record
+from ...pipeline import status
+from ...pipeline.deadlines import DEADLINES_FILE
+from ...pipeline.preprocessors import RENAMED
+from .. import pool as parallel
+from ..scratch import ScratchCourse
 from . import REDELIVER_AFTER, TASK, CourseVersionError, course_version, make_app
 
 log = get_task_logger(__name__)
@@ -41,14 +43,14 @@ class Grader:
 
     def grade(self, job: dict, hostname: str) -> dict:
         """Grade one submission. ``job``: ``student``, ``lesson``, ``version`` (of the lesson,
-        :func:`~autograder.distributed.course_version`), ``notebook`` (base64 of the file's
+        :func:`~autograder.grade.distributed.course_version`), ``notebook`` (base64 of the file's
         bytes, or ``None`` when there is no file), ``size`` (bytes of the file; over
         ``MAX_FILE_BYTES`` the bytes stay home), ``timestamp`` (``timestamp.txt`` as the course's record
-        states it, :func:`autograder.received.timestamp`), ``renamed``
+        states it, :func:`autograder.pipeline.received.timestamp`), ``renamed``
         (the name the student gave the notebook, from the course's record,
         :func:`~autograder.paths.rename_record`), ``marker`` (the upload held a
         ``.dlcourse-renamed``: ignored and named) and
-        ``deadlines`` (the coordinator's ``deadlines.toml``), each ``None`` when absent. Returns the :class:`~autograder.parallel.Result` fields, ``autograded`` (the
+        ``deadlines`` (the coordinator's ``deadlines.toml``), each ``None`` when absent. Returns the :class:`~autograder.grade.pool.Result` fields, ``autograded`` (the
         autograded notebook's text, ``None`` when nbgrader wrote none), ``statuses`` (``{cell:
         status}``, ``""`` the notebook) and ``worker``. Raises :class:`CourseVersionError` for
         another version of the lesson and ``ValueError`` for a malformed job."""
@@ -128,7 +130,7 @@ class Grader:
 
 def prepare(course: Path, names: list[str]) -> dict[str, str]:
     """Once at start-up: the version of every lesson the worker can grade (``{lesson:
-    version}``), after :func:`autograder.preflight.preflight` proved that this machine can run
+    version}``), after :func:`autograder.grade.preflight.preflight` proved that this machine can run
     a sandboxed grading kernel (torch, the course's helpers, its data); a worker that cannot
     grade stops here with the preflight's message (``SystemExit``) before it takes a task."""
     from ..preflight import GradingStopped, preflight

@@ -4,13 +4,13 @@ A student's code prints whatever it likes (HTML with ``<script>``, event handler
 JavaScript outputs, widget views, SVG with script) and a student's markdown holds raw HTML. The
 formgrader's submission view and the feedback page (nbconvert's HTML, which inserts HTML outputs
 and the HTML of markdown as they are) and JupyterLab would run it with the instructor's or the
-student's session. :class:`SanitizeOutputs` (after :class:`~autograder.preprocessors.VerifyChecks`)
+student's session. :class:`SanitizeOutputs` (after :class:`~autograder.pipeline.preprocessors.VerifyChecks`)
 cleans every output and markdown cell of the autograded notebook with ``nh3`` (the Python binding
 of the Rust ``ammonia`` sanitizer, https://nh3.readthedocs.io), keeping what teaching needs:
 text, PNG/JPEG/GIF pictures, tables (pandas' DataFrame HTML as pandas writes it), headings, lists,
 links and formulas. What it removed is one grading note (:data:`NOTE`), in the feedback and the
 status message. The pages themselves carry a content security policy too
-(:mod:`autograder.feedback`).
+(:mod:`autograder.pipeline.feedback`).
 """
 
 from __future__ import annotations
@@ -168,7 +168,7 @@ def describe(removed: Counter[str]) -> str:
 class SanitizeOutputs(NbGraderPreprocessor):
     """Clean every output (:func:`clean_outputs`) and markdown cell (:func:`clean_markdown`) of
     the graded notebook, and add :func:`describe`'s note to its grading notes (the notes cell
-    at the top, and ``metadata.dlcourse.notes`` that :class:`~autograder.preprocessors.SaveStatus`
+    at the top, and ``metadata.dlcourse.notes`` that :class:`~autograder.pipeline.preprocessors.SaveStatus`
     writes into the status message)."""
 
     def preprocess(self, nb, resources):

@@ -25,9 +25,9 @@ import pandas as pd  # noqa: E402
 from nbgrader.api import Gradebook  # noqa: E402
 from nbgrader.utils import is_grade, is_solution  # noqa: E402
 
-from . import status  # noqa: E402
-from .export import rows  # noqa: E402
-from .feedback import REPORT_CSP, with_csp  # noqa: E402
+from ..pipeline import status  # noqa: E402
+from ..pipeline.export import rows  # noqa: E402
+from ..pipeline.feedback import REPORT_CSP, with_csp  # noqa: E402
 
 
 def concepts(root: Path) -> dict[tuple[str, str], str]:

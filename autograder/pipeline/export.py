@@ -1,0 +1,96 @@
+"""``nbgrader export`` with a status beside every number.
+
+One row per student × lesson × test cell, plus one ``(total)`` row per notebook. ``status`` is
+``graded``, ``timed out``, ``crashed``, ``not run``, ``missing``, ``needs manual grading``,
+``grader error``, ``import refused`` (every file of the student's ``--accept`` skipped, the
+reasons in ``message``), ``crashed (memory)``, ``crashed (processes)`` (over the notebook's budget,
+:mod:`autograder.sandbox.budget`), ``graded (no sandbox)`` (``--no-sandbox``) or why the file could not be
+read; ``message`` says what the student sees.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.plugins import ExportPlugin
+
+from ..csvfile import write_csv
+from . import status
+from .deadlines import describe
+from .deadlines import load as load_deadlines
+
+#: ``late_penalty``, ``submitted``, ``due`` (ISO 8601 in UTC, with the student's extension) and ``late`` (the
+#: same in words) are filled on ``(total)`` rows; their ``score`` is after the late penalty.
+COLUMNS = ["student", "assignment", "cell", "score", "max_score", "status", "message",
+           "late_penalty", "submitted", "due", "late"]
+
+
+def rows(gradebook: Gradebook, root: Path, students=(), assignments=()) -> list[dict]:
+    known = status.load(gradebook.engine.url.render_as_string(hide_password=False))
+    tz = load_deadlines(root).timezone
+    out = []
+    for assignment in gradebook.assignments:
+        if assignments and assignment.name not in assignments:
+            continue
+        for student in gradebook.students:
+            if students and student.id not in students:
+                continue
+            try:
+                sub = gradebook.find_submission_notebook(assignment.name, assignment.name,
+                                                         student.id)
+            except MissingEntry:
+                continue
+            submitted = root / "submitted" / student.id / assignment.name / f"{assignment.name}.ipynb"
+            nb_row = known.get((assignment.name, student.id, assignment.name, ""), {})
+            nb_status = nb_row.get("status", "graded")
+            nb_message = nb_row.get("message", "")
+            if not submitted.exists() and nb_status not in ("missing", "import refused"):
+                # Graded earlier; the file has gone from submitted/ since (never silently
+                # zeroed, never called "missing" beside a score).
+                nb_message = "; ".join(m for m in (
+                    "제출 파일이 지금은 submitted/에 없습니다: 이전 채점 결과입니다 (notebook no "
+                    "longer in submitted/: an earlier grade)", nb_message) if m)
+            total = max_total = 0.0
+            for grade in sorted(sub.grades, key=lambda g: g.name):
+                if grade.cell_type != "code" or not grade.max_score:
+                    continue
+                cell = known.get((assignment.name, student.id, assignment.name, grade.name), {})
+                state = cell.get("status", "graded")
+                if nb_status == "missing":
+                    state = "missing"
+                if grade.needs_manual_grade:
+                    state = "needs manual grading"
+                score = grade.score
+                total += score or 0.0
+                max_total += grade.max_score
+                out.append(dict(student=student.id, assignment=assignment.name, cell=grade.name,
+                                score=score, max_score=grade.max_score, status=state,
+                                message=cell.get("message", "")))
+            penalty, asg = sub.late_submission_penalty or 0.0, sub.assignment
+            out.append(dict(student=student.id, assignment=assignment.name, cell="(total)",
+                            score=total - penalty, max_score=max_total, status=nb_status,
+                            message=nb_message, late_penalty=penalty,
+                            submitted=_utc(asg.timestamp), due=_utc(asg.duedate),
+                            late=describe(asg.timestamp, asg.duedate, asg.extension,
+                                          penalty, tz) if asg.duedate else ""))
+    return out
+
+
+def _utc(when: datetime | None) -> str:
+    """nbgrader's naive UTC time as ISO 8601 with its offset (``2024-03-07T01:00:00+00:00``)."""
+    return when.replace(tzinfo=UTC).isoformat() if when else ""
+
+
+class StatusCsvExport(ExportPlugin):
+    """CSV export (default ``grades.csv``) with a status column for every score, written by
+    :func:`autograder.csvfile.write_csv` (a text a spreadsheet would run gets a leading ``'``;
+    scores stay numbers)."""
+
+    def export(self, gradebook: Gradebook) -> None:
+        dest = Path(self.to or "grades.csv")
+        data = rows(gradebook, Path.cwd(), [str(s) for s in self.student],
+                    [str(a) for a in self.assignment])
+        write_csv(dest, COLUMNS, data)  # UTF-8 with BOM, no formula (csvfile)
+        self.log.info("Exported %d rows to %s", len(data), dest)

@@ -1,0 +1,458 @@
+"""nbgrader plug-ins that make autograding fair to untrusted notebooks.
+
+Order of events for one submitted notebook (see ``nbgrader_config.py``):
+
+1. :class:`SubmissionReader` reads the file with :func:`dlcourse.submission.read_notebook`
+   (Validate reads it the same way). Saved outputs are dropped before the size limit applies;
+   an unreadable file (empty, invalid JSON, not UTF-8, too large, nbformat < 4) becomes an
+   empty notebook carrying that status, never a crash.
+2. :class:`RebuildFromSource` lays the student's cells into the instructor notebook with
+   :func:`dlcourse.submission.rebuild` (Validate uses the same function with the released
+   notebook): test and read-only cells come from the instructor, so edited, deleted, reordered,
+   retyped or duplicated test cells and changed points change nothing, while every cell the
+   student wrote runs in its place. What was ignored, moved or restored is listed in a
+   "grading notes" cell at the top (it reaches the feedback) and in the status table.
+3. :class:`SandboxedExecute` runs it in :mod:`autograder.sandbox.bwrap`, with a per-cell and a
+   per-notebook time limit, one memory and process budget (:mod:`autograder.sandbox.budget`) and a
+   disk of its own (a tmpfs of ``disk_mb``); a timeout, a dead kernel or an exceeded budget is
+   recorded, never raised. The kernel's working folder, on that tmpfs, holds the lesson's own
+   files read-only (from a fresh temporary copy: never the course root, the student's folder
+   or files handed in beside the notebook).
+4. :class:`VerifyChecks` replaces each test cell's outputs with the verdict of comparing what the
+   student's code produced with what the reference produced (:mod:`autograder.pipeline.reference`),
+   keeps the verdict on the visible facts alone beside it (what Validate says of the cell), and
+   conceals whatever could show hidden test code (student code can read it in the kernel: input
+   history, its caller's frame), in any encoding (:mod:`autograder.pipeline.concealment`). nbgrader's
+   ``SaveAutoGrades`` then scores the verdicts.
+5. :class:`SaveStatus` records each cell's status next to the grades in the gradebook.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbconvert.exporters import NotebookExporter
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from nbgrader.utils import is_grade, is_solution
+from traitlets import Enum, Integer
+
+from dlcourse.check import MIME
+from dlcourse.submission import (
+    CRASH_MESSAGE,
+    NOTEBOOK_TIMEOUT,
+    explain,
+    is_test_cell,
+    notes_cell,
+    read_notebook,
+    rebuild,
+    stop,
+    timeout_message,
+    verdict,
+)
+from dlcourse.validate import find_release
+
+from ..paths import UnsafePath, confined, rename_record
+from ..sandbox.budget import Budget, kernel_uid
+from ..sandbox.bwrap import SandboxedKernelManager
+from . import status
+from .concealment import CONCEALED, after_hidden, conceal, first_hidden, hidden_code, output_text
+from .reference import reference_records, visible_labels
+
+#: The rename marker older versions wrote in a submission folder: one found in an upload is
+#: ignored and named (the record is :func:`autograder.paths.rename_record`).
+RENAMED = ".dlcourse-renamed"
+
+
+def _course(config) -> CourseDirectory:
+    return CourseDirectory(config=config)
+
+
+# --------------------------------------------------------------------------- 1. reading
+
+
+class SubmissionReader(NotebookExporter):
+    """nbgrader's exporter, reading submissions with :func:`dlcourse.submission.read_notebook`.
+    nbgrader reads twice: the student's file (untrusted: grader metadata in it is dropped) and
+    then the sanitized copy it wrote in the autograded folder (trusted)."""
+
+    def from_filename(self, filename, resources=None, **kw):
+        resources = resources or {}
+        course = _course(self.config)
+        ours = Path(course.root, course.autograded_directory).resolve()
+        trusted = Path(filename).resolve().is_relative_to(ours)
+        return self.from_notebook_node(read_notebook(filename, trusted=trusted),
+                                       resources=resources, **kw)
+
+
+# --------------------------------------------------------------------------- 2. rebuilding
+
+
+def renamed_from(root: Path, student: str, lesson: str, notebook: str) -> str | None:
+    """The name the student gave ``notebook`` when ``./course grade`` graded a lone notebook
+    under another name, from the course's own :func:`~autograder.paths.rename_record` (see
+    :func:`autograder.grade.pool.adopt_renamed`), confined to the submission folder
+    (:func:`~autograder.paths.confined`); ``None`` otherwise."""
+    try:
+        folder = Path(root) / "submitted" / student / lesson
+        original = rename_record(Path(root), student, lesson).read_text(encoding="utf-8").strip()
+        graded = confined(folder, notebook).read_bytes()
+        return original if confined(folder, original).read_bytes() == graded else None
+    except (OSError, UnsafePath):
+        return None
+
+
+class RebuildFromSource(NbGraderPreprocessor):
+    """Sanitizing step: see :func:`dlcourse.submission.rebuild`; the notes go into a markdown
+    cell at the top of the notebook."""
+
+    def preprocess(self, nb, resources):
+        course = _course(self.config)
+        info = resources["nbgrader"]
+        name = f"{info['notebook']}.ipynb"
+        src = Path(course.format_path(course.source_directory, ".", info["assignment"])) / name
+        looks_like, _ = find_release(nb, Path(name))
+        nb = rebuild(nbformat.read(src, as_version=4), nb)
+        if looks_like not in (None, info["assignment"]):
+            nb.metadata.dlcourse.setdefault("notes", []).insert(
+                0, f"이 노트북은 {looks_like} 과제로 보입니다: {info['assignment']}(으)로 "
+                   f"채점했습니다 (looks like another lesson: {looks_like})")
+        original = renamed_from(Path(course.root), info["student"], info["assignment"], name)
+        folder = Path(course.format_path(course.submitted_directory, info["student"],
+                                         info["assignment"]))
+        if (folder / RENAMED).exists():  # handed in: never trusted (paths.rename_record)
+            nb.metadata.dlcourse.setdefault("notes", []).insert(
+                0, f"제출물의 {RENAMED} 파일은 무시했습니다 (uploaded marker ignored)")
+        if original:
+            nb.metadata.dlcourse.setdefault("notes", []).insert(
+                0, f"{original!r} 파일을 {name}(으)로 채점했습니다 (renamed notebook graded)")
+        if nb.metadata.dlcourse.get("status"):  # unreadable: nothing of the student's to place
+            nb.metadata.dlcourse.pop("notes", None)
+        elif nb.metadata.dlcourse.get("notes"):
+            nb.cells.insert(0, notes_cell(nb.metadata.dlcourse["notes"]))
+        return nb, resources
+
+
+# --------------------------------------------------------------------------- 3. executing
+
+
+#: The values of ``SandboxedExecute.sandbox``.
+SANDBOXES = ("bwrap", "none")
+#: Status of a score graded with ``--no-sandbox`` (``SandboxedExecute.sandbox = "none"``).
+NO_SANDBOX = "graded (no sandbox)"
+OVER_BUDGET = {
+    "memory": "메모리 예산을 넘었습니다 (crashed (memory)): 이 노트북과 그것이 시작한 프로세스들이 "
+              "함께 {budget_mb} MiB를 넘어 멈췄습니다 (over the notebook's memory budget)",
+    "processes": "프로세스 예산을 넘었습니다 (crashed (processes)): 이 노트북이 프로세스와 스레드를 "
+                 "{max_procs}개보다 많이 만들려 했습니다 (over the notebook's process budget)",
+    "disk": "디스크 예산을 넘었습니다 (crashed (disk)): 이 노트북이 쓴 파일이 {disk_mb} MiB를 다 "
+            "채웠습니다 (over the notebook's disk budget)",
+}
+
+
+class OverBudget(Exception):
+    """The notebook exceeded its ``memory``, ``processes`` or ``disk`` budget (``kind``)."""
+
+    def __init__(self, kind: str):
+        super().__init__(kind)
+        self.kind = kind
+
+
+TRUNCATED = "출력이 너무 커서 잘렸습니다 (output truncated)"
+TRUNCATED_NOTE = (TRUNCATED + ": 출력 하나는 {per} 바이트, 노트북 전체는 {total} 바이트까지 "
+                  "남깁니다 (outputs kept up to {per} bytes each, {total} bytes per notebook)")
+
+
+class SandboxedExecute(Execute):
+    """nbgrader's Execute, in the sandbox, with every failure recorded instead of raised."""
+
+    notebook_timeout = Integer(NOTEBOOK_TIMEOUT, min=1, help="Seconds one notebook may run in "
+                               "all").tag(config=True)
+    #: Any other value is a configuration error (traitlets.TraitError) before anything is graded
+    #: (:func:`autograder.grade.preflight.configured_execute`), never an unsandboxed grade.
+    sandbox = Enum(SANDBOXES, default_value="bwrap", help="'bwrap', or 'none' for trusted "
+                   "notebooks (./course grade --no-sandbox)").tag(config=True)
+    memory_mb = Integer(4096, min=64, help="Address-space limit of each process (RLIMIT_AS), "
+                        "MiB").tag(config=True)
+    budget_mb = Integer(4096, min=64, help="Memory of the notebook with all its processes "
+                        "(cgroup), MiB").tag(config=True)
+    max_procs = Integer(256, min=8, help="Processes and threads of the notebook").tag(config=True)
+    file_mb = Integer(256, min=1, help="Size of each file a process writes (RLIMIT_FSIZE), MiB"
+                      ).tag(config=True)
+    disk_mb = Integer(512, min=16, help="What the notebook may write in all (its tmpfs: /tmp "
+                      "and its working folder), MiB; counted in budget_mb, so less than it"
+                      ).tag(config=True)
+    max_output_bytes = Integer(2**20, help="Bytes one output may keep (text and data)"
+                               ).tag(config=True)
+    max_outputs_bytes = Integer(8 * 2**20, help="Bytes all outputs of the notebook may keep"
+                                ).tag(config=True)
+
+    def preprocess(self, nb, resources, km=None):
+        self.interrupt_on_timeout = False  # a timed-out kernel is killed, never interrupted
+        self.shutdown_kernel = "immediate"
+        self.raise_on_iopub_timeout = False
+        self._deadline = time.monotonic() + self.notebook_timeout
+        self._started = time.monotonic()
+        self._index = None
+        self._budget = None
+        self._kept = 0  # bytes of output kept so far (:meth:`output`)
+        self._truncated = False
+        if self.sandbox == "none":
+            nb.metadata.setdefault("dlcourse", {})["sandbox"] = "none"
+        if nb.metadata.get("dlcourse", {}).get("status"):
+            return nb, resources  # unreadable: nothing of the student's to run
+        # The kernel sees a fresh copy of the lesson's own files: files handed in beside the
+        # notebook (a `dlcourse/` or `torch.py` that would shadow the real ones on sys.path,
+        # data, other notebooks) never reach it, and what it writes stays in its tmpfs.
+        meta = resources.setdefault("metadata", {})
+        handed_in = meta.get("path")
+        workdir = self._lesson_workdir(resources)
+        meta["path"] = workdir
+        with contextlib.ExitStack() as stack:
+            if self.sandbox == "bwrap" and km is None:
+                uid = stack.enter_context(kernel_uid())
+                self._budget = Budget.open(self.budget_mb, self.max_procs)
+                if self._budget is not None:
+                    stack.callback(self._budget.close)
+                self.kernel_manager_class = _bound_manager(workdir, uid, self._budget,
+                                                           **self.kernel_limits())
+            try:
+                return self._run(nb, resources, km)
+            finally:
+                if handed_in is None:
+                    meta.pop("path", None)
+                else:
+                    meta["path"] = handed_in
+                shutil.rmtree(workdir, ignore_errors=True)
+
+    def kernel_limits(self) -> dict[str, int]:
+        """What bounds each process of the kernel (:func:`autograder.sandbox.bwrap.sandbox_command`):
+        ``memory_mb`` (RLIMIT_AS, MiB), ``file_mb`` (RLIMIT_FSIZE, MiB), ``max_procs``."""
+        return {"memory_mb": self.memory_mb, "file_mb": self.file_mb,
+                "max_procs": self.max_procs, "disk_mb": self.disk_mb}
+
+    def start_new_kernel_client(self):
+        """nbclient's, then the kernel's sockets folder is sealed
+        (:meth:`autograder.sandbox.bwrap.SandboxedKernelManager.seal`)."""
+        kc = super().start_new_kernel_client()
+        if isinstance(self.km, SandboxedKernelManager):
+            self.km.seal()
+        return kc
+
+    def _lesson_workdir(self, resources) -> str:
+        course = _course(self.config)
+        info = resources.get("nbgrader", {})
+        workdir = Path(tempfile.mkdtemp(prefix="dlcourse-work-")).resolve()
+        if "assignment" in info:
+            src = Path(course.format_path(course.source_directory, ".", info["assignment"]))
+            ignore = list(course.ignore) + ["*.ipynb"]
+            for path in sorted(src.rglob("*")) if src.is_dir() else []:
+                rel = path.relative_to(src)
+                if path.is_file() and not any(fnmatch.fnmatch(part, pat) for part in rel.parts
+                                              for pat in ignore):
+                    (workdir / rel).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy(path, workdir / rel)
+        return str(workdir)
+
+    def _run(self, nb, resources, km):
+        try:
+            nb, resources = super().preprocess(nb, resources, km=km)
+        except CellTimeoutError:
+            self._stop(nb, "timed out", timeout_message(self.timeout, self.notebook_timeout))
+        except OverBudget as over:
+            message = OVER_BUDGET[over.kind].format(budget_mb=self.budget_mb,
+                                                    max_procs=self.max_procs, disk_mb=self.disk_mb)
+            self._stop(nb, f"crashed ({over.kind})", message)
+            nb.metadata["dlcourse"]["message"] = message  # the notebook's row says it too
+        except DeadKernelError:
+            if self._index is None:
+                raise
+            self._stop(nb, "crashed", CRASH_MESSAGE)
+        finally:
+            meta = nb.metadata.setdefault("dlcourse", {})
+            meta["seconds"] = round(time.monotonic() - self._started, 3)
+            if self._truncated:
+                meta.setdefault("notes", []).append(
+                    TRUNCATED_NOTE.format(per=self.max_output_bytes, total=self.max_outputs_bytes))
+        return nb, resources
+
+    def output(self, outs, msg, display_id, cell_index):
+        """nbclient's collection of one output, bounded as it arrives: an output over
+        ``max_output_bytes`` keeps its first bytes (text) or becomes a note (data), and once the
+        notebook's outputs reach ``max_outputs_bytes`` each cell keeps one note in place of the
+        rest; a test cell's check publication (:data:`dlcourse.check.MIME`) counts but is kept
+        up to twice that, so a flood of the student's costs no verdict."""
+        content = msg.get("content", {})
+        size = _output_size(content)
+        check = (MIME in content.get("data", {}) and 0 <= cell_index < len(self.nb.cells)
+                 and is_test_cell(self.nb.cells[cell_index]))
+        limit = 2 * self.max_outputs_bytes if check else self.max_outputs_bytes
+        note = nbformat.v4.new_output("stream", name="stderr", text=f"\n[{TRUNCATED}]\n")
+        if self._kept + min(size, self.max_output_bytes) > limit:
+            self._truncated = True
+            if not (outs and outs[-1].get("text") == note.text):
+                outs.append(note)
+            return None
+        cut = size > self.max_output_bytes
+        if cut:
+            self._truncated = True
+            if msg["msg_type"] != "stream":
+                outs.append(note)
+                self._kept += len(note.text)
+                return None
+            msg = {**msg, "content": {**content,
+                                      "text": content["text"][:self.max_output_bytes]}}
+            size = self.max_output_bytes
+        self._kept += size
+        out = super().output(outs, msg, display_id, cell_index)
+        if cut:
+            outs.append(note)
+        return out
+
+    def _update_display_id(self, display_id, msg):
+        """nbclient's replacement of the data of every earlier output with ``display_id`` (an
+        ``update_display_data``, ``handle.update(...)``, or a display that reuses the id),
+        bounded like :meth:`output`: what it adds over the data it replaces counts once per
+        output it replaces, and over ``max_output_bytes`` or the notebook's
+        ``max_outputs_bytes`` those outputs hold the truncation note instead (uncounted, as in
+        :meth:`output`). ``clear_output`` loops need nothing more: every output that arrives
+        counts in :meth:`output`, cleared or not."""
+        targets = [self.nb.cells[cell].outputs[i]
+                   for cell, ix in self._display_id_map.get(display_id, {}).items() for i in ix]
+        size = _output_size(msg.get("content", {}))
+        grown = size * len(targets) - sum(_output_size(out) for out in targets)
+        if targets and (size > self.max_output_bytes
+                        or self._kept + grown > self.max_outputs_bytes):
+            self._truncated = True
+            msg = {**msg, "content": {**msg["content"], "data": {"text/plain": f"[{TRUNCATED}]"},
+                                      "metadata": {}}}
+        else:
+            self._kept += max(grown, 0)
+        super()._update_display_id(display_id, msg)
+
+    def preprocess_cell(self, cell, resources, index):
+        self._index = index
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        finally:
+            # An exceeded budget explains a dead kernel, and stops a kernel that survived it.
+            over = self._budget.exceeded() if self._budget is not None else None
+            if over is None and isinstance(self.km, SandboxedKernelManager) and self.km.disk_full():
+                over = "disk"
+            if over:
+                raise OverBudget(over)  # the budget is the cause to report
+
+    def _get_timeout(self, cell):
+        per_cell = super()._get_timeout(cell) or self.notebook_timeout
+        return max(1, int(min(per_cell, self._deadline - time.monotonic())))
+
+    def _stop(self, nb, kind: str, message: str) -> None:
+        stop(nb, self._index or 0, kind, message)
+
+
+def _output_size(content: dict) -> int:
+    """Characters an output message's ``content`` carries: its text, every data value (JSON
+    for a non-string) and its traceback lines (Jupyter messaging spec, IOPub outputs)."""
+    return len(content.get("text", "")) + sum(
+        len(v) if isinstance(v, str) else len(json.dumps(v))
+        for v in content.get("data", {}).values()) + sum(
+        len(line) for line in content.get("traceback", []))
+
+
+def _bound_manager(workdir: str, uid: int | None, budget: Budget | None, **limits: int):
+    """A :class:`SandboxedKernelManager` class for one notebook: its folder, kernel uid, budget
+    and ``limits`` (:meth:`SandboxedExecute.kernel_limits`)."""
+    return type("BoundSandboxedKernelManager", (SandboxedKernelManager,), {
+        "__init__": lambda self, **kw: SandboxedKernelManager.__init__(
+            self, workdir=workdir, **limits, **kw),
+        "uid": uid, "budget": budget,
+    })
+
+
+# --------------------------------------------------------------------------- 4. verdicts
+
+
+class VerifyChecks(NbGraderPreprocessor):
+    """Replace every test cell's outputs with the grader's own verdict, and conceal what could
+    show hidden test code (:mod:`autograder.pipeline.concealment`): before the first cell with hidden
+    tests, an output showing a hidden line; from it on, every output but errors and check
+    payloads, and any error or verdict message that reveals a hidden line in any encoding."""
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        course = _course(self.config)
+        refs = reference_records(info["assignment"], info["notebook"], Path(course.root))
+        shown = visible_labels(info["assignment"], info["notebook"], Path(course.root))
+        read_problem = nb.metadata.get("dlcourse", {}).get("status")
+        secret = hidden_code(nb)
+        tainted = first_hidden(nb)
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type == "code" and index >= tainted:
+                after_hidden(cell, secret, frozenset([f"\n[{TRUNCATED}]\n"]))
+            elif cell.cell_type == "code" and not is_test_cell(cell):
+                cell.outputs = [
+                    nbformat.v4.new_output("stream", name="stdout", text=CONCEALED + "\n")
+                    if any(line in output_text(out) for line in secret) else out
+                    for out in cell.get("outputs", [])
+                ]
+            if not is_test_cell(cell):
+                continue
+            gid = cell.metadata.nbgrader["grade_id"]
+            if gid not in refs:
+                raise RuntimeError(f"test cell {gid!r} has no reference result (course bug)")
+            if read_problem:
+                ok, state, msg = False, read_problem, nb.metadata.dlcourse["message"]
+                seen = [ok, msg]
+            else:
+                ok, state, msg = verdict(cell, refs[gid])
+                msg = conceal(explain(nb, index, msg), secret)
+                # What Validate says of this cell: the same verdict on the visible facts alone.
+                seen_ok, _, seen_msg = verdict(
+                    cell, [r for r in refs[gid] if r["label"] in shown.get(gid, ())])
+                seen = [seen_ok, conceal(explain(nb, index, seen_msg), secret)]
+            cell.metadata["dlcourse"] = {"status": state, "message": msg, "passed": ok,
+                                         "visible": seen}
+            if ok:
+                cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=msg + "\n")]
+            else:
+                cell.outputs = [nbformat.v4.new_output(
+                    "error", ename="채점 실패 (check failed)", evalue=msg, traceback=[msg])]
+        return nb, resources
+
+
+# --------------------------------------------------------------------------- 5. status
+
+
+class SaveStatus(NbGraderPreprocessor):
+    """Write each test cell's status (graded, timed out, crashed, not run, unreadable…) into
+    the gradebook database, beside nbgrader's grades."""
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        nbmeta = nb.metadata.get("dlcourse", {})
+        # Graded with --no-sandbox: every "graded" says so, in the gradebook and the CSV.
+        graded = NO_SANDBOX if nbmeta.get("sandbox") == "none" else "graded"
+        rows = []
+        for cell in nb.cells:
+            if is_grade(cell) and not is_solution(cell):
+                meta = cell.metadata.get("dlcourse", {})
+                state = meta.get("status", "graded")
+                rows.append((cell.metadata.nbgrader["grade_id"],
+                             graded if state == "graded" else state, meta.get("message", "")))
+        state = nbmeta.get("status") or nbmeta.get("stopped") or "graded"
+        message = nbmeta.get("message") or "; ".join(nbmeta.get("notes", []))
+        if state == "graded" and graded == NO_SANDBOX:
+            message = "; ".join(m for m in ("샌드박스 없이 채점했습니다 (graded without a sandbox): "
+                                            "./course grade --no-sandbox", message) if m)
+            state = NO_SANDBOX
+        status.save(info["db_url"], info["assignment"], info["student"], info["notebook"],
+                    state, message, nbmeta.get("seconds"), rows)
+        return nb, resources
