@@ -1,4 +1,35 @@
-"""``./course grade``: grade a whole class, then feedback, the CSV export and the report."""
+"""``./course grade``: grade a whole class, then feedback, the CSV export and the report.
+
+The class-level order of :func:`grade_command` (the per-notebook order inside step 8 is
+:mod:`autograder.pipeline.preprocessors`'s docstring); a step that stops the run prints why and
+returns the exit status shown. Nothing is written to the gradebook before step 5 passed (with
+``--broker``, each worker runs the preflight itself when it starts, before it takes a task):
+
+1. **preflight** (local pool only): the machine can sandbox a kernel
+   (:func:`autograder.grade.preflight.preflight`); exit 1.
+2. **LMS import** (``--lms``): the download's files become ``submitted/<student>/<lesson>/``
+   with nbgrader's ``timestamp.txt`` (:func:`autograder.lms.import_download`); a problem stops
+   the run unless ``--accept`` (exit 2).
+3. **shared gradebook** (``--broker``): refuse an SQLite gradebook; exit 1.
+4. **find submissions** in ``submitted/`` (:func:`autograder.grade.pool.submissions`); none:
+   exit 1.
+5. **canary** (local pool only): the reference answers graded through the whole pipeline in a
+   scratch course get full marks (:func:`autograder.grade.preflight.canary`); exit 1.
+6. **release** lessons the gradebook does not know (:func:`ensure_released`, nbgrader
+   ``generate_assignment``).
+7. **register students** the LMS import found, and **apply deadlines**: ``deadlines.toml``'s due
+   dates and extensions into the gradebook (:func:`autograder.pipeline.deadlines.apply`); a bad
+   entry: exit 2.
+8. **grade** every submission: the local pool (:func:`autograder.grade.pool.grade_class`:
+   adopt renamed files, nbgrader ``autograde`` per notebook, settle each result) or the
+   Celery workers (:func:`autograder.grade.distributed.coordinator.grade_class_broker`).
+9. **feedback** per lesson with a graded notebook (nbgrader ``generate_feedback``).
+10. **export** ``grades.csv`` (nbgrader ``export``: :class:`autograder.pipeline.export.
+    StatusCsvExport`).
+11. **report**: ``reports/instructor-report.html`` (:func:`autograder.grade.report.write_report`).
+12. **summary**: counts, paths and each grader error; exit 1 when any notebook had a grader
+    error or any feedback failed, else 0.
+"""
 
 from __future__ import annotations
 
