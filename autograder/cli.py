@@ -8,8 +8,6 @@ import sys
 from pathlib import Path
 
 from . import ROOT, lessons, release_lessons
-from .authoring.main_job import main_job
-from .authoring.mistakes import check_lessons
 
 
 def _lessons(names: list[str]) -> list[str]:
@@ -39,7 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("lessons", nargs="*")
     p = sub.add_parser("check", help="grade the reference, the release and every known mistake")
     p.add_argument("lessons", nargs="*")
-    sub.add_parser("test", help="run the test suite (pytest; extra arguments go to pytest)")
+    p = sub.add_parser("test", help="run the test suite (pytest; extra arguments go to pytest)")
+    p.add_argument("--fast", action="store_true",
+                   help="only tests/unit/: the layer that needs no kernel (under a minute)")
     p = sub.add_parser("validate", help="validate notebooks as the Validate button does; exit 1 "
                                         "on any failed test")
     p.add_argument("notebooks", nargs="+")
@@ -82,12 +82,18 @@ def main(argv: list[str] | None = None) -> int:
                  "SandboxedExecute.sandbox go in the course's nbgrader_config.py)")
 
     if args.cmd in (None, "run"):
+        from .authoring.main_job import main_job
+
         return main_job(workers=getattr(args, "workers", None), sandbox=not args.no_sandbox)
     if args.cmd == "release":
         release(args.lessons)
         return 0
     if args.cmd == "check":
+        from .authoring.mistakes import check_lessons
+
         return 0 if check_lessons(_lessons(args.lessons)) else 1
+    if args.cmd == "test" and args.fast:
+        return subprocess.call([sys.executable, "-m", "pytest", "tests/unit", *rest], cwd=ROOT)
     if args.cmd == "test":
         # worksteal: the long lesson-grading tests must not queue behind one worker.
         default = ["-n", "auto", "--dist", "worksteal"]
