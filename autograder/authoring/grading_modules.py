@@ -14,14 +14,14 @@ from __future__ import annotations
 import re
 import sys
 from importlib import metadata
-from pathlib import Path
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from dlcourse.grading_env import MODULES_FILE
 
-ROOT = Path(__file__).resolve().parent.parent
+from .. import ROOT
+
 #: The requirement files of the grading environment (pyproject.toml: the base and ``[grader]``).
 GRADER_REQUIREMENTS = ("requirements/base.txt", "requirements/grader.txt")
 #: The course's own packages (pyproject.toml's ``packages.find``), installed with ``-e .``.

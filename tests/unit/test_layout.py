@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 #: The layers of ``autograder``, lowest first: a module may import its own layer and the ones
 #: below it. The old addresses kept as re-export shims for one release sit at the top.
 LAYERS = [
-    ["autograder", "autograder.paths"],
+    ["autograder", "autograder.paths", "autograder.csvfile"],
     ["autograder.sandbox"],
     ["autograder.pipeline"],
     ["autograder.lms"],
