@@ -35,6 +35,7 @@ import base64
 import io
 import os
 import warnings
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -252,7 +253,7 @@ def judge_loss_along_rays(actual: np.ndarray, rays: list, steps: list) -> str | 
             idx = [points[k][0] for k in sorted(k for k in points if k[0] == r and side * k[1] >= 0)]
             idx.sort(key=lambda i: abs(s[i]))
             sides.append(idx)
-            for a, b in zip(idx, idx[1:]):
+            for a, b in pairwise(idx):
                 if not value[b] > value[a]:
                     return (f"멀어질수록 커지지 않습니다 (not larger for worse predictions): "
                             f"{at(a)} → {value[a]:.6g}, s = {s[b]:g} → {value[b]:.6g}")
@@ -263,7 +264,7 @@ def judge_loss_along_rays(actual: np.ndarray, rays: list, steps: list) -> str | 
         return (f"기울기(gradient)가 target에서 멀어지는 쪽이 아닙니다 (gradient does not point "
                 f"away from target): {at(bad[0])}에서 d loss/ds = {slope[bad[0]]:.4g}")
     for idx in sides:
-        for a, b in zip(idx, idx[1:]):
+        for a, b in pairwise(idx):
             if s[a] == 0 or abs(s[b] / s[a] - (1 + SLOPE_STEP)) > 1e-9:
                 continue
             rise, trapezoid = value[b] - value[a], (s[b] - s[a]) * (slope[a] + slope[b]) / 2
