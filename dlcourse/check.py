@@ -20,7 +20,9 @@ Nothing in the kernel decides a grade, so replacing ``torch.allclose`` or faking
 nothing. A fact judged against a bound only (``at_least`` … ``accuracy``) can still be forged by a
 kernel that replaces what is recorded; results of training are therefore recorded as the trained
 network's parameters (:meth:`Check.net_accuracy`, :meth:`Check.net_loss`), which the grader
-measures itself.
+measures itself, and a loss the student designs freely as its raw values at points of the
+reference run's choosing (:meth:`Check.loss_along_rays`), which the grader judges against each
+other.
 
 Importing this module inside IPython also installs :func:`explain_name_error`: a cell that uses a
 name an earlier cell defines (run out of order, after a kernel restart, or below an exercise that
@@ -33,13 +35,20 @@ import base64
 import io
 import os
 import warnings
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
 
 MIME = "application/vnd.dlcourse.check+json"
 KINDS = ("close", "equal", "shape", "at_least", "at_most", "increasing", "decreasing",
-         "accuracy", "net_accuracy", "net_loss")
+         "accuracy", "net_accuracy", "net_loss", "loss_along_rays")
+
+#: :meth:`Check.loss_along_rays` also evaluates each ``s != 0`` at ``s * (1 + SLOPE_STEP)``: the
+#: pair's difference of values must agree with the gradients recorded at both points.
+SLOPE_STEP = 1e-3
+#: The largest loss accepted at a perfect prediction (``s = 0``).
+ZERO_LOSS = 1e-6
 
 #: Added to the visible "통과 (OK)" line of a test cell: the grader runs the cell again with its
 #: hidden facts (every graded test cell has some, see CONTRIBUTING.md).
@@ -203,6 +212,68 @@ def measure(kind: str, out: np.ndarray, targets: np.ndarray, spec: dict, *,
             f"{value:.4g} ≤ {float(spec['bound']):g} 이어야 합니다")
 
 
+def judge_loss_along_rays(actual: np.ndarray, rays: list, steps: list) -> str | None:
+    """Judge what :meth:`Check.loss_along_rays` recorded: ``actual (n, 3)`` float rows
+    ``[loss, d loss / d s, ndim of the result]`` at ``pred = target + steps[i] * d[rays[i]]``.
+    The loss must be 0-dim and finite, the same at the same point (a function of its input), at
+    most :data:`ZERO_LOSS` at ``s = 0``, never negative, strictly larger as ``|s|`` grows along
+    each ray in each direction, differentiable by autograd with ``sign(s) * slope > 0`` at every
+    ``s != 0`` (at ``s = 0`` a slope may be NaN, as the square root of an MSE has), and the
+    slopes of each pair ``s, s * (1 + SLOPE_STEP)`` must match the values (trapezoid rule, 5 %).
+    ``None`` when all hold, else the first failing property in Korean with the English key."""
+    n = len(steps)
+    if actual.shape != (n, 3) or actual.dtype.kind != "f":
+        return f"기록 모양(shape)이 다릅니다 (wrong record): 기대 ({n}, 3), 실제 {tuple(actual.shape)}"
+    value, slope, ndim = actual[:, 0], actual[:, 1], actual[:, 2]
+    ray, s = np.asarray(rays, dtype=np.int64), np.asarray(steps, dtype=np.float64)
+
+    def at(i: int) -> str:
+        return f"pred = target + s·d{ray[i]}, s = {s[i]:g}"
+
+    if (bad := np.flatnonzero(ndim != 0)).size:
+        return (f"결과가 0차원 텐서가 아닙니다 (not a 0-dim tensor): {at(bad[0])}에서 "
+                f"{int(ndim[bad[0]]) if np.isfinite(ndim[bad[0]]) else '?'}차원")
+    if (bad := np.flatnonzero(~np.isfinite(value))).size:
+        return f"손실이 NaN/inf입니다 (non-finite loss): {at(bad[0])}"
+    points: dict[tuple, list[int]] = {}
+    for i, key in enumerate(zip(ray.tolist(), s.tolist(), strict=True)):
+        points.setdefault(key, []).append(i)
+    for idx in points.values():
+        if np.ptp(value[idx]) > 1e-12 * max(1.0, float(np.max(np.abs(value[idx])))):
+            return (f"같은 입력에 다른 값이 나옵니다 (not a function of its inputs): {at(idx[0])}에서 "
+                    f"{_describe(value[idx])}")
+    if (bad := np.flatnonzero((s == 0) & (value > ZERO_LOSS))).size:
+        return (f"완벽한 예측에서 0이 아닙니다 (not 0 at a perfect prediction): "
+                f"{value[bad[0]]:.4g} ≤ {ZERO_LOSS:g} 이어야 합니다")
+    if (bad := np.flatnonzero(value < 0)).size:
+        return f"음수가 나옵니다 (negative loss): {at(bad[0])}에서 {value[bad[0]]:.4g}"
+    sides = []
+    for r in np.unique(ray):
+        for side in (1.0, -1.0):
+            idx = [points[k][0] for k in sorted(k for k in points if k[0] == r and side * k[1] >= 0)]
+            idx.sort(key=lambda i: abs(s[i]))
+            sides.append(idx)
+            for a, b in pairwise(idx):
+                if not value[b] > value[a]:
+                    return (f"멀어질수록 커지지 않습니다 (not larger for worse predictions): "
+                            f"{at(a)} → {value[a]:.6g}, s = {s[b]:g} → {value[b]:.6g}")
+    if (bad := np.flatnonzero((s != 0) & ~np.isfinite(slope))).size:  # at 0: RMSE's is NaN
+        return (f"autograd로 미분할 수 없습니다 (autograd cannot differentiate it): {at(bad[0])}; "
+                f"결과가 pred에서 torch 연산으로 만든 텐서여야 합니다 (no .item(), float(), NumPy)")
+    if (bad := np.flatnonzero((s != 0) & (np.sign(s) * slope <= 0))).size:
+        return (f"기울기(gradient)가 target에서 멀어지는 쪽이 아닙니다 (gradient does not point "
+                f"away from target): {at(bad[0])}에서 d loss/ds = {slope[bad[0]]:.4g}")
+    for idx in sides:
+        for a, b in pairwise(idx):
+            if s[a] == 0 or abs(s[b] / s[a] - (1 + SLOPE_STEP)) > 1e-9:
+                continue
+            rise, trapezoid = value[b] - value[a], (s[b] - s[a]) * (slope[a] + slope[b]) / 2
+            if abs(rise - trapezoid) > 0.05 * abs(trapezoid) + 1e-12:
+                return (f"기울기(gradient)가 손실 값과 맞지 않습니다 (gradient does not match the "
+                        f"loss values): {at(a)}에서 값의 차이 {rise:.4g}, 기울기로는 {trapezoid:.4g}")
+    return None
+
+
 # --------------------------------------------------------------------------- judging
 
 
@@ -283,6 +354,8 @@ def judge(kind: str, actual: np.ndarray, spec: dict, reveal: bool = True) -> str
         except ValueError as err:
             return str(err)
         return measure(kind, out, expected, spec, logits=True)
+    if kind == "loss_along_rays":
+        return judge_loss_along_rays(actual, spec["rays"], spec["steps"])
     if kind == "shape":
         want = tuple(int(n) for n in expected.reshape(-1))
         got = tuple(int(n) for n in actual.reshape(-1))
@@ -478,6 +551,49 @@ class Check:
         if loss not in ("nll", "mse"):
             raise ValueError(f"loss must be 'nll' or 'mse', not {loss!r}")
         return self._net(label, "net_loss", net, inputs, targets, {"bound": at_most, "loss": loss})
+
+    def loss_along_rays(self, label, fn, target, directions, steps, *, seed, repeats=4):
+        """A loss ``fn(pred, target)`` the student designs freely, judged by its properties
+        (:func:`judge_loss_along_rays`) on its raw values only, so that a kernel can pass only
+        by recording the values of a valid loss. ``target``: a tensor; ``directions (R,
+        *target.shape)``: the rays ``d``; ``steps``: the ``s`` of ``pred = target + s·d``
+        (include 0 and both signs). Each ``s != 0`` is also evaluated at ``s * (1 +``
+        :data:`SLOPE_STEP` ``)``; ``repeats`` points are evaluated twice; the order is shuffled
+        (``numpy.random.default_rng(seed)``). Each row records the loss, its derivative in ``s``
+        (autograd's gradient · d; NaN when the result has no gradient) and the result's ndim.
+        The grader takes which ray and which ``s`` each row is from its own reference run, never
+        from the kernel."""
+        import torch
+
+        t = torch.as_tensor(target).detach()
+        dirs = torch.as_tensor(directions, dtype=t.dtype)
+        if dirs.ndim != t.ndim + 1 or dirs.shape[1:] != t.shape:
+            raise ValueError(f"directions must be (R, *{tuple(t.shape)}), not {tuple(dirs.shape)}")
+        base = [(r, float(s)) for r in range(dirs.shape[0]) for s in steps]
+        base += [(r, s * (1 + SLOPE_STEP)) for r, s in base if s != 0]
+        rng = np.random.default_rng(seed)
+        points = base + [base[i] for i in rng.choice(len(base), size=repeats, replace=False)]
+        points = [points[i] for i in rng.permutation(len(points))]
+        rows = []
+        for r, s in points:
+            pred = (t + s * dirs[r]).requires_grad_()
+            out = fn(pred, t)
+            if not isinstance(out, torch.Tensor):
+                arr = self._convert(label, out)
+                rows.append([float(arr) if arr.ndim == 0 else np.nan, np.nan, arr.ndim])
+            elif out.ndim != 0:
+                rows.append([np.nan, np.nan, out.ndim])
+            else:
+                grad = None
+                if out.requires_grad:
+                    (grad,) = torch.autograd.grad(out, pred, allow_unused=True)
+                slope = np.nan if grad is None else float((grad * dirs[r]).sum())
+                rows.append([float(out.detach()), slope, 0])
+        a = np.asarray(rows, dtype=np.float64).reshape(len(points), 3)
+        spec = {"rays": [r for r, _ in points], "steps": [s for _, s in points]}
+        self._judge_now(label, "loss_along_rays", a, spec)
+        self._keep(label, "loss_along_rays", a, **spec)
+        return a
 
     def no_warnings(self, label, fn, *args, **kwargs):
         """Call ``fn(*args, **kwargs)`` with warnings and NumPy floating-point errors raised as

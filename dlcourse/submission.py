@@ -501,10 +501,11 @@ def own_records(cell) -> list[dict]:
 
 def verdict(cell, reference: list[dict]) -> tuple[bool, str, str]:
     """``(passed, status, message)`` for one executed test cell, judged against ``reference``
-    (``[{label, kind, expected | actual, rtol, atol, bound, dtype, inputs, shapes, loss}]``:
-    what the reference run recorded for the cell; a record with ``expected`` is a visible fact).
-    Everything but the student's ``actual`` comes from ``reference``: a network fact measures the
-    student's parameters on the reference's ``inputs``, labels and bound."""
+    (``[{label, kind, expected | actual, rtol, atol, bound, dtype, inputs, shapes, loss, rays,
+    steps}]``: what the reference run recorded for the cell; a record with ``expected`` is a
+    visible fact). Everything but the student's ``actual`` comes from ``reference``: a network
+    fact measures the student's parameters on the reference's ``inputs``, labels and bound; a
+    ``loss_along_rays`` fact reads the student's values at the reference's points."""
     meta = cell.metadata.get("dlcourse", {})
     if meta.get("status") in STOPPED:
         return False, meta["status"], meta["message"]
@@ -537,6 +538,8 @@ def verdict(cell, reference: list[dict]) -> tuple[bool, str, str]:
             # what the grader measures the student's network on: its own reference run's data
             "shapes": ref.get("shapes"), "loss": ref.get("loss"),
             "inputs": decode(ref["inputs"]) if "inputs" in ref else None,
+            # where a loss was evaluated (loss_along_rays): the reference run's points
+            "rays": ref.get("rays"), "steps": ref.get("steps"),
         }
         try:
             problem = judge(ref["kind"], actual, spec, reveal=visible)

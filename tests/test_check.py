@@ -271,3 +271,77 @@ def test_network_facts_judge_in_the_kernel_as_the_grader_does():
     with pytest.raises(CheckFailed, match="not a stack of nn.Linear layers"):
         with Check("conv", hidden=False) as ck:
             ck.net_accuracy("c", torch.nn.Conv1d(1, 1, 3), X, torch.zeros(5), 0.5)
+
+
+#: Losses a student may design (exercise 3.5): each must pass every property.
+HONEST_LOSSES = {
+    "huber": lambda p, t: torch.where((p - t).abs() < 1, 0.5 * (p - t) ** 2,
+                                      (p - t).abs() - 0.5).mean(),
+    "mae": lambda p, t: (p - t).abs().mean(),
+    "mae-sum": lambda p, t: (p - t).abs().sum(),
+    "mse-plus-mae": lambda p, t: ((p - t) ** 2).mean() + 0.1 * (p - t).abs().mean(),
+    "log-cosh": lambda p, t: torch.log(torch.cosh(p - t)).mean(),
+    "rmse": lambda p, t: torch.sqrt(((p - t) ** 2).mean()),
+    "max-abs": lambda p, t: (p - t).abs().max(),
+}
+#: Losses that break one property, and the property the verdict names.
+WRONG_LOSSES = {
+    "offset": (lambda p, t: (p - t).abs().mean() + 1, "not 0 at a perfect prediction"),
+    "one-sided": (lambda p, t: torch.relu(p - t).mean(), "not larger for worse predictions"),
+    "noise": (lambda p, t: ((p - t) ** 2).mean() * (1 + 0.01 * torch.rand(())),
+              "not a function of its inputs"),
+    "item": (lambda p, t: (p - t).abs().mean().item(), "autograd cannot differentiate it"),
+    "detached": (lambda p, t: (p - t).abs().mean().detach(), "autograd cannot differentiate it"),
+    "per-element": (lambda p, t: (p - t) ** 2, "not a 0-dim tensor"),
+    "negative": (lambda p, t: ((p - t) ** 2).mean() - 0.5 * (p - t).abs().mean(),
+                 "negative loss"),
+    "wrong-gradient": (lambda p, t: (p - t).abs().mean() + ((p - t) ** 2).mean().detach(),
+                       "gradient does not match the loss values"),
+}
+
+
+def _ray_records(fn, seed=306, steps=(-2.5, -1.0, -0.3, 0.0, 0.3, 1.0, 2.5), judging=False):
+    g = torch.Generator().manual_seed(seed)
+    target = torch.randn(3, 5, generator=g, dtype=torch.float64) * 50
+    ck = Check("t", hidden=False)
+    if not judging:
+        ck._judge_now = lambda *args: None
+    rays = torch.randn(4, 3, 5, generator=g, dtype=torch.float64)
+    rays[0] = rays[0].abs()  # every element too large, or too small: catches one-sided losses
+    ck.loss_along_rays("rays", fn, target, rays, list(steps), seed=seed)
+    return ck.records
+
+
+@pytest.mark.parametrize("name", sorted(HONEST_LOSSES))
+def test_loss_along_rays_passes_honest_losses(name):
+    records = _ray_records(HONEST_LOSSES[name], judging=True)  # the kernel's judgement too
+    assert verdict(published(records), _ray_records(HONEST_LOSSES["huber"])) == (
+        True, "graded", "통과 (OK): 검사 1개")
+
+
+@pytest.mark.parametrize("name", sorted(WRONG_LOSSES))
+def test_loss_along_rays_names_the_broken_property(name):
+    fn, phrase = WRONG_LOSSES[name]
+    ok, _, msg = verdict(published(_ray_records(fn)), _ray_records(HONEST_LOSSES["huber"]))
+    assert not ok and msg.startswith("숨은 검사(hidden test) rays: ") and f"({phrase})" in msg, msg
+    with pytest.raises(CheckFailed, match=rf"\({phrase}\)"):
+        _ray_records(fn, judging=True)
+
+
+def test_loss_along_rays_takes_the_points_from_the_reference_run():
+    """A kernel that records the values of a bad loss, with points of its own choosing (no
+    repeats, no s = 0), is judged at the reference run's points; so are values in another order."""
+    reference = _ray_records(HONEST_LOSSES["huber"])
+    offset = WRONG_LOSSES["offset"][0]
+    own = _ray_records(offset, steps=(0.3, 1.0, 2.5), seed=1)
+    assert own[0]["steps"] != reference[0]["steps"]
+    forged = [{**reference[0], "actual": encode(
+        np.resize(decode(own[0]["actual"]), decode(reference[0]["actual"]).shape))}]
+    ok, _, msg = verdict(published(forged), reference)
+    assert not ok and "hidden test" in msg, msg
+    rising = np.arange(decode(reference[0]["actual"]).shape[0], dtype=np.float64)
+    fake = np.stack([rising, np.ones_like(rising), np.zeros_like(rising)], axis=1)
+    ok, _, msg = verdict(published([{**reference[0], "actual": encode(fake)}]), reference)
+    assert not ok and "(not a function of its inputs)" in msg, msg
+    assert "wrong record" in verdict(published([{**reference[0], "actual": encode(fake[:-1])}]),
+                                     reference)[2]

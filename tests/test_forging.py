@@ -50,16 +50,7 @@ def graded(tmp_path_factory):
     return {"course": course, "results": {r.student: r for r in results}}
 
 
-#: Lessons where forging still gains: every fact of 03's check_my_loss (a loss the student designs
-#: freely) is judged against a bound on values only the kernel computes, and nothing else about
-#: such a function can be verified without running it outside the kernel (see
-#: tests/test_release.py FORGEABLE).
-STILL_FORGEABLE = {"03_loss": "check_my_loss +2: a free-form loss is only judged in the kernel"}
-
-
-@pytest.mark.parametrize("lesson", [
-    pytest.param(lesson, marks=pytest.mark.xfail(reason=STILL_FORGEABLE[lesson], strict=True))
-    if lesson in STILL_FORGEABLE else lesson for lesson in sorted(MISTAKES)])
+@pytest.mark.parametrize("lesson", sorted(MISTAKES))
 def test_forged_records_earn_nothing(graded, lesson):
     course, student = graded["course"], f"forge-{lesson[:2]}"
     want = expected_scores(course.max_scores(lesson), _mistake(lesson).fails)
