@@ -26,6 +26,7 @@ import subprocess
 import threading
 import time
 import urllib.request
+from pathlib import Path
 from string import Template
 
 import nbformat
@@ -144,20 +145,29 @@ def test_grading_keeps_the_score_and_names_what_was_removed(graded):
     assert "signature" not in graded_nb.metadata
 
 
+def visit_inert(browser, url: str, ready: str, timeout_ms: int, log: Path, **context) -> list[str]:
+    """Open ``url`` in a fresh browser context, wait for ``ready`` (a CSS selector) and the
+    network to settle, assert nothing of the student ran (:func:`assert_inert`, and no payload
+    request in the server's ``log``); the URLs the page requested."""
+    ctx = browser.new_context(**context)
+    page = ctx.new_page()
+    seen = watch(page)
+    page.goto(url)
+    page.locator(ready).wait_for(timeout=timeout_ms)
+    page.wait_for_load_state("networkidle")
+    assert_inert(page, seen)
+    ctx.close()
+    assert "pwned" not in log.read_text(errors="replace")
+    return seen
+
+
 def test_formgrader_runs_nothing_of_the_student(graded, formgrader, browser):
     base, token, log = formgrader
     with Gradebook(graded.db_url) as gb:
         sid = gb.find_submission_notebook(LESSON, LESSON, STUDENT).id
-    context = browser.new_context()
-    page = context.new_page()
-    seen = watch(page)
-    page.goto(f"{base}/formgrader/submissions/{sid}/?token={token}")
-    page.locator("table.dataframe").wait_for(timeout=60_000)
-    page.wait_for_load_state("networkidle")
-    assert_inert(page, seen)
+    seen = visit_inert(browser, f"{base}/formgrader/submissions/{sid}/?token={token}",
+                       "table.dataframe", 60_000, log)
     assert any("/formgrader/" in u for u in seen)  # the formgrader's own page did load
-    context.close()
-    assert "pwned" not in log.read_text(errors="replace")
 
 
 
@@ -171,15 +181,9 @@ def test_jupyterlab_opens_the_graded_notebook_untrusted(graded, formgrader, brow
     with_outputs = [c for c in model["content"]["cells"]
                     if c["cell_type"] == "code" and c.get("outputs")]
     assert with_outputs and all(c["metadata"]["trusted"] is False for c in with_outputs)
-    context = browser.new_context(viewport={"width": 1400, "height": 4000})
-    page = context.new_page()
-    seen = watch(page)
-    page.goto(f"{base}/lab/tree/{path}?token={token}")
-    page.locator(".jp-OutputArea-output table.dataframe").wait_for(timeout=120_000)
-    page.wait_for_load_state("networkidle")
-    assert_inert(page, seen)
-    context.close()
-    assert "pwned" not in log.read_text(errors="replace")
+    visit_inert(browser, f"{base}/lab/tree/{path}?token={token}",
+                ".jp-OutputArea-output table.dataframe", 120_000, log,
+                viewport={"width": 1400, "height": 4000})
 
 
 def test_feedback_page_runs_nothing_of_the_student(graded, browser):
