@@ -75,12 +75,32 @@ def _broken(kind: str, detail: str = "") -> NotebookNode:
     return nb
 
 
-def _drop_outputs(data: dict) -> None:
+#: A reference to a cell attachment in markdown (``![image.png](attachment:image.png)``, what
+#: JupyterLab writes for a pasted or dragged picture; nbformat v4 ``attachments``).
+ATTACHMENT_REF = re.compile(r"attachment:([^\s)\"'>\]]+)")
+#: What an attachment reference points to once the attachments are dropped: nothing to fetch,
+#: and nbconvert (the feedback page) no longer stops on a missing attachment.
+ATTACHMENT_GONE = "#attachment-not-kept"
+ATTACHMENTS_NOTE = ("셀에 붙인 그림은 채점 노트북에 싣지 않았습니다 (cell attachments not kept): "
+                    "{names}")
+
+
+def _drop_outputs(data: dict) -> list[str]:
+    """Drop saved outputs and cell attachments in place; a markdown cell's references to its
+    attachments then point to :data:`ATTACHMENT_GONE`. Returns the attachment names referenced."""
+    names = []
     for cell in data.get("cells", []):
         if isinstance(cell, dict):
             if cell.get("cell_type") == "code":
                 cell["outputs"], cell["execution_count"] = [], None
             cell.pop("attachments", None)
+            src = cell.get("source", "")
+            src = "".join(src) if isinstance(src, list) else src
+            if cell.get("cell_type") == "markdown" and isinstance(src, str) and (
+                    "attachment:" in src):
+                names += ATTACHMENT_REF.findall(src)
+                cell["source"] = ATTACHMENT_REF.sub(ATTACHMENT_GONE, src)
+    return list(dict.fromkeys(names))
 
 
 def read_notebook(path: str | Path, trusted: bool = False) -> NotebookNode:
@@ -88,7 +108,8 @@ def read_notebook(path: str | Path, trusted: bool = False) -> NotebookNode:
     oversized, non-UTF-8, invalid or pre-v4 file gives an empty notebook whose
     ``metadata.dlcourse`` has ``status`` (a key of :data:`READ_PROBLEMS`) and ``message``.
 
-    Saved outputs and cell attachments are dropped first (they are never graded); the file may
+    Saved outputs and cell attachments are dropped first (they are never graded; references to
+    attachments in markdown then point nowhere, and a note names them); the file may
     be up to :data:`MAX_FILE_BYTES`, the rest up to :data:`MAX_CODE_BYTES`. When the outputs
     were what made the file large, ``metadata.dlcourse.notes`` says so. ``metadata.dlcourse``
     is the grader's: it is dropped from a student's file, kept only when ``trusted`` (a notebook
@@ -115,7 +136,7 @@ def read_notebook(path: str | Path, trusted: bool = False) -> NotebookNode:
     major = data.get("nbformat")
     if not isinstance(major, int) or major < 4:
         return _broken("old nbformat", str(major))
-    _drop_outputs(data)
+    attachments = _drop_outputs(data)
     code_size = len(json.dumps(data, ensure_ascii=False).encode("utf-8"))
     if code_size > MAX_CODE_BYTES:
         return _broken("too large", f"출력을 뺀 코드와 글이 {_mb(code_size)}, 한도 "
@@ -128,10 +149,14 @@ def read_notebook(path: str | Path, trusted: bool = False) -> NotebookNode:
         nb.metadata = NotebookNode()
     if not trusted:
         nb.metadata.pop("dlcourse", None)
+    notes = []
     if size > WARN_FILE_BYTES:
-        nb.metadata["dlcourse"] = {"notes": [
-            f"저장된 출력(outputs) 때문에 파일이 {_mb(size)}입니다: 출력은 채점에 쓰지 않고 "
-            "지웠습니다 (saved outputs dropped)"]}
+        notes.append(f"저장된 출력(outputs) 때문에 파일이 {_mb(size)}입니다: 출력은 채점에 쓰지 "
+                     "않고 지웠습니다 (saved outputs dropped)")
+    if attachments:
+        notes.append(ATTACHMENTS_NOTE.format(names=", ".join(attachments[:5])))
+    if notes:
+        nb.metadata.setdefault("dlcourse", {}).setdefault("notes", []).extend(notes)
     return nb
 
 

@@ -74,3 +74,27 @@ def test_configured_none_is_graded_as_no_sandbox(course):
     (dest / "nbgrader_config.py").write_text(f'{config}\nc.SandboxedExecute.sandbox = "none"\n',
                                              encoding="utf-8")
     assert preflight(True, dest) == NO_SANDBOX_WARNING
+
+
+@pytest.mark.parametrize("text, phrase", [
+    # traitlets' load_subconfig finds nothing and says nothing (a course folder copied without
+    # autograder/, an instructor's own file): nbgrader would grade with its defaults.
+    ("c = get_config()  # noqa: F821\n", "(the course's pipeline is not configured: its "
+     "load_subconfig found no autograder/pipeline/nbgrader_config.py"),
+    (None, "채점 설정이 없습니다 (configuration error: no nbgrader_config.py in "),
+])
+def test_a_course_without_its_pipeline_is_not_graded(course, text, phrase):
+    dest, config = course
+    path = dest / "nbgrader_config.py"
+    if text is None:
+        path.unlink()
+    else:
+        path.write_text(text, encoding="utf-8")
+    try:
+        proc = _course(dest, "grade", LESSON, timeout=300)
+    finally:
+        path.write_text(config, encoding="utf-8")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert phrase in proc.stdout and NOTHING in proc.stdout, proc.stdout
+    assert "Traceback" not in proc.stderr, proc.stderr
+    _nothing_written(dest)

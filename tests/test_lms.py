@@ -3,6 +3,7 @@ written back (no grading here: tests/test_lms_grading.py grades once and checks 
 
 import csv
 import io
+import shutil
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from autograder import ROOT
 from autograder.grade.command import grade_command
 from autograder.grade.pool import inspect_submission, submissions
 from autograder.lms import FORMATS, ImportStopped, import_download
@@ -386,6 +388,8 @@ def attempt(files: dict, user: str, full: str, stamp: str, original: str, data: 
 def course_root(tmp_path: Path, deadlines: str | None = None) -> Path:
     root = tmp_path / "course"
     root.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", root / "nbgrader_config.py")  # as ScratchCourse
+    (root / "autograder").symlink_to(ROOT / "autograder", target_is_directory=True)
     if deadlines:
         (root / "deadlines.toml").write_text(deadlines, encoding="utf-8")
     return root

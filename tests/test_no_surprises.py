@@ -94,6 +94,21 @@ def as_markdown(lesson: str):
     return nb
 
 
+def pasted_picture(lesson: str):
+    """The reference answers and a note with a picture pasted into it (JupyterLab stores it as a
+    cell attachment, ``![image.png](attachment:image.png)``)."""
+    nb = submission(lesson)
+    note = nbformat.v4.new_markdown_cell("제 메모: ![image.png](attachment:image.png)")
+    note.attachments = {"image.png": {"image/png": PNG_1PX}}
+    nb.cells.insert(1, note)
+    return nb
+
+
+#: A 1×1 PNG, base64 (what a pasted screenshot is, smaller).
+PNG_1PX = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAA"
+           "AABJRU5ErkJggg==")
+
+
 def _halves(source: str) -> tuple[str, str]:
     """Where a student would split an answer cell: before its second top-level definition, or
     after an added import when it has one definition."""
@@ -236,6 +251,8 @@ def fixtures() -> list[Fixture]:
                 fails=FORWARD_CELLS, says=syntax_message("type parameters", 1)),
         Fixture("lacks-module", "01_neuron", submission("01_neuron", {"ex_predict": OWN_PACKAGE}),
                 fails=PREDICT_CELLS, says=module_message("fastsigmoid")),
+        Fixture("pasted-picture", "01_neuron", pasted_picture("01_neuron"),
+                notes=("cell attachments not kept",)),
         Fixture("untouched", "01_neuron", release_notebook("01_neuron"),
                 not_implemented=True),
         Fixture("wrong-below-stub", "01_neuron", stub_then_answer("01_neuron", mistake.answers),

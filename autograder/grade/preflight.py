@@ -60,11 +60,18 @@ NO_SANDBOX_WARNING = (
 def configured_execute(root: Path = ROOT) -> SandboxedExecute:
     """The :class:`~autograder.pipeline.preprocessors.SandboxedExecute` that grading in the course
     ``root`` uses, made from its ``nbgrader_config.py`` as each grading worker makes it
-    (:func:`autograder.grade.pool.load_config`). Raises GradingStopped on a value traitlets
+    (:func:`autograder.grade.pool.load_config`). Raises GradingStopped when ``root`` has no
+    ``nbgrader_config.py`` (nbgrader would grade unsandboxed with its defaults), on a value traitlets
     refuses (a ``sandbox`` other than ``bwrap``/``none``, a limit out of range) or a
     ``SandboxedExecute`` setting that does not exist (a typo traitlets would only warn of)."""
     from .pool import load_config
 
+    if not (Path(root) / "nbgrader_config.py").is_file():
+        raise GradingStopped(
+            f"채점 설정이 없습니다 (configuration error: no nbgrader_config.py in {root}): "
+            "nbgrader would grade with its own defaults, without the course's sandbox and "
+            "checks. 과목 폴더의 nbgrader_config.py 를 두고 다시 실행하세요; 아무것도 채점하지 "
+            "않았습니다 (nothing graded)")
     cwd = os.getcwd()
     try:
         os.chdir(root)  # the configuration resolves the SQLite gradebook against the course
@@ -73,8 +80,16 @@ def configured_execute(root: Path = ROOT) -> SandboxedExecute:
         os.chdir(cwd)
     known = set(SandboxedExecute.class_trait_names(config=True))
     unknown = sorted(set(config.SandboxedExecute) - known)
+    pipeline = config.Autograde.get("autograde_preprocessors", [])
     problem = ""
-    if unknown:
+    if not isinstance(pipeline, list) or not any(
+            getattr(p, "__name__", str(p).rpartition(".")[2]) == "SandboxedExecute"
+            for p in pipeline):
+        problem = ("Autograde.autograde_preprocessors 에 SandboxedExecute 가 없습니다 (the "
+                   "course's pipeline is not configured: its load_subconfig found no "
+                   "autograder/pipeline/nbgrader_config.py, so nbgrader would grade unsandboxed "
+                   "with its defaults)")
+    elif unknown:
         problem = (f"SandboxedExecute 에 없는 설정 (unknown setting): {', '.join(unknown)}; "
                    f"있는 것 (known): {', '.join(sorted(known))}")
     else:

@@ -98,6 +98,13 @@ def _decoded(text: str) -> list[str]:
     return out
 
 
+#: What :func:`reveals` also ignores: everything but letters, digits and ``_``.
+WORD_GAPS = re.compile(r"[\W_]+")
+#: Characters of an error's value kept from a cell run after hidden tests (the rest is cut):
+#: what a student needs to read ("mat1 and mat2 shapes cannot be multiplied (4x3 and 2x1)"),
+#: and little room for text in an encoding :func:`reveals` does not know.
+ERROR_CHARS = 300
+
 #: Characters :func:`reveals` reads at most for one text, all its decodings together; a text
 #: that needs more is treated as revealing (concealed, never shown unread).
 READ_LIMIT = 16 * 2**20
@@ -109,11 +116,17 @@ def reveals(text: str, lines: list[str], depth: int = 3) -> bool:
     if not lines or not text:
         return False
     wanted = ["".join(line.split()) for line in lines]
+    # the same lines with every character but letters and digits taken out: a hidden line
+    # spread out with separators ("g|=|t|o|r|c|h…") is found too
+    words = [w for w in (WORD_GAPS.sub("", line) for line in lines) if len(w) >= 12]
     seen, level, budget = set(), [ANSI.sub("", text)], READ_LIMIT
     for step in range(depth + 1):
         for t in level:
             squeezed = "".join(t.split())
             if any(w in squeezed for w in wanted):
+                return True
+            letters = WORD_GAPS.sub("", t)
+            if any(w in letters for w in words):
                 return True
         if step == depth:
             break
@@ -143,23 +156,24 @@ def conceal(text: str, lines: list[str]) -> str:
 
 def after_hidden(cell, lines: list[str], grader_texts: frozenset[str] = frozenset()) -> None:
     """Keep, of a code cell run after hidden test code reached the kernel, its check payloads,
-    its errors (each replaced by :data:`CONCEALED` when it :func:`reveals` a hidden line; of a
-    test cell's error, whose verdict shows no traceback, name and value alone) and
+    its errors (name and value, the value cut at :data:`ERROR_CHARS`, no traceback but that
+    one line; replaced by :data:`CONCEALED` when it :func:`reveals` a hidden line) and
     the grader's own stream notes (``grader_texts``, e.g. the truncation note); everything else
     becomes one :data:`AFTER_HIDDEN` note."""
     kept, dropped = [], False
     for out in cell.get("outputs", []):
         kind = out.get("output_type")
-        if kind == "error" and is_test_cell(cell):
-            # The verdict shows name and value only; the traceback names the instructor's
-            # calling line, hidden or not.
-            err = {"ename": out.get("ename", ""), "evalue": out.get("evalue", "")}
-            kept.append(nbformat.v4.new_output("error", traceback=[], **(
-                err if not reveals(output_text(err), lines)
-                else {"ename": "Exception", "evalue": CONCEALED})))
-        elif kind == "error":
-            kept.append(out if not reveals(output_text(out), lines) else nbformat.v4.new_output(
-                "error", ename="Exception", evalue=CONCEALED, traceback=[CONCEALED]))
+        if kind == "error":
+            # Name and value only, the value cut at ERROR_CHARS: a test cell's traceback names
+            # the instructor's calling line, hidden or not, and any traceback is text the
+            # kernel wrote (frames, linecache) in whatever form it chose.
+            err = {"ename": str(out.get("ename", "")), "evalue": str(out.get("evalue", ""))}
+            if reveals(output_text(err), lines):
+                err = {"ename": "Exception", "evalue": CONCEALED}
+            elif len(err["evalue"]) > ERROR_CHARS:
+                err["evalue"] = err["evalue"][:ERROR_CHARS] + " …"
+            kept.append(nbformat.v4.new_output("error", **err, traceback=(
+                [] if is_test_cell(cell) else [f"{err['ename']}: {err['evalue']}"])))
         elif kind in ("display_data", "execute_result") and MIME in out.get("data", {}):
             kept.append(nbformat.v4.new_output("display_data", data={MIME: out["data"][MIME]}))
         elif kind == "stream" and out.get("text") in grader_texts:

@@ -64,7 +64,15 @@ from ..paths import UnsafePath, confined, rename_record
 from ..sandbox.budget import Budget, kernel_uid
 from ..sandbox.bwrap import SandboxedKernelManager
 from . import status
-from .concealment import CONCEALED, after_hidden, conceal, first_hidden, hidden_code, output_text
+from .concealment import (
+    AFTER_HIDDEN,
+    CONCEALED,
+    after_hidden,
+    conceal,
+    first_hidden,
+    hidden_code,
+    output_text,
+)
 from .reference import reference_records, visible_labels
 
 #: The rename marker older versions wrote in a submission folder: one found in an upload is
@@ -205,6 +213,7 @@ class SandboxedExecute(Execute):
         self._budget = None
         self._kept = 0  # bytes of output kept so far (:meth:`output`)
         self._truncated = False
+        self._first_hidden = first_hidden(nb)  # from this cell on the kernel has hidden code
         if self.sandbox == "none":
             nb.metadata.setdefault("dlcourse", {})["sandbox"] = "none"
         if nb.metadata.get("dlcourse", {}).get("status"):
@@ -320,7 +329,8 @@ class SandboxedExecute(Execute):
     def _update_display_id(self, display_id, msg):
         """nbclient's replacement of the data of every earlier output with ``display_id`` (an
         ``update_display_data``, ``handle.update(...)``, or a display that reuses the id),
-        bounded like :meth:`output`: what it adds over the data it replaces counts once per
+        bounded like :meth:`output` (and, once hidden tests have run, replaced by
+        :data:`~autograder.pipeline.concealment.AFTER_HIDDEN`): what it adds over the data it replaces counts once per
         output it replaces, and over ``max_output_bytes`` or the notebook's
         ``max_outputs_bytes`` those outputs hold the truncation note instead (uncounted, as in
         :meth:`output`). ``clear_output`` loops need nothing more: every output that arrives
@@ -336,6 +346,12 @@ class SandboxedExecute(Execute):
                                       "metadata": {}}}
         else:
             self._kept += max(grown, 0)
+            if (self._index or 0) >= self._first_hidden:
+                # Sent once hidden test code reached the kernel, into outputs of any cell
+                # (those before the first hidden cell are only checked for hidden lines as they
+                # are): shown as every output after hidden tests (pipeline.concealment).
+                msg = {**msg, "content": {**msg["content"], "metadata": {},
+                                          "data": {"text/plain": AFTER_HIDDEN}}}
         super()._update_display_id(display_id, msg)
 
     def preprocess_cell(self, cell, resources, index):

@@ -15,6 +15,7 @@ status message. The pages themselves carry a content security policy too
 
 from __future__ import annotations
 
+import html
 import re
 from collections import Counter
 from html.parser import HTMLParser
@@ -111,11 +112,20 @@ def clean_html(html: str) -> tuple[str, Counter[str]]:
     return clean, removed
 
 
+#: What :func:`clean_markdown` counts when nbconvert cannot render a markdown text at all.
+UNRENDERABLE = "렌더링할 수 없는 마크다운(unrenderable markdown, shown as text)"
+
+
 def clean_markdown(source: str) -> tuple[str, Counter[str]]:
     """A markdown text unchanged when its HTML (as nbconvert renders it, which is what the pages
     show) holds nothing to remove; otherwise that HTML, cleaned, as the new source (blank lines
-    dropped so that it stays one HTML block under CommonMark)."""
-    clean, removed = clean_html(markdown2html_mistune(source))
+    dropped so that it stays one HTML block under CommonMark); a text nbconvert refuses to
+    render becomes its escaped text (:data:`UNRENDERABLE`)."""
+    try:
+        rendered = markdown2html_mistune(source)
+    except Exception:  # nbconvert refuses it (InvalidNotebook …): shown as text, never as markup
+        return f"<pre>{html.escape(source)}</pre>", Counter({UNRENDERABLE: 1})
+    clean, removed = clean_html(rendered)
     if not removed:
         return source, removed
     return "\n".join(line for line in clean.splitlines() if line.strip()), removed

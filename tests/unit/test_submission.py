@@ -6,6 +6,7 @@ import json
 import nbformat
 import numpy as np
 import pytest
+from nbconvert import HTMLExporter
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from dlcourse.check import MIME, encode
@@ -70,10 +71,11 @@ def test_read_notebook_drops_outputs_before_the_code_limit(tmp_path):
     got = read_notebook(write(tmp_path, nbformat.writes(nb)))
     assert [(c.source, c.get("outputs"), c.get("execution_count"), "attachments" in c)
             for c in got.cells] == [("print(1)", [], None, False),
-                                    ("![x](attachment:x)", None, None, False)]
+                                    ("![x](#attachment-not-kept)", None, None, False)]
     assert got.metadata["dlcourse"] == {"notes": [
         "저장된 출력(outputs) 때문에 파일이 21.0 MB입니다: 출력은 채점에 쓰지 않고 지웠습니다 "
-        "(saved outputs dropped)"]}
+        "(saved outputs dropped)",
+        "셀에 붙인 그림은 채점 노트북에 싣지 않았습니다 (cell attachments not kept): x"]}
     big = new_notebook(cells=[new_code_cell("#" * (MAX_CODE_BYTES + 10))])
     assert problem(read_notebook(write(tmp_path, nbformat.writes(big), "big.ipynb"))) == (
         "too large", "파일이 너무 큽니다 (file too large): 출력을 뺀 코드와 글이 20.0 MB, 한도 "
@@ -339,3 +341,34 @@ def test_verdict_trusts_the_reference_not_what_the_cell_claims_to_expect():
     assert verdict(cell, [hidden("f(1)", [2.0])]) == (
         False, "graded", "숨은 검사(hidden test) f(1): 값(value)이 다릅니다 (not close): 최대 차이 7 "
                          "(허용 rtol=1e-05, atol=1e-08)")
+
+
+def test_read_notebook_drops_attachments_and_their_references(tmp_path):
+    """A picture pasted into a markdown cell (a cell attachment) is never graded: the
+    attachment is dropped, its reference points nowhere (nbconvert renders the page instead of
+    stopping on a missing attachment), and a note names it."""
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("메모 ![image.png](attachment:image.png) [x](attachment:b.png)")])
+    nb.cells[0].attachments = {"image.png": {"image/png": "iVBORw0KGgo="}}
+    path = tmp_path / "pasted.ipynb"
+    nbformat.write(nb, path)
+    got = read_notebook(path)
+    assert "attachments" not in got.cells[0]
+    assert got.cells[0].source == ("메모 ![image.png](#attachment-not-kept) "
+                                   "[x](#attachment-not-kept)")
+    assert got.metadata["dlcourse"]["notes"] == [
+        "셀에 붙인 그림은 채점 노트북에 싣지 않았습니다 (cell attachments not kept): image.png, b.png"]
+    assert "#attachment-not-kept" in HTMLExporter().from_notebook_node(got)[0]
+
+
+def test_hidden_lines_spread_out_with_separators_are_found():
+    """A hidden line written out with a separator between its characters (the red team's
+    ``"|".join(...)`` in an error message) is concealed like the line itself; an honest error
+    message is not."""
+    from autograder.pipeline.concealment import reveals
+
+    lines = ["zh = torch.randn(4, 7, generator=g, dtype=torch.float64) * 6"]
+    assert reveals("|".join(lines[0]), lines)
+    assert reveals(" ".join(lines[0][::-1]), lines)
+    assert not reveals("RuntimeError: mat1 and mat2 shapes cannot be multiplied (4x3 and 2x1)",
+                       lines)
