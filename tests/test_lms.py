@@ -234,8 +234,7 @@ def test_anything_ambiguous_stops_the_import_with_the_whole_list(tmp_path):
 
 def test_roster_must_name_every_id_and_the_cli_stops_with_exit_2(tmp_path, capsys):
     roster = csv_file(tmp_path / "roster.csv", [["lms_id", "student"], ["1001", "s1001"]])
-    root = tmp_path / "course"
-    root.mkdir()
+    root = course_root(tmp_path)
     assert grade_command(["01_neuron"], lms=CASE, root=root, roster=roster) == 2
     out = capsys.readouterr().out
     for missing in ("moodle id '1002'", "blackboard id 'kimhn'", "blackboard id 'leesj'"):
@@ -250,8 +249,7 @@ def test_roster_must_name_every_id_and_the_cli_stops_with_exit_2(tmp_path, capsy
 
 
 def test_roster_saved_by_excel_on_korean_windows_or_unreadable(tmp_path, capsys):
-    root = tmp_path / "course"
-    root.mkdir()
+    root = course_root(tmp_path)
     excel = tmp_path / "명단.csv"  # Excel's "CSV (쉼표로 분리)" on Korean Windows: cp949
     excel.write_bytes("lms_id,student,이름\r\n1001,s1001,홍길동\r\n".encode("cp949"))
     assert grade_command(["01_neuron"], lms=CASE, root=root, roster=excel) == 2
@@ -489,10 +487,41 @@ def test_dot_dot_ids_absolute_zip_entries_and_symlinks_never_write_outside_submi
     import_download(dl, root, LESSONS, accept=True)
     import_download(folder, root, LESSONS, roster=roster, accept=True)
     assert everything_under(tmp_path) == sorted(
-        ["course/submitted/kim03/01_neuron/01_neuron.ipynb",
+        ["course/nbgrader_config.py", "course/submitted/kim03/01_neuron/01_neuron.ipynb",
          "course/submitted/s04/01_neuron/01_neuron.ipynb",
          "dl.zip", "folder/kim04_01_neuron.ipynb", "folder/kim05_01_neuron.ipynb",
          "roster.csv", "r2.csv"])
+
+
+def _symlink_entry(zf: zipfile.ZipFile, name: str, target: str) -> None:
+    """A zip entry that is a symbolic link to ``target`` (Unix mode S_IFLNK, as Info-ZIP's
+    ``zip --symlinks`` stores it)."""
+    info = zipfile.ZipInfo(name)
+    info.create_system = 3  # Unix
+    info.external_attr = (0o120777 << 16)
+    zf.writestr(info, target)
+
+
+def test_symlink_entries_in_a_download_or_a_submitted_zip_are_refused(tmp_path, capsys):
+    """A zip entry that is a symbolic link is refused by name, in the download as in a
+    student's own zip (never read as the notebook: its target's text would be graded as an
+    invalid notebook); the classmate beside it is imported."""
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as zf:
+        _symlink_entry(zf, "01_neuron.ipynb", "/etc/passwd")
+    dl = tmp_path / "dl.zip"
+    with zipfile.ZipFile(dl, "w") as zf:
+        _symlink_entry(zf, "kim01_01_neuron.ipynb", "/etc/passwd")
+        zf.writestr("lee02_work.zip", inner.getvalue())
+        zf.writestr("kim03_01_neuron.ipynb", nb("kim03"))
+    root = course_root(tmp_path)
+    refused_inner = ("lee02_work.zip: 01_neuron.ipynb: zip 안의 심볼릭 링크는 읽지 않습니다 "
+                     "(symlink in a submitted zip refused)")
+    assert stopped(root, dl, capsys) == [
+        "kim01_01_neuron.ipynb: 심볼릭 링크는 읽지 않습니다 (symlink refused)", refused_inner]
+    placed, notes = import_download(dl, root, LESSONS, accept=True)
+    assert [(p.student, p.lesson) for p in placed] == [("kim03", "01_neuron")]
+    assert refused_inner in "\n".join(notes)
 
 
 def test_a_download_over_its_bounds_stops_before_anything_is_read(tmp_path, capsys,

@@ -27,6 +27,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import stat
 import zipfile
 from collections import defaultdict
 from collections.abc import Callable
@@ -100,6 +101,12 @@ def unsafe_entry(name: str) -> bool:
     return name.startswith("/") or "\\" in name or ":" in parts[0] or ".." in parts
 
 
+def zip_symlink(info: zipfile.ZipInfo) -> bool:
+    """Whether a zip entry is a symbolic link (its Unix mode, the high 16 bits of
+    ``external_attr``, is S_IFLNK: APPNOTE.TXT 4.4.15 and Info-ZIP's Unix extra attributes)."""
+    return stat.S_ISLNK(info.external_attr >> 16)
+
+
 def _files(download: Path) -> tuple[list[tuple[str, int, Callable[[], bytes]]], list[str]]:
     """``(path relative to the download, size, read())`` of every file of a folder or zip, and
     the entries refused (symlinks, paths leaving the download). Raises ImportStopped when the
@@ -122,6 +129,8 @@ def _files(download: Path) -> tuple[list[tuple[str, int, Callable[[], bytes]]], 
                 continue
             if unsafe_entry(i.filename):
                 refused.append(f"{i.filename}: 다운로드 밖을 가리키는 경로입니다 (unsafe zip entry)")
+            elif zip_symlink(i):
+                refused.append(f"{i.filename}: 심볼릭 링크는 읽지 않습니다 (symlink refused)")
             else:
                 files.append((i.filename, i.file_size, (lambda i=i: zf.read(i))))
     _bound(str(download), [size for _, size, _ in files])
@@ -156,6 +165,9 @@ def _notebooks(path: str, original: str, read: Callable[[], bytes],
     for info in infos:
         if info.file_size > MAX_FILE_BYTES:
             raise ValueError(f"{path}: {info.filename}: 파일이 너무 큽니다 (too large)")
+        if zip_symlink(info):  # a path is harmless here: only the file name is used
+            raise ValueError(f"{path}: {info.filename}: zip 안의 심볼릭 링크는 읽지 않습니다 "
+                             "(symlink in a submitted zip refused)")
 
         def inner(info=info):
             with zipfile.ZipFile(io.BytesIO(read())) as zf:
