@@ -265,6 +265,18 @@ def test_roster_saved_by_excel_on_korean_windows_or_unreadable(tmp_path, capsys)
     assert not (root / "submitted").exists()
 
 
+def test_a_roster_whose_ids_excel_turned_into_numbers_is_refused(tmp_path, capsys):
+    """Excel shows a long number id as ``2.024E+09`` and saves it so: the real id is gone, and
+    the student would be graded under a made-up id (an extension for the real one lost)."""
+    roster = csv_file(tmp_path / "roster.csv", [["lms_id", "student"], ["1001", "2.024E+09"],
+                                                ["1002", "s1002"]])
+    root = course_root(tmp_path)
+    assert grade_command(["01_neuron"], lms=CASE, root=root, roster=roster) == 2
+    assert (f"LMS 가져오기 실패 (import failed): {roster}: Excel이 숫자로 바꾼 id가 있습니다 (ids "
+            "changed into numbers by Excel: 2.024E+09)") in capsys.readouterr().out
+    assert not (root / "submitted").exists()
+
+
 def test_course_names_and_a_zip_of_the_whole_download(tmp_path):
     inner = io.BytesIO()
     with zipfile.ZipFile(inner, "w") as zf:

@@ -202,10 +202,25 @@ def detect_roster(header: list[str]) -> LmsFormat:
                                  for f in FORMATS.values()))
 
 
+#: An id as Excel shows a long number it has converted (``2024000123`` → ``2.024E+09``): the
+#: real id is lost, so such a roster is refused.
+EXCEL_NUMBER = re.compile(r"\d+(?:\.\d+)?[eE][+-]?\d+")
+
+
 def load_roster(path: Path, tz) -> tuple[LmsFormat, dict[str, Person]]:
+    """The format and ``{LMS key: Person}`` of a roster export. Raises ValueError for an
+    unknown format or encoding, and for ids Excel has turned into numbers (``2.024E+09``)."""
     header, rows = read_table(path)
     fmt = detect_roster(header)
-    return fmt, fmt.roster(rows, tz)
+    people = fmt.roster(rows, tz)
+    mangled = sorted({v for key, p in people.items() for v in (key, p.student)
+                      if EXCEL_NUMBER.fullmatch(v)})
+    if mangled:
+        raise ValueError(f"{path}: Excel이 숫자로 바꾼 id가 있습니다 (ids changed into numbers by "
+                         f"Excel: {', '.join(mangled)}): LMS에서 명단을 다시 받아 Excel로 열지 말고 "
+                         "쓰거나, id 열을 '텍스트'로 지정해 저장하세요 (download the roster again; "
+                         "format the id column as Text before saving)")
+    return fmt, people
 
 
 def _entry(path: str, tz) -> tuple[LmsFormat | None, Entry | None]:
