@@ -413,12 +413,26 @@ def payloads(outputs) -> list[dict]:
     return found
 
 
+#: Characters of an error's value that a message keeps (the rest is cut, marked " …"): what a
+#: student needs to read ("mat1 and mat2 shapes cannot be multiplied (4x3 and 2x1)"), and
+#: little room, after hidden tests, for text in an encoding the concealment does not know.
+ERROR_CHARS = 300
+
+
+def cut_error_value(value: str) -> str:
+    """``value`` cut at :data:`ERROR_CHARS`, marked ``" …"``; cutting twice cuts once, so
+    Validate (uncut outputs) and the grader (outputs already cut after hidden tests) say the
+    same."""
+    return value if len(value) <= ERROR_CHARS else value[:ERROR_CHARS] + " …"
+
+
 def kernel_error(cell) -> str | None:
-    """``"Name: message"`` of the cell's first error output, without colour codes."""
+    """``"Name: message"`` of the cell's first error output, without colour codes, the name
+    cut at 100 characters and the message by :func:`cut_error_value`."""
     for out in cell.get("outputs", []):
         if out.get("output_type") == "error":
             ename = ANSI.sub("", str(out.get("ename", "")))[:100]
-            evalue = ANSI.sub("", str(out.get("evalue", "")))[:600]
+            evalue = cut_error_value(ANSI.sub("", str(out.get("evalue", ""))))
             return f"{ename}: {evalue}"
     return None
 

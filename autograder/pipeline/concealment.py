@@ -32,7 +32,7 @@ import nbformat
 from nbformat.notebooknode import NotebookNode
 
 from dlcourse.check import MIME
-from dlcourse.submission import ANSI, is_test_cell, role
+from dlcourse.submission import ANSI, cut_error_value, is_test_cell, role
 
 HIDDEN_BLOCK = re.compile(r"### BEGIN HIDDEN TESTS[^\n]*\n(.*?)### END HIDDEN TESTS", re.S)
 CONCEALED = "[숨은 검사 코드가 들어 있어 가렸습니다 (output concealed: it shows hidden test code)]"
@@ -100,11 +100,6 @@ def _decoded(text: str) -> list[str]:
 
 #: What :func:`reveals` also ignores: everything but letters, digits and ``_``.
 WORD_GAPS = re.compile(r"[\W_]+")
-#: Characters of an error's value kept from a cell run after hidden tests (the rest is cut):
-#: what a student needs to read ("mat1 and mat2 shapes cannot be multiplied (4x3 and 2x1)"),
-#: and little room for text in an encoding :func:`reveals` does not know.
-ERROR_CHARS = 300
-
 #: Characters :func:`reveals` reads at most for one text, all its decodings together; a text
 #: that needs more is treated as revealing (concealed, never shown unread).
 READ_LIMIT = 16 * 2**20
@@ -156,22 +151,23 @@ def conceal(text: str, lines: list[str]) -> str:
 
 def after_hidden(cell, lines: list[str], grader_texts: frozenset[str] = frozenset()) -> None:
     """Keep, of a code cell run after hidden test code reached the kernel, its check payloads,
-    its errors (name and value, the value cut at :data:`ERROR_CHARS`, no traceback but that
-    one line; replaced by :data:`CONCEALED` when it :func:`reveals` a hidden line) and
+    its errors (name and value, the value cut by :func:`dlcourse.submission.cut_error_value`,
+    no traceback but that one line; replaced by :data:`CONCEALED` when it :func:`reveals` a
+    hidden line) and
     the grader's own stream notes (``grader_texts``, e.g. the truncation note); everything else
     becomes one :data:`AFTER_HIDDEN` note."""
     kept, dropped = [], False
     for out in cell.get("outputs", []):
         kind = out.get("output_type")
         if kind == "error":
-            # Name and value only, the value cut at ERROR_CHARS: a test cell's traceback names
+            # Name and value only, the value cut (cut_error_value): a test cell's traceback names
             # the instructor's calling line, hidden or not, and any traceback is text the
             # kernel wrote (frames, linecache) in whatever form it chose.
             err = {"ename": str(out.get("ename", "")), "evalue": str(out.get("evalue", ""))}
             if reveals(output_text(err), lines):
                 err = {"ename": "Exception", "evalue": CONCEALED}
-            elif len(err["evalue"]) > ERROR_CHARS:
-                err["evalue"] = err["evalue"][:ERROR_CHARS] + " …"
+            else:
+                err["evalue"] = cut_error_value(err["evalue"])
             kept.append(nbformat.v4.new_output("error", **err, traceback=(
                 [] if is_test_cell(cell) else [f"{err['ename']}: {err['evalue']}"])))
         elif kind in ("display_data", "execute_result") and MIME in out.get("data", {}):

@@ -372,3 +372,20 @@ def test_hidden_lines_spread_out_with_separators_are_found():
     assert reveals(" ".join(lines[0][::-1]), lines)
     assert not reveals("RuntimeError: mat1 and mat2 shapes cannot be multiplied (4x3 and 2x1)",
                        lines)
+
+
+def test_a_long_error_reads_the_same_in_validate_and_after_hidden_tests():
+    """The grader cuts an error's value after hidden tests (:func:`after_hidden`); Validate
+    reads the uncut output. Both verdicts give the same message, cut once (the CI failure of
+    lesson 05's same-trajectory check, whose message was 302 characters)."""
+    from autograder.pipeline.concealment import after_hidden
+    from dlcourse.submission import ERROR_CHARS
+
+    value = "[연습 5.4] 손 SGD의 손실 = torch.optim.SGD의 손실: " + "기대 [4.9092, 2.5383] " * 20
+    assert len(value) > ERROR_CHARS
+    reference = [visible("f(1)", [2.0])]
+    seen = executed(None, error=("CheckFailed", value))
+    graded = executed(None, error=("CheckFailed", value))
+    after_hidden(graded, ["zh = torch.randn(4, 7, generator=g, dtype=torch.float64) * 6"])
+    message = f"CheckFailed: {value[:ERROR_CHARS]} …"
+    assert verdict(seen, reference) == verdict(graded, reference) == (False, "graded", message)
