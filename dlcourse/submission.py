@@ -231,9 +231,10 @@ DEFINES = re.compile(r"^(?:async\s+)?(?:def|class)\s+(\w+)", re.M)
 
 def _by_place(out: list, start: int, answer) -> int | None:
     """Index in ``out[start:]`` (the unmatched student cells just above where ``answer``
-    belongs) of the code cell that stands for the answer whose metadata was lost: the last one
-    defining a name the answer cell defines (``def sigmoid``), else the last code cell."""
-    code = [i for i in range(start, len(out)) if out[i].cell_type == "code"]
+    belongs) of the cell of the answer's type (code; markdown for a written answer) that stands
+    for the answer whose metadata was lost: the last one defining a name the answer cell
+    defines (``def sigmoid``), else the last of that type."""
+    code = [i for i in range(start, len(out)) if out[i].cell_type == answer.cell_type]
     names = set(DEFINES.findall(_source(answer)))
     defining = [i for i in code if names & set(DEFINES.findall(out[i].source))]
     return (defining or code or [None])[-1]
@@ -588,6 +589,45 @@ def verdict(cell, reference: list[dict]) -> tuple[bool, str, str]:
             hidden = "" if visible else "숨은 검사(hidden test) "
             return False, "graded", f"{hidden}{label}: {problem}"
     return True, "graded", f"통과 (OK): 검사 {len(reference)}개"
+
+
+#: What a written answer holds in the release until the student writes (nbgrader's
+#: ``ClearSolutions.text_stub``, set from this in the course's nbgrader configuration).
+TEXT_STUB = "여기에 답을 쓰세요 (YOUR ANSWER HERE)"
+SOLUTION_REGION = re.compile(r"^[ \t]*### BEGIN SOLUTION.*?### END SOLUTION[^\n]*\n?", re.S | re.M)
+#: A written answer's status until a person grades it (nbgrader's ``needs_manual_grade``; the
+#: CSV's status column).
+NEEDS_MANUAL = "needs manual grading"
+WRITTEN_MESSAGE = "서술형 답은 채점자가 읽고 채점합니다 (graded by hand)"
+WRITTEN_EMPTY = "서술형 답이 비어 있습니다 (written answer empty): 0점"
+
+
+def is_written(cell) -> bool:
+    """A written answer (서술형): a markdown cell nbgrader grades by hand (``solution`` and
+    ``grade``, with points)."""
+    meta = _nbgrader(cell)
+    return cell.get("cell_type") == "markdown" and bool(meta.get("grade")) and bool(
+        meta.get("solution"))
+
+
+def written_text(cell, template) -> str:
+    """What the student wrote in written answer ``cell``: its source without the lines of
+    ``template``'s prompt (the template cell's text outside its solution region: the instructor
+    notebook or the release) and without :data:`TEXT_STUB`, stripped; ``""`` when nothing is
+    left (an empty answer)."""
+    given = {line.strip() for line in SOLUTION_REGION.sub("", _source(template)).splitlines()}
+    given |= {TEXT_STUB, ""}
+    return "\n".join(line for line in _source(cell).splitlines()
+                     if line.strip() not in given).strip()
+
+
+def written_verdict(cell, template) -> tuple[str, str]:
+    """``(status, message)`` of written answer ``cell`` before a person grades it:
+    ``("graded", WRITTEN_EMPTY)`` for an empty answer (0 points, as nbgrader scores an
+    unchanged answer), else ``(NEEDS_MANUAL, WRITTEN_MESSAGE)``."""
+    if not written_text(cell, template):
+        return "graded", WRITTEN_EMPTY
+    return NEEDS_MANUAL, WRITTEN_MESSAGE
 
 
 def title(cell) -> str:

@@ -11,6 +11,9 @@ it is handed in. What the student's own Python and packages run but the grading 
 refuses (syntax newer than the grader's Python 3.11, a module the grader does not have:
 :mod:`dlcourse.grading_env`) fails here too, naming the cell and the line.
 
+A written answer (서술형, a markdown cell graded by hand) is never passed or failed: Validate
+says the grader will read it, or that it is empty.
+
 Exit status 0 when every visible test passes and nothing fails at grading, 1 otherwise (also
 for a file that cannot be read); never a traceback for a problem on the student's side. JupyterLab's Validate button
 shows the same report (:mod:`dlcourse.validate_button`).
@@ -42,6 +45,7 @@ from .submission import (
     explain,
     grade_id,
     is_test_cell,
+    is_written,
     own_records,
     python_source,
     read_notebook,
@@ -52,6 +56,7 @@ from .submission import (
     title,
     verdict,
     visible_source,
+    written_verdict,
 )
 
 #: Variables of Validate's kernel, as nbgrader's own Validate sets them (the checks then
@@ -76,6 +81,8 @@ class Report:
     lesson: str | None = None
     problem: str | None = None  # a file the grader cannot read: its message
     cells: list[CellResult] = field(default_factory=list)
+    # written answers (서술형): graded by hand, never passed or failed here
+    written: list[CellResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     # what this Python ran and grading will refuse (:func:`grading_problems`)
@@ -104,6 +111,8 @@ class Report:
             lines.append(f"{self.path}: 검사 {len(self.failed())}개 실패 (tests failed)")
             for cell in self.failed():
                 lines.append(f"  실패 (failed): {cell.title}\n    {cell.message}")
+        for cell in self.written:
+            lines.append(f"  서술형 (written answer) {cell.grade_id}: {cell.message}")
         for problem in self.at_grading:
             lines.append(f"  채점 때 실패 (fails at grading): {problem}")
         for note in self.notes:
@@ -258,6 +267,11 @@ def validate_notebook(path: str | Path, cell_timeout: int = CELL_TIMEOUT,
             ok, state, msg = verdict(cell, own_records(cell))
             report.cells.append(CellResult(cell.metadata.nbgrader["grade_id"], title(cell), ok,
                                            state, explain(nb, index, msg)))
+    prompts = {grade_id(c): c for c in template.cells if is_written(c)}
+    for cell in nb.cells:
+        if is_written(cell):
+            state, msg = written_verdict(cell, prompts[grade_id(cell)])
+            report.written.append(CellResult(grade_id(cell), title(cell), True, state, msg))
     return report
 
 

@@ -21,6 +21,7 @@ from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 
+from .submission import WRITTEN_EMPTY
 from .validate import Report, validate_notebook
 
 #: What the button says above the notes of a notebook that passes every visible test (the
@@ -40,6 +41,10 @@ def button_result(report: Report) -> dict:
         entries.append({"source": "채점 때 실패 (fails at grading)", "raw_error": problem})
     extra = [f"채점 참고 (grading note): {n}" for n in report.notes]
     extra += [f"주의 (warning): {w}" for w in report.warnings]
+    # A written answer is graded by hand: the dialog names only an empty one (what the student
+    # can still do something about); the command line report names each.
+    extra += [f"서술형 (written answer) {c.grade_id}: {c.message}" for c in report.written
+              if c.message == WRITTEN_EMPTY]
     if extra:
         head = PASSED_WITH_NOTES if report.passed else "채점 참고 (grading notes)"
         entries.append({"source": head, "raw_error": "\n".join(extra)})

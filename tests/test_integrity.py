@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -38,6 +39,7 @@ from autograder.grade.scratch import ScratchCourse, reference_answers, release_n
 from autograder.pipeline import status
 from autograder.pipeline.export import rows as export_rows
 from autograder.pipeline.reference import environment
+from dlcourse.submission import NEEDS_MANUAL, SOLUTION_REGION, WRITTEN_MESSAGE, is_written
 from tests.integrity_helpers import (
     OLD_NBFORMAT,
     SUBMISSIONS,
@@ -326,6 +328,12 @@ def graded(tmp_path_factory):
     return data
 
 
+#: The lesson's written answers (graded by hand): ``{grade_id: points}``.
+WRITTEN = {c.metadata.nbgrader["grade_id"]: c.metadata.nbgrader["points"]
+           for c in nbformat.read(ROOT / "solutions" / LESSON / f"{LESSON}.ipynb",
+                                  as_version=4).cells if is_written(c)}
+
+
 def _check_case(graded, student: str) -> None:
     case = graded["cases"][student]
     got = graded["scores"][student]
@@ -341,14 +349,23 @@ def _check_case(graded, student: str) -> None:
         if want is not None:
             assert row["status"] == want, (student, g, row)
         assert row["message"], f"{student}/{g}: a status without a message"
-    # the CSV export agrees, with a status for every number and nothing left to grade by hand
+    # the CSV export agrees, with a status for every number and no test cell left to grade by
+    # hand; a written answer waits for a person (no score) or, empty, scores 0
     csv = [r for r in graded["csv"] if r["student"] == student]
-    assert {r["cell"]: r["score"] for r in csv if r["cell"] != "(total)"} == case.scores
+    tests = [r for r in csv if r["cell"] not in WRITTEN]
+    assert {r["cell"]: r["score"] for r in tests if r["cell"] != "(total)"} == case.scores
     total = next(r for r in csv if r["cell"] == "(total)")
     assert total["score"] == sum(case.scores.values())
-    assert total["max_score"] == sum(graded["maxes"].values())
+    assert total["max_score"] == sum(graded["maxes"].values()) + sum(WRITTEN.values())
     assert total["status"] == case.status
-    assert all(r["status"] != "needs manual grading" for r in csv)
+    assert all(r["status"] != NEEDS_MANUAL for r in tests)
+    written = {r["cell"]: r for r in csv if r["cell"] in WRITTEN}
+    assert sorted(written) == sorted(WRITTEN), csv
+    for row in written.values():
+        if row["status"] == NEEDS_MANUAL:
+            assert row["score"] is None and row["message"] == WRITTEN_MESSAGE, row
+        else:
+            assert row["score"] == 0.0 and row["status"] in ("graded", case.status), row
     # the batch went on and said something clear about files or why nbgrader failed
     success, message, _ = graded["results"][student]
     assert success == (case.status != "grader error"), f"{student}: {success}: {message}"
@@ -393,13 +410,41 @@ def test_deleted_reordered_extra_cells(graded, student):
     _check_case(graded, student)
 
 
+def _sources(path: Path) -> str:
+    """The cell sources of a handed-in notebook ("" when it cannot be read as one)."""
+    try:
+        return "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
+    except Exception:
+        return ""
+
+
+def test_feedback_shows_no_rubric_or_model_answer(graded):
+    """No text of a written answer's rubric reaches any feedback page, nor text of its model
+    answer that the student did not hand in themselves (the page's text: markdown rendered)."""
+    regions = [line for c in nbformat.read(ROOT / "solutions" / LESSON / f"{LESSON}.ipynb",
+                                           as_version=4).cells if is_written(c)
+               for region in SOLUTION_REGION.findall(c.source)
+               for line in region.splitlines()[1:-1]]
+    secrets = {part.strip() for line in regions for part in re.split(r"\*\*|\$[^$]*\$|`", line)
+               if len(part.strip()) > 12}
+    assert len(secrets) > 5, secrets
+    pages = sorted((graded["course"].path / "feedback").glob(f"*/{LESSON}/{LESSON}.html"))
+    assert len(pages) > 10
+    for page in pages:
+        text = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").get_text()
+        own = _sources(graded["course"].path / "submitted" / page.parts[-3] / LESSON /
+                       f"{LESSON}.ipynb")
+        leaked = [s for s in secrets if s in text and s not in own]
+        assert not leaked, (page, leaked)
+
+
 def test_extra_graded_cell_is_not_in_gradebook(graded):
     """Item 3: an extra cell claiming to be graded (``bonus``, 50 points) is not graded."""
     with Gradebook(graded["db_url"]) as gb:
         nb = gb.find_submission_notebook(LESSON, LESSON, "extra-cells")
         assert sorted(g.name for g in nb.grades if g.cell_type == "code"
                       and g.max_score) == sorted(graded["maxes"])
-        assert nb.max_score == sum(graded["maxes"].values())
+        assert nb.max_score == sum(graded["maxes"].values()) + sum(WRITTEN.values())
 
 
 @pytest.mark.parametrize("student", _students("4"))

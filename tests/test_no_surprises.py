@@ -52,8 +52,13 @@ NOT_IMPLEMENTED = "not implemented yet"
 # --------------------------------------------------------------------------- fixture kinds
 
 
+def _code_answer(cell) -> bool:
+    """An answer cell of code (the edits below are a coder's; written answers are markdown)."""
+    return role(cell) == "answer" and cell.cell_type == "code"
+
+
 def _answers(nb):
-    return [c for c in nb.cells if role(c) == "answer"]
+    return [c for c in nb.cells if _code_answer(c)]
 
 
 def _plain(source: str, cid: str):
@@ -68,7 +73,7 @@ def stub_then_answer(lesson: str, answers: dict[str, str] | None = None):
     out = []
     for cell in nb.cells:
         out.append(cell)
-        if role(cell) == "answer":
+        if _code_answer(cell):
             out.append(_plain(ref[cell.metadata.nbgrader["grade_id"]], f"new-{cell.id}"))
     nb.cells = out
     return nb
@@ -78,7 +83,7 @@ def without_metadata(lesson: str):
     """Every answer re-created as a plain code cell (pasted from another editor)."""
     nb = submission(lesson)
     for i, cell in enumerate(nb.cells):
-        if role(cell) == "answer":
+        if _code_answer(cell):
             nb.cells[i] = _plain(cell.source, f"pasted-{i}")
     return nb
 
@@ -87,7 +92,7 @@ def as_markdown(lesson: str):
     """Every answer cell turned into markdown by accident (the M key), metadata kept."""
     nb = submission(lesson)
     for i, cell in enumerate(nb.cells):
-        if role(cell) == "answer":
+        if _code_answer(cell):
             md = nbformat.v4.new_markdown_cell(cell.source)
             md.metadata, md.id = cell.metadata, cell.id
             nb.cells[i] = md
@@ -123,7 +128,7 @@ def split_answers(lesson: str):
     nb = submission(lesson)
     out = []
     for cell in nb.cells:
-        if role(cell) == "answer":
+        if _code_answer(cell):
             first, second = copy.deepcopy(cell), copy.deepcopy(cell)
             first.source, second.source = _halves(cell.source)
             second.id = f"{cell.id}-split"

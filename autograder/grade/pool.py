@@ -227,7 +227,7 @@ def _invalidate(root: Path, url: str, student: str, lesson: str, state: str,
             nb = gb.find_submission_notebook(lesson, lesson, student)
         cells = []
         for grade in nb.grades:
-            if grade.cell_type == "code" and grade.max_score:
+            if grade.max_score:  # test cells and written answers
                 grade.auto_score, grade.needs_manual_grade = 0.0, False
                 cells.append((grade.name, state, message))
         gb.db.commit()

@@ -3,6 +3,7 @@
 - score distribution per lesson;
 - item analysis: for every check, the share of students who failed it and the concept it tests
   (the test cell's docstring), hardest first, so the lecturer sees what to re-teach;
+- written answers that wait for a person (``needs manual grading``), per lesson and answer;
 - statuses other than ``graded`` (timed out, crashed, missing, unreadable …);
 - grading time per notebook and the slowest submissions.
 
@@ -24,6 +25,8 @@ import nbformat  # noqa: E402
 import pandas as pd  # noqa: E402
 from nbgrader.api import Gradebook  # noqa: E402
 from nbgrader.utils import is_grade, is_solution  # noqa: E402
+
+from dlcourse.submission import NEEDS_MANUAL  # noqa: E402
 
 from ..pipeline import status  # noqa: E402
 from ..pipeline.export import rows  # noqa: E402
@@ -53,12 +56,13 @@ def tables(root: Path, db_url: str) -> dict[str, pd.DataFrame]:
     with Gradebook(db_url) as gb:
         data = pd.DataFrame(rows(gb, root))
     if data.empty:
-        return {"cells": data, "totals": data, "items": data, "times": data}
+        return {"cells": data, "totals": data, "items": data, "waiting": data, "times": data}
     cells = data[data.cell != "(total)"].copy()
     totals = data[data.cell == "(total)"].copy()
     names = concepts(root)
     cells["concept"] = [names.get((a, c), c) for a, c in zip(cells.assignment, cells.cell, strict=True)]
-    cells["failed"] = cells.score.fillna(0) < cells.max_score
+    # a written answer no person has graded yet has no score: it waits, it did not fail
+    cells["failed"] = (cells.score.fillna(0) < cells.max_score) & (cells.status != NEEDS_MANUAL)
     items = (cells.groupby(["assignment", "cell", "concept"], as_index=False)
              .agg(students=("student", "nunique"), failed=("failed", "mean"),
                   points=("max_score", "first"))
@@ -66,7 +70,10 @@ def tables(root: Path, db_url: str) -> dict[str, pd.DataFrame]:
     seconds = {(k[0], k[1]): v["seconds"] for k, v in status.load(db_url).items()
                if k[3] == "" and v["seconds"] is not None}
     totals["seconds"] = [seconds.get((a, s)) for a, s in zip(totals.assignment, totals.student, strict=True)]
-    return {"cells": cells, "totals": totals, "items": items, "times": totals.dropna(
+    waiting = (cells[cells.status == NEEDS_MANUAL].groupby(["assignment", "cell"], as_index=False)
+               .agg(waiting=("student", "nunique"), points=("max_score", "first")))
+    return {"cells": cells, "totals": totals, "items": items, "waiting": waiting,
+            "times": totals.dropna(
         subset=["seconds"]).sort_values("seconds", ascending=False)}
 
 
@@ -101,6 +108,10 @@ def write_report(root: Path, db_url: str, dest: Path) -> Path:
         shown = items.assign(failed=(items.failed * 100).round(1).astype(str) + " %")
         parts.append(shown.rename(columns={"failed": "failed (share)"}).to_html(index=False))
 
+        waiting = t["waiting"]
+        parts.append(f"<h2>채점을 기다리는 서술형 (written answers that {NEEDS_MANUAL}): "
+                     f"{int(waiting.waiting.sum()) if not waiting.empty else 0}</h2>")
+        parts.append(waiting.to_html(index=False) if not waiting.empty else "<p>none</p>")
         odd = totals[totals.status != "graded"]
         parts.append("<h2>Submissions that need a look (status other than graded)</h2>")
         parts.append(odd[["student", "assignment", "status", "message"]].to_html(index=False)

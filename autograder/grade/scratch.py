@@ -21,12 +21,15 @@ from nbgrader.utils import is_solution
 from .. import ROOT, nbgrader
 
 SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
+#: Where a written answer's rubric starts in its solution region (to its end: instructors only).
+RUBRIC = re.compile(r"^\*\*채점 기준 \(rubric\):\*\*.*?(?=^[ \t]*### END SOLUTION)", re.S | re.M)
 
 
 def reference_answers(lesson: str, root: Path = ROOT) -> dict[str, str]:
-    """``{answer grade_id: the reference answer as a student would type it}``."""
+    """``{answer grade_id: the reference answer as a student would type it}``; of a written
+    answer, its prompt and model answer (the rubric left out)."""
     nb = nbformat.read(root / "solutions" / lesson / f"{lesson}.ipynb", as_version=4)
-    return {c.metadata.nbgrader["grade_id"]: SOLUTION_MARKERS.sub("", c.source)
+    return {c.metadata.nbgrader["grade_id"]: SOLUTION_MARKERS.sub("", RUBRIC.sub("", c.source))
             for c in nb.cells if is_solution(c)}
 
 

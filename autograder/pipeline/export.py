@@ -1,7 +1,8 @@
 """``nbgrader export`` with a status beside every number.
 
 One row per student × lesson × test cell, plus one ``(total)`` row per notebook. ``status`` is
-``graded``, ``timed out``, ``crashed``, ``not run``, ``missing``, ``needs manual grading``,
+``graded``, ``timed out``, ``crashed``, ``not run``, ``missing``, ``needs manual grading`` (a
+written answer no person has graded yet: no score; the ``(total)`` row counts them),
 ``grader error``, ``import refused`` (every file of the student's ``--accept`` skipped, the
 reasons in ``message``), ``crashed (memory)``, ``crashed (processes)`` (over the notebook's budget,
 :mod:`autograder.sandbox.budget`), ``graded (no sandbox)`` (``--no-sandbox``) or why the file could not be
@@ -15,6 +16,8 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.plugins import ExportPlugin
+
+from dlcourse.submission import NEEDS_MANUAL, WRITTEN_MESSAGE
 
 from ..csvfile import write_csv
 from . import status
@@ -53,21 +56,31 @@ def rows(gradebook: Gradebook, root: Path, students=(), assignments=()) -> list[
                     "제출 파일이 지금은 submitted/에 없습니다: 이전 채점 결과입니다 (notebook no "
                     "longer in submitted/: an earlier grade)", nb_message) if m)
             total = max_total = 0.0
+            waiting = 0
+            comments = {c.name: c.manual_comment for c in sub.comments}
             for grade in sorted(sub.grades, key=lambda g: g.name):
-                if grade.cell_type != "code" or not grade.max_score:
+                if not grade.max_score:
                     continue
                 cell = known.get((assignment.name, student.id, assignment.name, grade.name), {})
-                state = cell.get("status", "graded")
+                state, message = cell.get("status", "graded"), cell.get("message", "")
+                score = grade.score
+                if grade.cell_type == "markdown":
+                    state, message = written(grade, comments.get(grade.name), state, message)
+                    if state == NEEDS_MANUAL:  # no score until a person gives one
+                        score, waiting = None, waiting + 1
+                elif grade.needs_manual_grade:
+                    state = NEEDS_MANUAL
                 if nb_status == "missing":
                     state = "missing"
-                if grade.needs_manual_grade:
-                    state = "needs manual grading"
-                score = grade.score
                 total += score or 0.0
                 max_total += grade.max_score
                 out.append(dict(student=student.id, assignment=assignment.name, cell=grade.name,
                                 score=score, max_score=grade.max_score, status=state,
-                                message=cell.get("message", "")))
+                                message=message))
+            if waiting:
+                nb_message = "; ".join(m for m in (
+                    f"서술형 {waiting}개가 채점을 기다립니다 ({waiting} written answers "
+                    f"{NEEDS_MANUAL})", nb_message) if m)
             penalty, asg = sub.late_submission_penalty or 0.0, sub.assignment
             out.append(dict(student=student.id, assignment=assignment.name, cell="(total)",
                             score=total - penalty, max_score=max_total, status=nb_status,
@@ -76,6 +89,21 @@ def rows(gradebook: Gradebook, root: Path, students=(), assignments=()) -> list[
                             late=describe(asg.timestamp, asg.duedate, asg.extension,
                                           penalty, tz) if asg.duedate else ""))
     return out
+
+
+BY_HAND = "채점자가 채점했습니다 (graded by hand)"
+
+
+def written(grade, comment: str | None, state: str, message: str) -> tuple[str, str]:
+    """``(status, message)`` of a written answer's ``grade`` (a markdown cell graded by hand)
+    whose status table row says ``state``, ``message``: ``graded`` with the grader's
+    ``comment`` once a person gave points (formgrader's ``manual_score``), :data:`NEEDS_MANUAL`
+    until then (an empty answer, scored 0 by nbgrader, keeps its own row)."""
+    if grade.manual_score is not None:
+        return "graded", f"{BY_HAND}: {comment}" if comment else BY_HAND
+    if grade.auto_score is None:
+        return NEEDS_MANUAL, message or WRITTEN_MESSAGE
+    return state, message
 
 
 def _utc(when: datetime | None) -> str:

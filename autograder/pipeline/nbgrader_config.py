@@ -9,7 +9,11 @@ import os
 from traitlets.config import Config
 
 from autograder import KERNEL_CONFIG
-from dlcourse.submission import CELL_TIMEOUT, NOTEBOOK_TIMEOUT  # Validate uses the same limits
+from dlcourse.submission import (  # Validate uses the same limits and stub
+    CELL_TIMEOUT,
+    NOTEBOOK_TIMEOUT,
+    TEXT_STUB,
+)
 
 c = get_config()  # noqa: F821
 
@@ -29,7 +33,7 @@ c.ClearSolutions.code_stub = {
         'raise NotImplementedError("아직 구현하지 않았습니다 (not implemented yet)")'
     )
 }
-c.ClearSolutions.text_stub = "여기에 답을 쓰세요 (YOUR ANSWER HERE)"
+c.ClearSolutions.text_stub = TEXT_STUB
 
 # Students' notebooks are untrusted: rebuild each one from the source notebook keeping only the
 # answer cells, run it in a sandbox, and decide every test cell in this process.

@@ -42,21 +42,25 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbconvert.exporters import NotebookExporter
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from nbgrader.utils import is_grade, is_solution
+from nbgrader.utils import compute_checksum, is_grade
 from traitlets import Enum, Integer
 
 from dlcourse.check import MIME
 from dlcourse.submission import (
     CRASH_MESSAGE,
+    NEEDS_MANUAL,
     NOTEBOOK_TIMEOUT,
     explain,
+    grade_id,
     is_test_cell,
+    is_written,
     notes_cell,
     read_notebook,
     rebuild,
     stop,
     timeout_message,
     verdict,
+    written_verdict,
 )
 from dlcourse.validate import find_release
 
@@ -128,7 +132,9 @@ class RebuildFromSource(NbGraderPreprocessor):
         name = f"{info['notebook']}.ipynb"
         src = Path(course.format_path(course.source_directory, ".", info["assignment"])) / name
         looks_like, _ = find_release(nb, Path(name))
-        nb = rebuild(nbformat.read(src, as_version=4), nb)
+        template = nbformat.read(src, as_version=4)
+        nb = rebuild(template, nb)
+        mark_written(nb, template)
         if looks_like not in (None, info["assignment"]):
             nb.metadata.dlcourse.setdefault("notes", []).insert(
                 0, f"이 노트북은 {looks_like} 과제로 보입니다: {info['assignment']}(으)로 "
@@ -147,6 +153,27 @@ class RebuildFromSource(NbGraderPreprocessor):
         elif nb.metadata.dlcourse.get("notes"):
             nb.cells.insert(0, notes_cell(nb.metadata.dlcourse["notes"]))
         return nb, resources
+
+
+def mark_written(nb, template) -> None:
+    """Give each written answer of rebuilt ``nb`` its status before a person grades it
+    (:func:`dlcourse.submission.written_verdict` against ``template``, the instructor notebook;
+    an unreadable file's status where the notebook has one). An empty answer gets nbgrader's
+    mark of an unchanged answer (its ``checksum``), so ``SaveAutoGrades`` scores it 0 with "No
+    response."; any other answer has none, so nbgrader leaves it to manual grading."""
+    prompts = {grade_id(c): c for c in template.cells if is_written(c)}
+    problem = nb.metadata.get("dlcourse", {})
+    for cell in nb.cells:
+        if not is_written(cell):
+            continue
+        state, message = written_verdict(cell, prompts[grade_id(cell)])
+        if problem.get("status"):
+            state, message = problem["status"], problem["message"]
+        cell.metadata.nbgrader.pop("checksum", None)
+        if state != NEEDS_MANUAL:
+            cell.metadata.nbgrader["checksum"] = compute_checksum(cell)
+        cell.metadata["dlcourse"] = {**cell.metadata.get("dlcourse", {}), "status": state,
+                                     "message": message}
 
 
 # --------------------------------------------------------------------------- 3. executing
@@ -448,8 +475,9 @@ class VerifyChecks(NbGraderPreprocessor):
 
 
 class SaveStatus(NbGraderPreprocessor):
-    """Write each test cell's status (graded, timed out, crashed, not run, unreadable…) into
-    the gradebook database, beside nbgrader's grades."""
+    """Write each test cell's status (graded, timed out, crashed, not run, unreadable…) and
+    each written answer's (needs manual grading, or graded when empty) into the gradebook
+    database, beside nbgrader's grades."""
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
@@ -458,7 +486,7 @@ class SaveStatus(NbGraderPreprocessor):
         graded = NO_SANDBOX if nbmeta.get("sandbox") == "none" else "graded"
         rows = []
         for cell in nb.cells:
-            if is_grade(cell) and not is_solution(cell):
+            if is_grade(cell):
                 meta = cell.metadata.get("dlcourse", {})
                 state = meta.get("status", "graded")
                 rows.append((cell.metadata.nbgrader["grade_id"],
