@@ -76,8 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("lab", help="open JupyterLab on the student notebooks")
     p.add_argument("--port", type=int, default=8888)
     sub.add_parser("lab-instructor", help="open JupyterLab on the instructor notebooks")
+    sub.add_parser("formgrader", help="open nbgrader's formgrader on the course's gradebook "
+                                      "(grade the written answers by hand)")
     args, rest = ap.parse_known_args(argv)
-    if rest and args.cmd not in ("test", "lab", "lab-instructor"):  # never ignored silently
+    if rest and args.cmd not in ("test", "lab", "lab-instructor", "formgrader"):  # never ignored silently
         ap.error(f"unrecognized arguments: {' '.join(rest)} (grading settings such as "
                  "SandboxedExecute.sandbox go in the course's nbgrader_config.py)")
 
@@ -135,6 +137,10 @@ def main(argv: list[str] | None = None) -> int:
         from .grade.command import lab_instructor_command
 
         return subprocess.call([*lab_instructor_command(ROOT), *rest], cwd=ROOT)
+    if args.cmd == "formgrader":
+        from .grade.command import formgrader_command
+
+        return subprocess.call([*formgrader_command(ROOT), *rest], cwd=ROOT)
     ap.error(f"unknown command {args.cmd}")
     return 2
 

@@ -17,6 +17,7 @@ what was removed.
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
 import os
@@ -74,25 +75,25 @@ def graded(tmp_path_factory):
     course.cleanup()
 
 
-@pytest.fixture(scope="module")
-def formgrader(graded, tmp_path_factory):
-    """``./course lab-instructor`` on the scratch course: loopback, free port, random token,
-    private Jupyter folders; yields ``(base url, token, log path)``."""
-    home = tmp_path_factory.mktemp("instructor-home")
-    env = {**os.environ, "NBGRADER_DB_URL": graded.db_url, "JUPYTER_PLATFORM_DIRS": "1"}
+@contextlib.contextmanager
+def instructor_server(course: ScratchCourse, home: Path, command=lab_instructor_command):
+    """``command`` (``./course lab-instructor``'s or ``./course formgrader``'s) on the scratch
+    ``course``: loopback, free port, random token, private Jupyter folders under ``home``;
+    yields ``(base url, token, log path)``."""
+    env = {**os.environ, "NBGRADER_DB_URL": course.db_url, "JUPYTER_PLATFORM_DIRS": "1"}
     for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR",
                 "JUPYTERLAB_WORKSPACES_DIR"):
         (home / var).mkdir()
         env[var] = str(home / var)
     port, token = free_port(), secrets.token_hex(16)
-    argv = [*lab_instructor_command(graded.path), "--no-browser", "--ServerApp.ip=127.0.0.1",
+    argv = [*command(course.path), "--no-browser", "--ServerApp.ip=127.0.0.1",
             f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
             f"--IdentityProvider.token={token}", "--LabApp.news_url="]
     if os.geteuid() == 0:
         argv.append("--allow-root")
     log = home / "server.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen(argv, cwd=graded.path, env=env, stdout=out,
+        proc = subprocess.Popen(argv, cwd=course.path, env=env, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -109,6 +110,13 @@ def formgrader(graded, tmp_path_factory):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def formgrader(graded, tmp_path_factory):
+    """``./course lab-instructor`` on the scratch course (:func:`instructor_server`)."""
+    with instructor_server(graded, tmp_path_factory.mktemp("instructor-home")) as server:
+        yield server
 
 
 def watch(page) -> list[str]:
@@ -134,7 +142,9 @@ def test_grading_keeps_the_score_and_names_what_was_removed(graded):
     assert graded.scores(LESSON, STUDENT) == graded.max_scores(LESSON)
     with Gradebook(graded.db_url) as gb:
         nb = gb.find_submission_notebook(LESSON, LESSON, STUDENT)
-        assert nb.score == nb.max_score
+        # every test cell's points; the written answer waits for a person
+        assert nb.score == sum(graded.max_scores(LESSON).values())
+        assert nb.needs_manual_grade
     from autograder.pipeline import status
 
     row = status.load(graded.db_url)[(LESSON, STUDENT, LESSON, "")]

@@ -59,16 +59,19 @@ def _cell_text(score: float, max_score: float, state: str) -> str:
 
 def expected_table(course: ScratchCourse, sandbox: bool = True) -> dict[tuple[str, str], str]:
     """What :func:`autograder.authoring.examples.expected` says :func:`actual_table` must be (every
-    "graded" is "graded (no sandbox)" when graded without the sandbox)."""
+    "graded" is "graded (no sandbox)" when graded without the sandbox). The maximum counts the
+    written answers, which score nothing until a person grades them (``./course formgrader``)."""
     names = lessons()
     out = {}
     for lesson in names:
         maxes = course.max_scores(lesson)
+        by_hand = sum(course.written_points(lesson).values())
         for student in STUDENTS:
             scores, state = expected(student, lesson, names, maxes)
             if state == "graded" and not sandbox:
                 state = NO_SANDBOX
-            out[student, lesson] = _cell_text(sum(scores.values()), sum(maxes.values()), state)
+            out[student, lesson] = _cell_text(sum(scores.values()), sum(maxes.values()) + by_hand,
+                                              state)
     return out
 
 

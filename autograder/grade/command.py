@@ -182,6 +182,14 @@ def lms_export_command(lesson: str, roster: Path, dest: Path, column: str | None
     return 0
 
 
+def formgrader_command(root: Path = ROOT) -> list[str]:
+    """``./course formgrader`` (run in ``root``): the instructor's JupyterLab opening nbgrader's
+    formgrader on the course's gradebook and settings (``nbgrader_config.py``: SQLite
+    ``gradebook.db``, or ``NBGRADER_DB_URL``'s PostgreSQL), where written answers wait as
+    "needs manual grading" and autograded scores, statuses and notes are shown as graded."""
+    return [*lab_instructor_command(root)[:-1], "--LabApp.default_url=/formgrader"]
+
+
 def lab_instructor_command(root: Path = ROOT) -> list[str]:
     """``./course lab-instructor`` (run in ``root``): JupyterLab on the course folder, with
     nbgrader's formgrader, opening ``solutions/``. What it shows of a student's graded notebook

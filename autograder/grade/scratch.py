@@ -118,5 +118,11 @@ class ScratchCourse:
             nb = gb.find_notebook(lesson, lesson)
             return {g.name: g.max_score for g in nb.grade_cells if g.cell_type == "code"}
 
+    def written_points(self, lesson: str) -> dict[str, float]:
+        """``{written answer grade_id: points}``: the markdown cells graded by hand."""
+        with Gradebook(self.db_url) as gb:
+            nb = gb.find_notebook(lesson, lesson)
+            return {g.name: g.max_score for g in nb.grade_cells if g.cell_type == "markdown"}
+
     def cleanup(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
