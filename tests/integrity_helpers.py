@@ -64,7 +64,9 @@ def gid(cell) -> str | None:
 
 
 def answer_ids(lesson: str) -> list[str]:
-    return [gid(c) for c in release_notebook(lesson).cells if is_solution(c)]
+    """The lesson's code answer cells (written answers, markdown graded by hand, left out)."""
+    return [gid(c) for c in release_notebook(lesson).cells
+            if is_solution(c) and c.cell_type == "code"]
 
 
 def grade_ids(lesson: str) -> list[str]:

@@ -20,13 +20,13 @@ from autograder.authoring.mistakes import load_mistakes
 from autograder.grade.command import grade_command
 from autograder.grade.distributed.coordinator import BrokerLost, grade_class_broker
 from autograder.grade.distributed.local import Redis, Worker
-from autograder.grade.scratch import ScratchCourse, reference_answers, release_notebook, submission
+from autograder.grade.scratch import ScratchCourse, release_notebook, submission
 from autograder.pipeline.export import rows
 from autograder.pipeline.preprocessors import RENAMED
 from dlcourse.lab import free_port
 
 from .conftest import LESSONS, need
-from .integrity_helpers import require_bwrap
+from .integrity_helpers import answer_ids, require_bwrap
 
 LESSON = LESSONS[0]
 #: Redis hands a killed worker's task to the other worker after this many seconds (a grading
@@ -47,7 +47,7 @@ def work(student: str):
     return {
         "a-perfect": lambda: submission(LESSON),
         "b-mistake": lambda: submission(LESSON, mistake.answers),
-        "c-crash": lambda: submission(LESSON, {list(reference_answers(LESSON))[-1]: CRASH}),
+        "c-crash": lambda: submission(LESSON, {answer_ids(LESSON)[-1]: CRASH}),
         "d-broken": lambda: b'{"cells": [',
         "e-missing": lambda: None,
         "f-marker": lambda: release_notebook(LESSON),

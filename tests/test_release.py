@@ -9,6 +9,7 @@ from nbgrader.utils import is_grade, is_locked, is_solution
 
 from autograder import RELEASE, ROOT, SOLUTIONS
 from autograder.grade.scratch import ScratchCourse
+from dlcourse.submission import TEXT_STUB
 
 from .conftest import LESSONS
 
@@ -89,8 +90,9 @@ def test_nothing_of_the_solution_reaches_students(lesson):
 def test_answer_cells_show_the_korean_stub(lesson):
     answers = [c for c in release(lesson).cells if is_solution(c)]
     assert answers
-    for cell in answers:
-        assert STUB in cell.source, cell.metadata.nbgrader["grade_id"]
+    for cell in answers:  # a code answer's stub, or a written answer's (markdown)
+        stub = STUB if cell.cell_type == "code" else TEXT_STUB
+        assert stub in cell.source, cell.metadata.nbgrader["grade_id"]
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
