@@ -67,20 +67,27 @@ def test_written_answer_graded_by_hand_arrives_everywhere(course, browser, tmp_p
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with instructor_server(course, tmp_path, formgrader_command) as (base, token, _):
         page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-        page.goto(f"{base}/formgrader/gradebook/{LESSON}/{LESSON}?token={token}")
-        page.get_by_text("needs manual grading").first.wait_for(timeout=60_000)
-        page.screenshot(path=str(SCREENSHOTS / "formgrader-1-submissions.png"), full_page=True)
         page.goto(f"{base}/formgrader/submissions/{sub_id}/?token={token}")
         score = page.locator(f"input.score#{gid}")
-        score.wait_for(timeout=60_000)
+        try:
+            score.wait_for(timeout=60_000)
+        finally:
+            page.screenshot(path=str(SCREENSHOTS / "formgrader-1-submission.png"), full_page=True)
         assert ANSWER in page.inner_text("body")
+        assert score.input_value() == ""  # no points until a person gives them
+        def saved(api: str):
+            return page.expect_response(lambda r: f"/formgrader/api/{api}/" in r.url
+                                        and r.request.method == "PUT", timeout=30_000)
+
         score.fill(str(POINTS))
-        score.press("Tab")
+        with saved("grade") as put:
+            score.dispatch_event("change")
+        assert put.value.ok, (put.value.status, put.value.text())
         comment = page.locator(f"textarea#{gid}-comment")
         comment.fill(COMMENT)
-        comment.press("Tab")
-        page.wait_for_load_state("networkidle")
-        page.wait_for_timeout(1000)
+        with saved("comment") as put:
+            comment.dispatch_event("change")
+        assert put.value.ok, (put.value.status, put.value.text())
         score.scroll_into_view_if_needed()
         page.screenshot(path=str(SCREENSHOTS / "formgrader-2-written-answer-graded.png"))
 
