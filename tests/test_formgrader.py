@@ -67,7 +67,10 @@ def test_written_answer_graded_by_hand_arrives_everywhere(course, browser, tmp_p
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with instructor_server(course, tmp_path, formgrader_command) as (base, token, _):
         page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        console: list[str] = []
+        page.on("console", lambda m: console.append(m.text))
         page.goto(f"{base}/formgrader/submissions/{sub_id}/?token={token}")
+        page.wait_for_load_state("networkidle")  # the grades and comments fetched, bound
         score = page.locator(f"input.score#{gid}")
         try:
             score.wait_for(timeout=60_000)
@@ -77,16 +80,18 @@ def test_written_answer_graded_by_hand_arrives_everywhere(course, browser, tmp_p
         assert score.input_value() == ""  # no points until a person gives them
         def saved(api: str):
             return page.expect_response(lambda r: f"/formgrader/api/{api}/" in r.url
-                                        and r.request.method == "PUT", timeout=30_000)
+                                        and r.request.method == "PUT", timeout=20_000)
 
-        score.fill(str(POINTS))
+        score.click()
         with saved("grade") as put:
-            score.dispatch_event("change")
-        assert put.value.ok, (put.value.status, put.value.text())
+            score.press_sequentially(str(POINTS))
+            score.press("Tab")
+        assert put.value.ok, (put.value.status, put.value.text(), console)
         comment = page.locator(f"textarea#{gid}-comment")
-        comment.fill(COMMENT)
+        comment.click()
         with saved("comment") as put:
-            comment.dispatch_event("change")
+            comment.fill(COMMENT)
+            comment.press("Tab")
         assert put.value.ok, (put.value.status, put.value.text())
         score.scroll_into_view_if_needed()
         page.screenshot(path=str(SCREENSHOTS / "formgrader-2-written-answer-graded.png"))
