@@ -32,6 +32,7 @@ stopped at its stub) ends with the Korean :data:`RUN_ABOVE` guidance, not a bare
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import os
 import warnings
@@ -594,6 +595,23 @@ class Check:
         self._judge_now(label, "loss_along_rays", a, spec)
         self._keep(label, "loss_along_rays", a, **spec)
         return a
+
+    @contextlib.contextmanager
+    def without_autograd(self, label):
+        """A block that must compute without autograd (gradients by hand): it runs under
+        ``torch.no_grad()``, and every tensor autograd saves for a backward pass meanwhile is
+        counted (``torch.autograd.graph.saved_tensors_hooks``); ``label`` is the visible fact
+        that the count is 0. Re-enabling autograd inside (``torch.enable_grad()``,
+        ``torch.set_grad_enabled(True)``, ``torch.autograd.grad``, ``.backward()``,
+        ``torch.autograd.functional``, a ``grad_fn`` called by hand) builds a graph, which saves
+        tensors; turning the count off (``disable_saved_tensors_hooks``) raises."""
+        import torch
+
+        saved = []
+        with torch.no_grad(), torch.autograd.graph.saved_tensors_hooks(
+                lambda t: saved.append(1) or t, lambda t: t):
+            yield
+        self.equal(label, len(saved), 0)
 
     def no_warnings(self, label, fn, *args, **kwargs):
         """Call ``fn(*args, **kwargs)`` with warnings and NumPy floating-point errors raised as
