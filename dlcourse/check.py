@@ -93,13 +93,15 @@ def fingerprint(error: str) -> str:
 @functools.cache
 def common_mistakes() -> dict[str, str]:
     """``{fingerprint: hint}`` of every lesson: ``dlcourse/hints/*.json`` (package data
-    written by ``./course hints``), read once per process."""
-    table: dict[str, str] = {}
+    written by ``./course hints``), read once per process. An error known in several lessons
+    (a library's own message) shows the hints of all, joined by :data:`HINT_JOIN`."""
+    found: dict[str, list[str]] = {}
     folder = resources.files("dlcourse") / "hints"
     for entry in sorted(folder.iterdir(), key=lambda e: e.name) if folder.is_dir() else []:
         if entry.name.endswith(".json"):
-            table.update(json.loads(entry.read_text(encoding="utf-8")))
-    return table
+            for key, tip in json.loads(entry.read_text(encoding="utf-8")).items():
+                found.setdefault(key, []).append(tip)
+    return {key: HINT_JOIN.join(dict.fromkeys(tips)) for key, tips in found.items()}
 
 
 def add_hint(exc: BaseException) -> None:

@@ -71,16 +71,16 @@ def test_visible_judgement_leaves_the_hidden_facts_out():
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_known_mistakes_show_their_hints(lesson):
     """Every known mistake that fails a visible check shows its ``hint:``, exact, in the
-    message of each visible failure it raises (the kernel adds it, Validate and the grader keep
-    it), and the committed hint table is what ``./course hints`` writes today."""
+    message of each visible failure that is the error it raises (the kernel adds the hint,
+    Validate and the grader keep it), and the committed hint table is what ``./course hints`` writes today."""
     table, judged = shown_hints(lesson)
     assert hints_text(table) == (HINTS / f"{lesson}.json").read_text(encoding="utf-8"), (
         f"dlcourse/hints/{lesson}.json drifted: run ./course hints {lesson}")
     shown = 0
     for m in load_mistakes(lesson):
         for gid, (passed, message, error) in judged[m.student].items():
-            if passed or error is None:
-                continue
+            if passed or error is None or not message.startswith(error[:100]):
+                continue  # passed, or the message is the verdict's, not the kernel's error
             tips = message.partition(HINT_MARK)[2].split(HINT_JOIN)
             assert m.hint in tips, (m.name, gid, message)
             shown += 1
