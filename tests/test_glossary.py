@@ -107,3 +107,12 @@ def test_the_check_reads_the_labels_of_test_cells(source, found):
 def test_lessons_use_one_vocabulary(folder, lesson):
     nb = nbformat.read(folder / lesson / f"{lesson}.ipynb", as_version=4)
     assert not problems(nb), "\n".join(problems(nb))
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_try_it_has_one_form(lesson):
+    """Every "try it" cell says it the same way: 직접 해 보기 (try it), in prose and in a comment."""
+    nb = nbformat.read(SOLUTIONS / lesson / f"{lesson}.ipynb", as_version=4)
+    other = [f"cell {i}: {m[0]!r}" for i, c in enumerate(nb.cells)
+             for m in re.finditer(r".{0,12}try it", c.source, re.I) if not m[0].endswith("직접 해 보기 (try it")]
+    assert not other, "\n".join(other)
