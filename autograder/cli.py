@@ -37,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("lessons", nargs="*")
     p = sub.add_parser("check", help="grade the reference, the release and every known mistake")
     p.add_argument("lessons", nargs="*")
+    p = sub.add_parser("hints", help="write dlcourse/hints/ (the hints of the known mistakes "
+                                     "that fail a visible check)")
+    p.add_argument("lessons", nargs="*")
     p = sub.add_parser("test", help="run the test suite (pytest; extra arguments go to pytest)")
     p.add_argument("--fast", action="store_true",
                    help="only tests/unit/: the layer that needs no kernel (under a minute)")
@@ -94,6 +97,11 @@ def main(argv: list[str] | None = None) -> int:
         from .authoring.mistakes import check_lessons
 
         return 0 if check_lessons(_lessons(args.lessons)) else 1
+    if args.cmd == "hints":
+        from .authoring.mistakes import write_hints
+
+        write_hints(_lessons(args.lessons))
+        return 0
     if args.cmd == "test" and args.fast:
         return subprocess.call([sys.executable, "-m", "pytest", "tests/unit", *rest], cwd=ROOT)
     if args.cmd == "test":

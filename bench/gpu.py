@@ -5,7 +5,7 @@ For each device (cpu, then cuda when ``torch.cuda.is_available()``) and each N (
 training students, then synthetic classes of ``dlcourse.lesson06.synthetic_class``):
 
 - full batch: the notebook's ``train_model`` (one Adam step per epoch over all N rows);
-- mini-batch: the notebook's ``train_minibatch`` (``DataLoader``, batch ``BATCH`` = 256, shuffled),
+- mini-batch: the notebook's ``train_minibatch`` (a shuffled index sliced into batches of ``BATCH`` = 256),
   for N up to ``--minibatch-max``;
 
 each the median of ``--epochs`` epochs after one warm-up epoch, with ``torch.cuda.synchronize()``

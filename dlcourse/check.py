@@ -24,17 +24,32 @@ measures itself, and a loss the student designs freely as its raw values at poin
 reference run's choosing (:meth:`Check.loss_along_rays`), which the grader judges against each
 other.
 
-Importing this module inside IPython also installs :func:`explain_name_error`: a cell that uses a
+Importing this module inside IPython also installs :func:`explain_error`: a cell that uses a
 name an earlier cell defines (run out of order, after a kernel restart, or below an exercise that
-stopped at its stub) ends with the Korean :data:`RUN_ABOVE` guidance, not a bare ``NameError``.
+stopped at its stub) ends with the Korean :data:`RUN_ABOVE` guidance, not a bare ``NameError``,
+and a failing check's traceback shows the cell and the student's own code, not this module's
+frames (:func:`own_frames`).
+
+A test cell that fails the way a known wrong answer fails (``tests/mistakes/<lesson>.yaml``)
+adds that mistake's hint for students (:func:`add_hint`): ``./course hints`` runs every known
+mistake through the released (visible) checks and writes ``{fingerprint: hint}`` of what each
+shows to ``dlcourse/hints/<lesson>.json``, the package data read here. A fingerprint is of the
+error exactly as the student sees it (:func:`fingerprint`): a visible fact's label, expected and
+actual values as the message rounds them; hidden facts never raise in the kernel, so they have
+none.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import functools
+import hashlib
 import io
+import json
 import os
 import warnings
+from importlib import resources
 from itertools import pairwise
 from typing import Any
 
@@ -64,17 +79,67 @@ class CheckFailed(AssertionError):
     """A fact about the answer is not what the lesson asks for."""
 
 
-def explain_name_error(shell, etype, value, tb, tb_offset=None) -> None:
+#: Between a failing check's message and the hint of the known mistake it matches.
+HINT_MARK = " — 흔한 실수 (common mistake): "
+#: Between the hints of known mistakes that fail with the same message.
+HINT_JOIN = " / 또는 (or) "
+
+
+def fingerprint(error: str) -> str:
+    """The key of a known mistake's hint: 16 hex digits of the SHA-256 of ``error``, an
+    exception as Jupyter shows it (``"Name: message"``, no hint)."""
+    return hashlib.sha256(error.encode("utf-8")).hexdigest()[:16]
+
+
+@functools.cache
+def common_mistakes() -> dict[str, str]:
+    """``{fingerprint: hint}`` of every lesson: ``dlcourse/hints/*.json`` (package data
+    written by ``./course hints``), read once per process. An error known in several lessons
+    (a library's own message) shows the hints of all, joined by :data:`HINT_JOIN`."""
+    found: dict[str, list[str]] = {}
+    folder = resources.files("dlcourse") / "hints"
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name) if folder.is_dir() else []:
+        if entry.name.endswith(".json"):
+            for key, tip in json.loads(entry.read_text(encoding="utf-8")).items():
+                found.setdefault(key, []).append(tip)
+    return {key: HINT_JOIN.join(dict.fromkeys(tips)) for key, tips in found.items()}
+
+
+def add_hint(exc: BaseException) -> None:
+    """Append :data:`HINT_MARK` and the hint of the known mistake whose :func:`fingerprint` is
+    ``exc``'s (``"Name: message"``) to ``exc``'s message; only for an exception whose message is
+    its one string argument, and at most once."""
+    if len(exc.args) != 1 or not isinstance(exc.args[0], str) or HINT_MARK in exc.args[0]:
+        return
+    tip = common_mistakes().get(fingerprint(f"{type(exc).__name__}: {exc}"))
+    if tip and str(exc) == exc.args[0]:
+        exc.args = (f"{exc.args[0]}{HINT_MARK}{tip}",)
+
+
+def own_frames(tb):
+    """``tb`` without the frames of this module: a failing check's traceback shows the cell and
+    the student's own functions it called, not how :class:`Check` raised."""
+    kept, node = [], tb
+    while node is not None:
+        if node.tb_frame.f_code.co_filename != __file__:
+            kept.append(node)
+        node = node.tb_next
+    for outer, inner in zip(kept, [*kept[1:], None], strict=True):
+        outer.tb_next = inner
+    return kept[0] if kept else tb
+
+
+def explain_error(shell, etype, value, tb, tb_offset=None) -> None:
     """IPython custom exception handler (``InteractiveShell.set_custom_exc``): the usual
-    traceback (an error output, so Jupyter and nbgrader see the cell fail), with
-    :data:`RUN_ABOVE` added to the error's message."""
-    if RUN_ABOVE not in str(value):
+    traceback (an error output, so Jupyter and nbgrader see the cell fail) without this
+    module's frames (:func:`own_frames`); a ``NameError`` also says :data:`RUN_ABOVE`."""
+    if issubclass(etype, NameError) and RUN_ABOVE not in str(value):
         value.args = (f"{value} — {RUN_ABOVE}",)
-    shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+    shell.showtraceback((etype, value, own_frames(tb)), tb_offset=tb_offset)
 
 
 def install_hints(shell=None) -> None:
-    """Install :func:`explain_name_error` in ``shell`` (default: the running IPython, if any)."""
+    """Install :func:`explain_error` in ``shell`` (default: the running IPython, if any)."""
     if shell is None:
         try:
             from IPython import get_ipython
@@ -82,7 +147,7 @@ def install_hints(shell=None) -> None:
             return
         shell = get_ipython()
     if shell is not None:
-        shell.set_custom_exc((NameError,), explain_name_error)
+        shell.set_custom_exc((NameError, CheckFailed), explain_error)
 
 
 install_hints()
@@ -396,6 +461,8 @@ class Check:
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         self._catcher.__exit__(None, None, None)
+        if isinstance(exc, Exception):
+            add_hint(exc)
         for w in self._warnings or []:
             print(f"참고: 경고(warning) {w.category.__name__}: {w.message}")
         if os.environ.get("NBGRADER_EXECUTION") in ("autograde", "validate"):
@@ -594,6 +661,23 @@ class Check:
         self._judge_now(label, "loss_along_rays", a, spec)
         self._keep(label, "loss_along_rays", a, **spec)
         return a
+
+    @contextlib.contextmanager
+    def without_autograd(self, label):
+        """A block that must compute without autograd (gradients by hand): it runs under
+        ``torch.no_grad()``, and every tensor autograd saves for a backward pass meanwhile is
+        counted (``torch.autograd.graph.saved_tensors_hooks``); ``label`` is the visible fact
+        that the count is 0. Re-enabling autograd inside (``torch.enable_grad()``,
+        ``torch.set_grad_enabled(True)``, ``torch.autograd.grad``, ``.backward()``,
+        ``torch.autograd.functional``, a ``grad_fn`` called by hand) builds a graph, which saves
+        tensors; turning the count off (``disable_saved_tensors_hooks``) raises."""
+        import torch
+
+        saved = []
+        with torch.no_grad(), torch.autograd.graph.saved_tensors_hooks(
+                lambda t: saved.append(1) or t, lambda t: t):
+            yield
+        self.equal(label, len(saved), 0)
 
     def no_warnings(self, label, fn, *args, **kwargs):
         """Call ``fn(*args, **kwargs)`` with warnings and NumPy floating-point errors raised as

@@ -126,10 +126,21 @@ def widgets_available() -> bool:
     return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
 
 
+def explorer_title(prob_fn: ProbFn, X: torch.Tensor, y: torch.Tensor, w1: float, w2: float,
+                   b: float) -> str:
+    """The slider figure's title: the weights and how many of the ``N`` rows of ``X (N, 2)`` the
+    neuron gets right (``prob_fn(X) >= 0.5`` predicts 1; ``y (N,)`` holds 0/1 labels), e.g.
+    ``'w = (5.0, 7.5), b = -10.5: 17명 중 16명 맞힘'``."""
+    with torch.no_grad():
+        right = int(((prob_fn(X) >= 0.5).long() == y.long()).sum())
+    return f"w = ({w1:.1f}, {w2:.1f}), b = {b:.1f}: {len(y)}명 중 {right}명 맞힘"
+
+
 def boundary_explorer(make_prob_fn: Callable[[float, float, float], ProbFn], X: torch.Tensor,
                       y: torch.Tensor, w1: float, w2: float, b: float, **plot_kw) -> bool:
     """Sliders for ``w1, w2, b`` redrawing :func:`plot_probability_map` with
-    ``make_prob_fn(w1, w2, b)``; does nothing (returns ``False``) where widgets cannot work
+    ``make_prob_fn(w1, w2, b)``, titled with how many of ``y`` it gets right
+    (:func:`explorer_title`); does nothing (returns ``False``) where widgets cannot work
     (see :func:`widgets_available`), so a static figure must always be drawn as well."""
     if not widgets_available():
         return False
@@ -137,8 +148,9 @@ def boundary_explorer(make_prob_fn: Callable[[float, float, float], ProbFn], X: 
 
     def draw(w1, w2, b):
         _, ax = plt.subplots(figsize=(5, 4.2))
-        plot_probability_map(make_prob_fn(w1, w2, b), X, y, ax=ax,
-                             title=f"w = ({w1:.1f}, {w2:.1f}), b = {b:.1f}", **plot_kw)
+        prob_fn = make_prob_fn(w1, w2, b)
+        plot_probability_map(prob_fn, X, y, ax=ax, title=explorer_title(prob_fn, X, y, w1, w2, b),
+                             **plot_kw)
         plt.show()
 
     slider = dict(continuous_update=False, step=0.5)

@@ -11,15 +11,13 @@ import matplotlib.pyplot as plt
 import torch
 from matplotlib.collections import LineCollection
 
+from .data import FEATURES
 from .plotting import use_korean_font
 
 use_korean_font()
 
-FEATURES_EN = ["midterm", "final", "hw1", "hw2", "project"]
-"""English names of :data:`dlcourse.data.FEATURES`, in the same order."""
 
-
-def draw_network(sizes=(5, 16, 9, 3), in_labels=FEATURES_EN, out_labels=("A", "B", "C"),
+def draw_network(sizes=(5, 16, 9, 3), in_labels=FEATURES, out_labels=("A", "B", "C"),
                  ax=None):
     """Draw a fully connected network with ``sizes[k]`` neurons in column ``k``.
 
@@ -63,7 +61,7 @@ def draw_network(sizes=(5, 16, 9, 3), in_labels=FEATURES_EN, out_labels=("A", "B
     return ax
 
 
-def plot_activations(x, h1, h2, probs, title="", in_labels=FEATURES_EN,
+def plot_activations(x, h1, h2, probs, title="", in_labels=FEATURES,
                      out_labels=("A", "B", "C")):
     """Bar charts of one student's values layer by layer.
 

@@ -22,6 +22,7 @@ from autograder.authoring.mistakes import expected_scores, max_scores
 from autograder.grade.pool import WORKER_DIED
 from autograder.grade.scratch import submission
 from autograder.pipeline.preprocessors import OVER_BUDGET, TRUNCATED
+from autograder.sandbox.backends import Limits
 from autograder.sandbox.budget import Budget, describe
 from autograder.sandbox.bwrap import disk_bound
 from dlcourse.submission import CELL_TIMEOUT, NOTEBOOK_TIMEOUT, role
@@ -241,8 +242,7 @@ def test_preflight_prints_the_configured_limits(graded):
     """The preflight's kernel ran under the configured limits, and its line names them."""
     dest, proc, _ = graded
     line = next(x for x in proc.stdout.splitlines() if x.startswith("sandbox: bwrap "))
-    want = describe(LIMITS["budget_mb"], LIMITS["memory_mb"], LIMITS["file_mb"],
-                    LIMITS["max_procs"])
+    want = describe(Limits(**LIMITS))
     probe = Budget.open(LIMITS["budget_mb"], LIMITS["max_procs"])
     if probe is not None:
         probe.close()

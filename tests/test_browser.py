@@ -51,7 +51,7 @@ import pytest
 from nbgrader.utils import is_grade
 
 from autograder import RELEASE, ROOT
-from dlcourse.lab import LabServer
+from tests.support.lab import LabServer
 
 from .conftest import LESSONS, TCP_WARNING
 

@@ -3,6 +3,7 @@
 import base64
 import io
 import pickle
+import re
 
 import nbformat
 import numpy as np
@@ -345,3 +346,45 @@ def test_loss_along_rays_takes_the_points_from_the_reference_run():
     assert not ok and "(not a function of its inputs)" in msg, msg
     assert "wrong record" in verdict(published([{**reference[0], "actual": encode(fake[:-1])}]),
                                      reference)[2]
+
+
+def test_a_failing_check_shows_the_cell_not_the_check_machinery(capsys):
+    """The traceback of a failing fact names the student's cell and their own function, never a
+    frame of dlcourse/check.py."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from dlcourse.check import install_hints
+
+    shell = InteractiveShell.instance()
+    try:
+        install_hints(shell)
+        shell.user_ns.update(Check=Check, torch=torch)
+        shell.run_cell("def mine(z):\n    return z * 2", store_history=False)
+        result = shell.run_cell("with Check('연습 0.1') as ck:\n"
+                                "    ck.close('값', mine(torch.tensor([1.0])), [1.0])",
+                                store_history=False)
+        assert isinstance(result.error_in_exec, CheckFailed)
+        out = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out)
+        assert "CheckFailed" in out and "ck.close" in out, out
+        assert "dlcourse/check.py" not in out and "_judge_now" not in out, out
+    finally:
+        InteractiveShell.clear_instance()
+
+
+def test_a_known_mistake_adds_its_hint_once(monkeypatch):
+    import dlcourse.check
+    from dlcourse.check import HINT_MARK, fingerprint
+
+    shown = "CheckFailed: [연습 0.1] 값: 값(value)이 다릅니다 (not close): 최대 차이 1 (허용 rtol=1e-05, atol=1e-08); 기대 [1.], 실제 [2.]"  # noqa: E501
+    tip = "두 배 하지 마세요 (no doubling)"
+    monkeypatch.setattr(dlcourse.check, "common_mistakes", lambda: {fingerprint(shown): tip})
+    with pytest.raises(CheckFailed) as err:
+        with Check("연습 0.1") as ck:
+            ck.close("값", torch.tensor([2.0]), [1.0])
+    assert f"CheckFailed: {err.value}" == f"{shown}{HINT_MARK}{tip}"
+    dlcourse.check.add_hint(err.value)
+    assert str(err.value).count(HINT_MARK) == 1
+    with pytest.raises(CheckFailed) as other:  # another wrong value: no hint
+        with Check("연습 0.1") as ck:
+            ck.close("값", torch.tensor([3.0]), [1.0])
+    assert HINT_MARK not in str(other.value)

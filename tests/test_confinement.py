@@ -8,6 +8,7 @@ import contextlib
 import csv
 import io
 import os
+from datetime import UTC, datetime
 
 import pytest
 from nbgrader.api import Gradebook
@@ -15,6 +16,7 @@ from nbgrader.api import Gradebook
 from autograder.grade.command import grade_command
 from autograder.grade.scratch import ScratchCourse, reference_answers, release_notebook, submission
 from autograder.paths import UnsafePath, confined, symlinks
+from autograder.pipeline import received
 from autograder.pipeline.export import rows
 from autograder.pipeline.preprocessors import RENAMED
 
@@ -93,14 +95,21 @@ def test_confined_refuses_what_leaves_the_folder(tmp_path):
 BAD_IDS = ("=HYPERLINK(1)", ".hidden", "-rf", "with space")
 
 
-def test_a_folder_that_is_no_student_id_is_refused_and_never_graded(tmp_path):
+def test_a_refused_folder_is_never_graded_but_listed_and_never_stops_the_late_policy(tmp_path):
     """A ``submitted/`` folder whose name breaks the id rule (``check_id``) is listed as refused
-    with the reason and the exit status is 1; it reaches neither grading nor the gradebook, nor
-    ``grades.csv``, and the classmate is graded."""
+    with the reason and the exit status is 1; it is never graded nor a gradebook student, and
+    ``grades.csv`` and the report list it (status ``refused``, score 0, the reason). A refused
+    folder's time decides nothing: under a late policy, a symlinked folder the course has no
+    time for is refused, never "submission time unknown" stopping the whole class."""
     require_bwrap()
     course = ScratchCourse([LESSON], path=tmp_path / "course")
     course.release()
+    (course.path / "deadlines.toml").write_text(
+        f'[due]\n{LESSON} = 2099-01-01T00:00:00\n[late]\npolicy = "zero"\n', encoding="utf-8")
     course.submit("honest", LESSON, submission(LESSON))
+    received.record(course.path, "honest", LESSON, datetime.now(UTC), "test")
+    link = course.submit("linked", LESSON, None).parent / f"{LESSON}.ipynb"
+    link.symlink_to(course.path / "submitted" / "honest" / LESSON / f"{LESSON}.ipynb")
     for name in BAD_IDS:
         course.submit(name, LESSON, submission(LESSON))
     console = io.StringIO()
@@ -108,18 +117,26 @@ def test_a_folder_that_is_no_student_id_is_refused_and_never_graded(tmp_path):
         rc = grade_command([LESSON], workers=2, root=course.path)
     out = console.getvalue()
     assert rc == 1, out
-    for name in BAD_IDS:
-        line = (f"submitted/{name!r}/{LESSON}: 폴더를 채점하지 않았습니다 (folder refused, not "
-                f"graded): 잘못된 이름입니다 (invalid id): {name!r}")
+    why = {name: (f"submitted/{name!r}/{LESSON}: 폴더를 채점하지 않았습니다 (folder refused, not "
+                  f"graded): 잘못된 이름입니다 (invalid id): {name!r}") for name in BAD_IDS}
+    for name, line in why.items():
         assert out.count(f"{line}\n") == 2, out  # before grading and in the summary
         assert not (course.path / "autograded" / name).exists()
         assert not (course.path / "feedback" / name).exists()
     with Gradebook(course.db_url) as gb:
-        assert [s.id for s in gb.students] == ["honest"]
-        table = rows(gb, course.path)
-    assert {r["student"] for r in table} == {"honest"}
-    row = next(r for r in table if r["cell"] == "(total)")
-    assert (float(row["score"]), row["status"]) == (10.0, "graded"), row
+        assert sorted(s.id for s in gb.students) == ["honest", "linked"]
     with open(course.path / "grades.csv", encoding="utf-8-sig") as fh:
-        assert {r["student"] for r in csv.DictReader(fh)} == {"honest"}
+        totals = {r["student"]: r for r in csv.DictReader(fh) if r["cell"] == "(total)"}
+    shown = {name: ("'" + name if name.startswith(("=", "-")) else name) for name in BAD_IDS}
+    assert sorted(totals) == sorted(["honest", "linked", *shown.values()])
+    for name in BAD_IDS:
+        row = totals[shown[name]]
+        assert (row["score"], row["max_score"], row["status"], row["message"]) == (
+            "0.0", "10.0", "refused", why[name]), row
+    assert (totals["honest"]["score"], totals["honest"]["status"]) == ("10.0", "graded")
+    assert (totals["linked"]["score"], totals["linked"]["status"]) == ("0.0", "refused")
+    assert "symlink refused" in totals["linked"]["message"]
+    report = html_text(course.path / "reports" / "instructor-report.html")
+    for name in BAD_IDS:
+        assert why[name] in report
     course.cleanup()

@@ -1,11 +1,13 @@
 """One vocabulary (docs/glossary.md): no lesson's prose or example cell uses a variant the glossary
 lists as avoided, and no particle is cut off after bold text, math or code ("**XOR** 은",
-"$X$ 의"), in the instructor notebooks and in the student copies generated from them.
+"$X$ 의"), in the instructor notebooks and in the student copies generated from them. A test
+cell's words a student reads (its docstring and its checks' labels: every string in it) use no
+avoided variant either.
 
-Graded cells (answers, tests, setup) are left to their own checks: their messages come from
-``dlcourse.check``. Words in double quotes are quotations (of the source lecture) and may use the
-lecture's own terms."""
+Answer and setup cells are left to their own checks. Words in double quotes are quotations (of the
+source lecture) and may use the lecture's own terms."""
 
+import ast
 import re
 from pathlib import Path
 
@@ -50,6 +52,11 @@ def problems(nb) -> list[str]:
     """'cell N: ...' for every avoided word and detached particle in the prose and example cells."""
     words, out = avoided(), []
     for i, cell in enumerate(nb.cells):
+        if cell.metadata.get("nbgrader", {}).get("grade"):
+            strings = [n.value for n in ast.walk(ast.parse(cell.source))
+                       if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+            out += [f"cell {i}: {w!r} in {t!r}" for t in strings for w in words if w in t]
+            continue
         if cell.metadata.get("nbgrader"):
             continue
         text = QUOTED.sub('""', cell.source)
@@ -84,8 +91,28 @@ def test_the_check_finds_what_it_should(text, found):
     assert len(got) == len(found), got
 
 
+@pytest.mark.parametrize("source, found", [
+    ('"""연습 5.3 검사 (2점): 에폭별 손실"""\nck.equal(f"{n} 에포크", 1, 1)', ["'에폭'"]),
+    ('ck.equal("시험 학생 5명 (test students)", 1, 1)', ["'시험 학생'"]),
+    ('ck.equal("테스트 학생 5명, 20 에포크의 손실", 1, 1)  # 에폭 in a comment is no label', []),
+])
+def test_the_check_reads_the_labels_of_test_cells(source, found):
+    cell = nbformat.v4.new_code_cell(source, metadata={"nbgrader": {"grade": True, "locked": True}})
+    got = problems(nbformat.v4.new_notebook(cells=[cell]))
+    assert [g.split(" in ")[0] for g in got] == [f"cell 0: {f}" for f in found], got
+
+
 @pytest.mark.parametrize("folder", [SOLUTIONS, RELEASE], ids=["solutions", "notebooks"])
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_lessons_use_one_vocabulary(folder, lesson):
     nb = nbformat.read(folder / lesson / f"{lesson}.ipynb", as_version=4)
     assert not problems(nb), "\n".join(problems(nb))
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_try_it_has_one_form(lesson):
+    """Every "try it" cell says it the same way: 직접 해 보기 (try it), in prose and in a comment."""
+    nb = nbformat.read(SOLUTIONS / lesson / f"{lesson}.ipynb", as_version=4)
+    other = [f"cell {i}: {m[0]!r}" for i, c in enumerate(nb.cells)
+             for m in re.finditer(r".{0,12}try it", c.source, re.I) if not m[0].endswith("직접 해 보기 (try it")]
+    assert not other, "\n".join(other)

@@ -11,14 +11,18 @@ the example class and the integrity suite grade real submissions through nbgrade
 import pytest
 
 from autograder.authoring.mistakes import (
+    HINTS,
     differences,
+    hints_text,
     judge_cases,
     lesson_results,
     load_mistakes,
     max_scores,
+    shown_hints,
     visible_failures,
 )
 from autograder.grade.scratch import reference_answers, submission
+from dlcourse.check import HINT_JOIN, HINT_MARK
 
 from .conftest import LESSONS
 
@@ -61,3 +65,23 @@ def test_visible_judgement_leaves_the_hidden_facts_out():
     full = max_scores("03_loss")["check_my_loss"]
     assert judge_cases("03_loss", case, visible_only=True)["float64-wrong"]["check_my_loss"] == full
     assert judge_cases("03_loss", case)["float64-wrong"]["check_my_loss"] == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_known_mistakes_show_their_hints(lesson):
+    """Every known mistake that fails a visible check shows its ``hint:``, exact, in the
+    message of each visible failure that is the error it raises (the kernel adds the hint,
+    Validate and the grader keep it), and the committed hint table is what ``./course hints`` writes today."""
+    table, judged = shown_hints(lesson)
+    assert hints_text(table) == (HINTS / f"{lesson}.json").read_text(encoding="utf-8"), (
+        f"dlcourse/hints/{lesson}.json drifted: run ./course hints {lesson}")
+    shown = 0
+    for m in load_mistakes(lesson):
+        for gid, (passed, message, error) in judged[m.student].items():
+            if passed or error is None or not message.startswith(error[:100]):
+                continue  # passed, or the message is the verdict's, not the kernel's error
+            tips = message.partition(HINT_MARK)[2].split(HINT_JOIN)
+            assert m.hint in tips, (m.name, gid, message)
+            shown += 1
+    assert shown, f"{lesson}: no known mistake shows a hint"

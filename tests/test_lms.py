@@ -589,3 +589,41 @@ def test_a_renamed_notebook_is_matched_by_case_and_by_content(tmp_path):
         "건너뜀 (skipped, accepted): Kim_1003_assignsubmission_file_homework.ipynb: "
         "'homework.ipynb' 는 어느 과제인지 알 수 없습니다 (matches no lesson: ['01_neuron', "
         "'02_forward'])")
+
+
+WORKSHEET = ["Identifier", "Full name", "Email address", "ID number", "Status", "Grade",
+             "Maximum Grade", "Grade can be changed", "Last modified (submission)",
+             "Last modified (grade)"]
+
+
+def test_a_moodle_full_name_holding_moodles_prefix_never_takes_a_classmates_id(tmp_path, capsys):
+    """A full name is what the student typed, and Moodle writes its own
+    ``_<participant id>_assignsubmission_file_`` after it: a folder's id is read from the right
+    (the file goes to its uploader 1002, not to 1001 the name names); a flat file whose name holds
+    the prefix twice is placed only where the roster's full names decide, else the import stops
+    with every reading."""
+    spoof = "Kim_1001_assignsubmission_file_"
+    folders = make(tmp_path / "folders", {
+        f"{spoof}_1002_assignsubmission_file_/01_neuron.ipynb": nb("spoofer"),
+        "Kim Minji_1001_assignsubmission_file_/01_neuron.ipynb": nb("victim")})
+    placed, _ = import_download(folders, tmp_path / "a", LESSONS, accept=True)
+    assert laid_out(tmp_path / "a") == {"1001/01_neuron/01_neuron.ipynb": nb("victim"),
+                                        "1002/01_neuron/01_neuron.ipynb": nb("spoofer")}
+    assert {(p.student, p.entry.name) for p in placed} == {("1001", "Kim Minji"),
+                                                           ("1002", spoof)}
+    flat_name = f"{spoof}_1002_assignsubmission_file_01_neuron.ipynb"
+    flat = make(tmp_path / "flat", {flat_name: nb("spoofer")})
+    root = course_root(tmp_path)
+    ambiguous = (f"{flat_name}: 파일 이름을 여러 학생의 것으로 읽을 수 있습니다 (ambiguous file "
+                 f"name: moodle id 1001 ('Kim'), moodle id 1002 ({spoof!r})); 명단의 이름으로도 "
+                 "가릴 수 없습니다 (the roster's names do not decide)")
+    assert stopped(root, flat, capsys) == [ambiguous]
+    roster = csv_file(tmp_path / "worksheet.csv", [
+        WORKSHEET, ["Participant 1001", "Kim Minji", "", "20240001", "", "", "10", "Yes", "-", "-"],
+        ["Participant 1002", spoof, "", "20240002", "", "", "10", "Yes", "-", "-"]])
+    import_download(flat, tmp_path / "b", LESSONS, roster=roster)
+    assert laid_out(tmp_path / "b") == {"20240002/01_neuron/01_neuron.ipynb": nb("spoofer")}
+    kim = csv_file(tmp_path / "kim.csv", [  # both readings fit the roster: nothing decides
+        WORKSHEET, ["Participant 1001", "Kim", "", "20240001", "", "", "10", "Yes", "-", "-"],
+        ["Participant 1002", spoof, "", "20240002", "", "", "10", "Yes", "-", "-"]])
+    assert stopped(root, flat, capsys, roster=kim) == [ambiguous]

@@ -551,8 +551,8 @@ def test_validate_button_answers_with_the_same_report(tmp_path):
     notes of a notebook that passes reach the dialog, and nbgrader's own validator is off."""
     import urllib.request
 
-    from dlcourse.lab import LabServer
     from dlcourse.validate_button import PASSED_WITH_NOTES
+    from tests.support.lab import LabServer
 
     folder = tmp_path / "notebooks" / "01_neuron"
     folder.mkdir(parents=True)

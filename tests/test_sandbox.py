@@ -1,11 +1,16 @@
 """The sandboxed kernel's own files: matplotlib's font list comes ready and read-only; what the
 kernel writes stays in its own tmpfs."""
 
+import contextlib
 import json
+from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from traitlets.config import Config
 
+from autograder.pipeline.preprocessors import OVER_BUDGET, SandboxedExecute
+from autograder.sandbox.backends import BACKENDS, Limits, Sandbox
 from autograder.sandbox.bwrap import MPLDIR, WORKDIR, SandboxedKernelManager, font_cache
 
 KERNEL_CODE = """
@@ -52,3 +57,35 @@ def test_kernels_start_with_a_read_only_font_list(bwrap, tmp_path, monkeypatch):
         assert "font" not in err, err
         assert list(tmp_path.iterdir()) == []
     assert all(json.loads(p.read_text())["ttflist"] for p in lists)
+
+
+def test_a_sandbox_backend_is_one_entry_of_the_registry(monkeypatch):
+    """Another backend ("grade in Docker") is one entry of ``BACKENDS``: the course's
+    configuration can name it, the grader opens each notebook's kernel through it with the
+    configured ``Limits`` in a folder of the lesson's files, asks it after every cell, and a
+    budget it reports exceeded stops the notebook with that budget's status and message."""
+    opened, asked = [], []
+
+    class Counting(Sandbox):
+        def exceeded(self, km):
+            asked.append(km is not None)
+            return "processes" if len(asked) == 2 else None
+
+    @contextlib.contextmanager
+    def counting(workdir, limits):
+        opened.append((Path(workdir).is_dir(), limits))
+        yield Counting(None, None)
+
+    monkeypatch.setitem(BACKENDS, "counting", counting)
+    limits = {"memory_mb": 1000, "budget_mb": 900, "max_procs": 50, "file_mb": 10, "disk_mb": 100}
+    execute = SandboxedExecute(config=Config({"SandboxedExecute": {"sandbox": "counting",
+                                                                   **limits}}))
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(f"print({i})")
+                                         for i in range(3)])
+    nb, _ = execute.preprocess(nb, {})
+    assert opened == [(True, Limits(**limits))]
+    assert asked == [True, True]  # after the first cell, and after the second, which stops it
+    message = OVER_BUDGET["processes"].format(budget_mb=900, max_procs=50, disk_mb=100)
+    assert nb.metadata.dlcourse["stopped"] == "crashed (processes)"
+    assert nb.metadata.dlcourse["message"] == message
+    assert [c.outputs[0].text for c in nb.cells[:1]] == ["0\n"]

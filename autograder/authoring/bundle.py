@@ -59,9 +59,10 @@ def build(dest: Path = BUNDLE, only: list[str] | None = None) -> tuple[Path, Pat
             shutil.copytree(src, dest / name, ignore=IGNORE)
         else:
             shutil.copy2(src, dest / name)
-    # Validate's copies of the releases: only the lessons handed out (a later lesson shows
-    # earlier answers).
-    for shipped in (dest / "dlcourse" / "releases").glob("*.ipynb"):
+    # Validate's copies of the releases and the hints of known mistakes: only the lessons
+    # handed out (a later lesson shows earlier answers).
+    for shipped in [*(dest / "dlcourse" / "releases").glob("*.ipynb"),
+                    *(dest / "dlcourse" / "hints").glob("*.json")]:
         if shipped.stem not in chosen:
             shipped.unlink()
     shutil.copy2(ROOT / "dlcourse" / "student_nbgrader_config.py", dest / "nbgrader_config.py")

@@ -19,6 +19,7 @@ left behind by one case that changes another's score would show as a changed las
 
 from __future__ import annotations
 
+import json
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ import yaml
 from nbclient import NotebookClient
 from traitlets.config import Config
 
+from dlcourse.check import HINT_JOIN, HINT_MARK, fingerprint
 from dlcourse.submission import is_test_cell, rebuild, verdict
 
 from .. import KERNEL_CONFIG, ROOT
@@ -46,6 +48,7 @@ class Mistake:
     answers: dict[str, str]
     fails: list[str] = field(default_factory=list)
     rule: str = ""  # the rule the exercise text states and this mistake breaks ("" if none)
+    hint: str = ""  # for the student, shown when a visible check fails on it ("" if none does)
 
     @property
     def student(self) -> str:
@@ -74,8 +77,13 @@ def load_mistakes(lesson: str, root: Path = ROOT) -> list[Mistake]:
         if not isinstance(rule, str) or ("rule" in e and not rule.strip()):
             raise ValueError(f"{path.name}: {name}: 'rule' quotes the stated rule it breaks "
                              "(a non-empty string)")
+        hint = e.get("hint", "")
+        if not isinstance(hint, str) or ("hint" in e and not hint.strip()) or (
+                HINT_JOIN.strip() in hint or HINT_MARK.strip() in hint):
+            raise ValueError(f"{path.name}: {name}: 'hint' is the student's hint (a non-empty "
+                             "string, without the hint separators)")
         out.append(Mistake(lesson, name, e.get("why", ""), dict(cells), list(e["fails"]),
-                           rule.strip()))
+                           rule.strip(), hint.strip()))
     return out
 
 
@@ -95,10 +103,21 @@ def max_scores(lesson: str, root: Path = ROOT) -> dict[str, float]:
             for c in release_notebook(lesson, root).cells if is_test_cell(c)}
 
 
-def judge_cases(lesson: str, cases: dict[str, nbformat.NotebookNode], root: Path = ROOT,
-                timeout: int = 180, visible_only: bool = False) -> dict[str, dict[str, float]]:
-    """``{case: {test cell: score}}`` for ``{case: student notebook}`` of one lesson (see the
-    module docstring). Raises ``RuntimeError`` when the reference answers score differently at
+def raised(cell) -> str | None:
+    """``"Name: message"`` of an executed cell's first error, whole and without a known
+    mistake's hint: what :func:`dlcourse.check.fingerprint` is taken of; ``None`` without one."""
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "error":
+            return f"{out['ename']}: {out['evalue']}".partition(HINT_MARK)[0]
+    return None
+
+
+def verdicts(lesson: str, cases: dict[str, nbformat.NotebookNode], root: Path = ROOT,
+             timeout: int = 180, visible_only: bool = False
+             ) -> dict[str, dict[str, tuple[bool, str, str | None]]]:
+    """``{case: {test cell: (passed, message, error)}}`` for ``{case: student notebook}`` of one
+    lesson: the grader's :func:`~dlcourse.submission.verdict` of each test cell (see the module
+    docstring), and the cell's error as the kernel raised it (:func:`raised`). Raises ``RuntimeError`` when the reference answers are judged differently at
     the end of the run than at its start.
 
     ``visible_only=True`` judges what a student can see before handing in: the release notebook
@@ -115,7 +134,7 @@ def judge_cases(lesson: str, cases: dict[str, nbformat.NotebookNode], root: Path
     points = max_scores(lesson, root)
     ref_nb = submission(lesson, root=root)
     runs = [("(reference, first)", ref_nb), *cases.items(), ("(reference, last)", ref_nb)]
-    got: dict[str, dict[str, float]] = {}
+    got: dict[str, dict[str, tuple[bool, str, str | None]]] = {}
     with environment(GRADING_ENV):
         client = NotebookClient(ref_nb, timeout=timeout,
                                 kernel_name="python3", allow_errors=True,
@@ -129,16 +148,28 @@ def judge_cases(lesson: str, cases: dict[str, nbformat.NotebookNode], root: Path
                 for i, cell in enumerate(nb.cells):
                     if cell.cell_type == "code":
                         client.execute_cell(cell, i)
-                got[name] = {gid: 0.0 for gid in points}
+                got[name] = {gid: (False, "검사 셀이 없습니다 (test cell missing)", None)
+                             for gid in points}
                 for cell in nb.cells:
                     gid = cell.metadata.get("nbgrader", {}).get("grade_id")
-                    if gid in points and verdict(cell, refs[gid])[0]:
-                        got[name][gid] = points[gid]
+                    if gid in points:
+                        passed, _, message = verdict(cell, refs[gid])
+                        got[name][gid] = (passed, message, raised(cell))
     first, last = got.pop(runs[0][0]), got.pop(runs[-1][0])
     if first != last:
-        raise RuntimeError(f"{lesson}: the reference answers scored {first} first and {last} "
-                           "last: a case left kernel state behind")
+        raise RuntimeError(f"{lesson}: the reference answers were judged {first} first and "
+                           f"{last} last: a case left kernel state behind")
     return got
+
+
+def judge_cases(lesson: str, cases: dict[str, nbformat.NotebookNode], root: Path = ROOT,
+                timeout: int = 180, visible_only: bool = False) -> dict[str, dict[str, float]]:
+    """``{case: {test cell: score}}``: full points where :func:`verdicts` passes a cell, else
+    0 (the arguments are :func:`verdicts`'s)."""
+    points = max_scores(lesson, root)
+    judged = verdicts(lesson, cases, root, timeout, visible_only)
+    return {case: {gid: points[gid] if passed else 0.0 for gid, (passed, *_) in cells.items()}
+            for case, cells in judged.items()}
 
 
 def visible_failures(lesson: str, mistakes: list[Mistake]) -> dict[str, list[str]]:
@@ -151,6 +182,59 @@ def visible_failures(lesson: str, mistakes: list[Mistake]) -> dict[str, list[str
     got = judge_cases(lesson, cases, visible_only=True)
     return {case: sorted(g for g, v in scores.items() if v != maxes[g])
             for case, scores in got.items()}
+
+
+#: The hint tables ``./course hints`` writes: ``<lesson>.json``, ``{fingerprint: hint}``, the
+#: package data :func:`dlcourse.check.common_mistakes` reads in the student's kernel.
+HINTS = ROOT / "dlcourse" / "hints"
+
+
+def shown_hints(lesson: str, root: Path = ROOT) -> tuple[dict[str, str], dict[str, dict]]:
+    """``(table, judged)``: the lesson's hint table, ``{fingerprint: hint}`` of the error each
+    known mistake raises in a test cell of the release (:func:`verdicts` with
+    ``visible_only=True``; the hints of mistakes that raise the same error joined by
+    :data:`dlcourse.check.HINT_JOIN`, in the order of the YAML file), and the ``judged`` cases
+    themselves (``{mistake.student: {test cell: (passed, message, error)}}``). Raises
+    ``ValueError`` when a mistake that fails a visible check has no ``hint:``, when a mistake
+    with a ``hint:`` fails none, or when none of its visible failures raised an error to take a
+    fingerprint of (a cell whose kernel passed and whose reference run disagrees shows no
+    hint)."""
+    mistakes = load_mistakes(lesson, root)
+    judged = verdicts(lesson, {m.student: submission(lesson, m.answers, root=root)
+                               for m in mistakes}, root, visible_only=True)
+    tips: dict[str, list[str]] = {}
+    problems = []
+    for m in mistakes:
+        failing = {gid: err for gid, (ok, _, err) in judged[m.student].items() if not ok}
+        if failing and not m.hint:
+            problems.append(f"{m.name} fails {sorted(failing)} visibly: write its 'hint:'")
+        if m.hint and not failing:
+            problems.append(f"{m.name} fails no visible check: its 'hint:' is never shown")
+        raising = [err for err in failing.values() if err is not None]
+        if failing and not raising:
+            problems.append(f"{m.name}: {sorted(failing)} fail visibly without an error to "
+                            "show a hint in")
+        for err in raising if m.hint else []:
+            tips.setdefault(fingerprint(err), []).append(m.hint)
+    if problems:
+        raise ValueError(f"{lesson}: " + "; ".join(problems))
+    table = {fp: HINT_JOIN.join(dict.fromkeys(found)) for fp, found in sorted(tips.items())}
+    return table, judged
+
+
+def hints_text(table: dict[str, str]) -> str:
+    """The bytes of ``dlcourse/hints/<lesson>.json`` (UTF-8): sorted, one entry a line."""
+    return json.dumps(table, ensure_ascii=False, indent=0, sort_keys=True) + "\n"
+
+
+def write_hints(names: list[str]) -> None:
+    """``./course hints``: write :data:`HINTS` ``/<lesson>.json`` of each lesson
+    (:func:`shown_hints`)."""
+    HINTS.mkdir(exist_ok=True)
+    for lesson in names:
+        table, _ = shown_hints(lesson)
+        (HINTS / f"{lesson}.json").write_text(hints_text(table), encoding="utf-8")
+        print(f"{lesson}: {len(table)} hints of known mistakes")
 
 
 def lesson_results(lesson: str) -> tuple[dict, dict]:
@@ -196,5 +280,6 @@ def check_lessons(names: list[str]) -> bool:
     return ok_all
 
 
-__all__ = ["Mistake", "load_mistakes", "expected_scores", "max_scores", "judge_cases",
-           "visible_failures", "lesson_results", "differences", "check_lessons", "reference_answers"]
+__all__ = ["Mistake", "load_mistakes", "expected_scores", "max_scores", "raised", "verdicts",
+           "judge_cases", "visible_failures", "HINTS", "shown_hints", "hints_text", "write_hints",
+           "lesson_results", "differences", "check_lessons", "reference_answers"]

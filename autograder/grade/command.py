@@ -45,7 +45,8 @@ from .. import lessons as course_lessons
 from ..lms import ImportStopped, export_grades, import_download, refusals, register_students
 from ..pipeline import deadlines as course_deadlines
 from ..pipeline import received
-from .pool import _invalidate, cause, db_url, grade_class, refused_folders, submissions
+from ..pipeline.export import record_refused_folders
+from .pool import _invalidate, cause, db_url, grade_class, refused, refused_folders, submissions
 from .preflight import GradingStopped, canary, configured_execute, preflight
 from .report import write_report
 
@@ -104,16 +105,20 @@ def grade_command(lessons: list[str], lms: Path | None = None, workers: int | No
               "NBGRADER_DB_URL to PostgreSQL, here and on every worker")
         return 1
     pairs = submissions(root, lessons)
-    bad_folders = refused_folders(root, lessons)  # names no student id: never graded
+    bad = refused_folders(root, lessons)  # names no student id: never graded
+    bad_folders = [bad[k] for k in sorted(bad)]
     for line in bad_folders:
         print(line)
+    record_refused_folders(root, bad)  # grades.csv and the report list them as refused
+    # a refused folder is never graded: its time decides nothing, under any late policy
+    timed = [(s, lesson) for s, lesson in pairs if not refused(root, s, lesson)]
     # students whose files --accept skipped: zeroed with the reason, never left out
     skipped = refusals(root, lessons or course_lessons(root))
     if not pairs and not skipped:
         print("submitted/ 에 채점할 제출이 없습니다 (no submissions found)")
         return 1
     try:
-        unknown = [] if accept else received.unknown(root, pairs)
+        unknown = [] if accept else received.unknown(root, timed)
     except ValueError as err:  # deadlines.toml names the entry
         print(err)
         return 2
@@ -134,7 +139,7 @@ def grade_command(lessons: list[str], lms: Path | None = None, workers: int | No
     ensure_released(root, url, lessons)
     register_students(url, placed)
     try:
-        for note in received.apply(root, pairs, accept) + course_deadlines.apply(root, url, pairs):
+        for note in received.apply(root, timed, accept) + course_deadlines.apply(root, url, pairs):
             print(note)
     except ValueError as err:  # deadlines.toml names the entry
         print(err)

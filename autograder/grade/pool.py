@@ -114,11 +114,12 @@ def submissions(root: Path, lessons: list[str] | None = None) -> list[tuple[str,
     return [(s, lesson) for s, lesson in _found(root, lessons) if not _id_error(s)]
 
 
-def refused_folders(root: Path, lessons: list[str] | None = None) -> list[str]:
-    """One message per ``submitted/<name>/<lesson>/`` whose ``name`` breaks the id rule
-    (:func:`autograder.paths.check_id`), sorted: the folders :func:`submissions` leaves out."""
-    return [f"submitted/{s!r}/{lesson}: 폴더를 채점하지 않았습니다 (folder refused, not graded): "
-            f"{why}" for s, lesson in _found(root, lessons) if (why := _id_error(s))]
+def refused_folders(root: Path, lessons: list[str] | None = None) -> dict[tuple[str, str], str]:
+    """``{(name, lesson): message}`` for each ``submitted/<name>/<lesson>/`` whose ``name``
+    breaks the id rule (:func:`autograder.paths.check_id`): the folders :func:`submissions`
+    leaves out."""
+    return {(s, lesson): f"submitted/{s!r}/{lesson}: 폴더를 채점하지 않았습니다 (folder refused, "
+            f"not graded): {why}" for s, lesson in _found(root, lessons) if (why := _id_error(s))}
 
 
 def adopt_renamed(root: Path, student: str, lesson: str) -> str | None:

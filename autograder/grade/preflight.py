@@ -32,8 +32,9 @@ from traitlets import TraitError
 
 from .. import ROOT
 from ..pipeline import reference, status
-from ..pipeline.preprocessors import NO_SANDBOX, SandboxedExecute, _bound_manager
-from ..sandbox.budget import Budget, describe, kernel_uid
+from ..pipeline.preprocessors import NO_SANDBOX, SandboxedExecute
+from ..sandbox.backends import BACKENDS
+from ..sandbox.budget import Budget, describe
 from ..sandbox.bwrap import disk_bound, find_bwrap
 from .scratch import ScratchCourse, submission
 
@@ -156,12 +157,8 @@ def _kernel_check(execute: SandboxedExecute) -> str:
     try:
         with contextlib.ExitStack() as stack:
             stderr = stack.enter_context(open(log, "w+b"))  # bwrap's and the kernel's words
-            uid = stack.enter_context(kernel_uid())
-            budget = Budget.open(execute.budget_mb, execute.max_procs)
-            if budget is not None:
-                stack.callback(budget.close)
-            manager = _bound_manager(str(workdir), uid, budget, **execute.kernel_limits())
-            NotebookClient(nb, kernel_name="python3", kernel_manager_class=manager,
+            box = stack.enter_context(BACKENDS[execute.sandbox](workdir, execute.limits()))
+            NotebookClient(nb, kernel_name="python3", kernel_manager_class=box.manager,
                            shutdown_kernel="immediate", timeout=120, allow_errors=True,
                            resources={"metadata": {"path": str(workdir)}}).execute(stderr=stderr)
     except Exception as err:  # the kernel did not start: bwrap's or Python's own words
@@ -196,7 +193,7 @@ def limits(execute: SandboxedExecute) -> str:
     budget = Budget.open(execute.budget_mb, execute.max_procs)
     if budget is not None:
         budget.close()
-    return (f"{describe(execute.budget_mb, execute.memory_mb, execute.file_mb, execute.max_procs)}"
+    return (f"{describe(execute.limits())}"
             f"; {disk_bound(execute.disk_mb, budget is not None)}"
             f"; {execute.timeout} s per cell, {execute.notebook_timeout} s per notebook")
 

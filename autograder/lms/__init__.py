@@ -43,7 +43,7 @@ from dlcourse.validate import find_release
 
 from ..paths import STUDENT_ID, check_id, confined_path
 from ..pipeline import deadlines, received
-from .base import Entry, Grade, LmsFormat, Person, read_table
+from .base import Entry, Grade, LmsFormat, Person, read_table, same_name
 from .blackboard import Blackboard
 from .canvas import Canvas
 from .course import CourseNames
@@ -237,6 +237,22 @@ def _entry(path: str, tz) -> tuple[LmsFormat | None, Entry | None]:
     return (FORMATS["course"], entry) if entry else (None, None)
 
 
+def resolve(path: str, entry: Entry, people: dict[str, Person]) -> Entry:
+    """The one of ``entry.readings`` (a file name holding its LMS's pattern more than once,
+    :class:`~.base.Entry`) whose key is in ``people`` (the roster of that LMS) under the name the
+    file name gives; ``entry`` itself when it reads one way only. Raises ValueError listing the
+    readings when not exactly one fits (no roster, or names that do not tell)."""
+    if not entry.readings:
+        return entry
+    fits = [e for e in entry.readings if e.key in people and same_name(e.name, people[e.key].name)]
+    if len(fits) == 1:
+        return fits[0]
+    ways = ", ".join(f"{e.lms} id {e.key} ({e.name!r})" for e in entry.readings)
+    raise ValueError(f"{path}: 파일 이름을 여러 학생의 것으로 읽을 수 있습니다 (ambiguous file "
+                     f"name: {ways}); 명단의 이름으로도 가릴 수 없습니다 (the roster's names do "
+                     "not decide)")
+
+
 def _read(download: Path, lessons: list[str], roster: Path | None, root: Path):
     """Placements, problems and the skipped: ``{(student, lesson or None): [problem]}`` for
     each problem whose student is known (``None``: no lesson matched) (nothing written)."""
@@ -260,6 +276,11 @@ def _read(download: Path, lessons: list[str], roster: Path | None, root: Path):
         fmt, entry = _entry(path, tz)
         if entry is None:
             problems.append(f"{path}: 어느 LMS의 파일 이름인지 알 수 없습니다 (unknown file name)")
+            continue
+        try:  # a name the student typed that holds the LMS's pattern again
+            entry = resolve(path, entry, people if roster_fmt is fmt else {})
+        except ValueError as err:
+            problems.append(str(err))
             continue
         if roster is None:
             person = Person(student=entry.key)

@@ -6,6 +6,7 @@ LMSs' importers recognise, no cell a spreadsheet runs as a formula)."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,7 +23,11 @@ class Entry:
     Canvas user id, Blackboard username, the course's own id); ``name``: the name the LMS put
     in the file name ('' when none); ``original``: the student's file name; ``submitted``: the
     aware submission time the download states (None when it states none); ``late``: the LMS
-    marked the file late; ``note``: what the instructor is told about the entry ('' none)."""
+    marked the file late; ``note``: what the instructor is told about the entry ('' none);
+    ``readings``: every way the file name can be read when the LMS's own pattern appears in it
+    more than once (a name the student typed can hold it: ``Kim_12345_assignsubmission_file_``),
+    this entry among them; the roster decides between them (:func:`autograder.lms.resolve`),
+    or the import stops. Empty when the name reads one way only."""
 
     lms: str
     key: str
@@ -31,6 +36,26 @@ class Entry:
     submitted: datetime | None = None
     late: bool = False
     note: str = ""
+    readings: tuple[Entry, ...] = ()
+
+
+def read_ways(readings: list[Entry]) -> Entry | None:
+    """The entry of a file name read in each of ``readings`` ways (left to right; two that
+    give the same key and original name are one): None for none, the one, or the leftmost
+    carrying them all as ``readings``."""
+    ways = list({(e.key, e.original): e for e in reversed(readings)}.values())[::-1]
+    if not ways:
+        return None
+    return ways[0] if len(ways) == 1 else dataclasses.replace(ways[0], readings=tuple(ways))
+
+
+def same_name(typed: str, roster: str) -> bool:
+    """Whether the name an LMS put in a file name is the roster's name: letters and digits
+    compared without case (Moodle writes "_" as a space, Canvas drops spaces and commas)."""
+    def letters(text: str) -> str:
+        return "".join(c for c in text.casefold() if c.isalnum())
+
+    return bool(letters(typed)) and letters(typed) == letters(roster)
 
 
 @dataclass(frozen=True)

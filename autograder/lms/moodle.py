@@ -9,6 +9,14 @@ structure kept for any subfolders, and files are not renamed"; mod/assign/locall
 ``download_submissions``). The full name is any Unicode text; the participant id (digits) is
 the key: names repeat, participant ids do not.
 
+Moodle writes the prefix after the full name, which the student may have typed
+(``download_submissions``: ``str_replace('_', ' ', fullname($student))``, then
+``clean_filename``), so a folder's participant id is the last number before its closing
+``_assignsubmission_<plugin>_``, read from the right. A flat file's name has text the student
+chose on both sides (the full name, the original file name): where the pattern appears more than
+once, every reading is kept (``Entry.readings``) and the roster's full names decide, or the
+import stops.
+
 Roster and grades back: the offline grading worksheet (Grading action "Download grading
 worksheet", assignfeedback_offline). Its importer (mod/assign/feedback/offline/
 importgradeslib.php) finds the columns "Identifier" (``Participant <id>``: it strips the
@@ -27,9 +35,12 @@ from zoneinfo import ZoneInfo
 from dateutil import parser as dateparser
 
 from ..csvfile import write_csv
-from .base import Entry, LmsFormat, Person, points
+from .base import Entry, LmsFormat, Person, points, read_ways
 
-NAME = re.compile(r"^(?P<name>.+?)_(?P<key>\d+)_assignsubmission_(?P<plugin>[a-z]+)_?(?P<rest>.*)$")
+#: A folder of "Download submissions in folders": the last prefix ends the name.
+FOLDER = re.compile(r"^(?P<name>.+)_(?P<key>\d+)_assignsubmission_(?P<plugin>[a-z]+)_$")
+#: Moodle's prefix inside a flat file name, wherever it appears (overlapping ones too).
+PREFIX = re.compile(r"(?=(?P<prefix>_(?P<key>\d+)_assignsubmission_[a-z]+_))")
 PARTICIPANT = re.compile(r"(\d+)\s*$")
 
 
@@ -49,16 +60,12 @@ class Moodle(LmsFormat):
 
     def entry(self, path: str, tz: ZoneInfo) -> Entry | None:
         parts = path.split("/")
-        m = NAME.match(parts[0])
-        if not m:
-            return None
         if len(parts) > 1:  # "in folders": the files keep their names
-            original = parts[-1]
-        elif m["rest"]:
-            original = m["rest"]
-        else:
-            return None
-        return Entry(self.name, m["key"], m["name"], original)
+            m = FOLDER.match(parts[0])
+            return Entry(self.name, m["key"], m["name"], parts[-1]) if m else None
+        readings = [Entry(self.name, m["key"], path[:m.start()], path[m.end("prefix"):])
+                    for m in PREFIX.finditer(path) if m.start() > 0 and m.end("prefix") < len(path)]
+        return read_ways(readings)
 
     def roster(self, rows, tz):
         out = {}

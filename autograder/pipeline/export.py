@@ -6,11 +6,14 @@ written answer no person has graded yet: no score; the ``(total)`` row counts th
 ``grader error``, ``import refused`` (every file of the student's ``--accept`` skipped, the
 reasons in ``message``), ``crashed (memory)``, ``crashed (processes)`` (over the notebook's budget,
 :mod:`autograder.sandbox.budget`), ``graded (no sandbox)`` (``--no-sandbox``) or why the file could not be
-read; ``message`` says what the student sees.
+read; ``message`` says what the student sees. A ``submitted/`` folder whose name is no student
+id never reaches the gradebook; ``./course grade`` records it (:func:`record_refused_folders`)
+and it gets one ``(total)`` row, score 0, status ``refused`` and the reason.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,13 +33,39 @@ COLUMNS = ["student", "assignment", "cell", "score", "max_score", "status", "mes
            "late_penalty", "submitted", "due", "late"]
 
 
+#: The course's record of the ``submitted/`` folders the last ``./course grade`` refused.
+REFUSED_FOLDERS = Path(".dlcourse") / "refused-folders.json"
+
+
+def record_refused_folders(root: Path, folders: dict[tuple[str, str], str]) -> None:
+    """Record ``{(folder name, lesson): why}``, the folders of ``submitted/`` that are no
+    student id, replacing the last run's record (:func:`refused_folders` reads it)."""
+    path = Path(root) / REFUSED_FOLDERS
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps([[name, lesson, why] for (name, lesson), why in sorted(
+        folders.items())], ensure_ascii=False), encoding="utf-8")
+
+
+def refused_folders(root: Path) -> dict[tuple[str, str], str]:
+    """``{(folder name, lesson): why}`` as the last ``./course grade`` recorded them."""
+    path = Path(root) / REFUSED_FOLDERS
+    if not path.exists():
+        return {}
+    return {(name, lesson): why for name, lesson, why in json.loads(path.read_text("utf-8"))}
+
+
 def rows(gradebook: Gradebook, root: Path, students=(), assignments=()) -> list[dict]:
     known = status.load(gradebook.engine.url.render_as_string(hide_password=False))
     tz = load_deadlines(root).timezone
+    bad = refused_folders(root)
     out = []
     for assignment in gradebook.assignments:
         if assignments and assignment.name not in assignments:
             continue
+        out += [dict(student=name, assignment=lesson, cell="(total)", score=0.0,
+                     max_score=assignment.max_score, status="refused", message=why)
+                for (name, lesson), why in sorted(bad.items())
+                if lesson == assignment.name and (not students or name in students)]
         for student in gradebook.students:
             if students and student.id not in students:
                 continue

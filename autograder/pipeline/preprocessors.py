@@ -29,7 +29,6 @@ Order of events for one submitted notebook (see ``nbgrader_config.py``):
 
 from __future__ import annotations
 
-import contextlib
 import fnmatch
 import json
 import shutil
@@ -65,8 +64,7 @@ from dlcourse.submission import (
 from dlcourse.validate import find_release
 
 from ..paths import UnsafePath, confined, rename_record
-from ..sandbox.budget import Budget, kernel_uid
-from ..sandbox.bwrap import SandboxedKernelManager
+from ..sandbox.backends import BACKENDS, Limits
 from . import status
 from .concealment import (
     AFTER_HIDDEN,
@@ -179,8 +177,6 @@ def mark_written(nb, template) -> None:
 # --------------------------------------------------------------------------- 3. executing
 
 
-#: The values of ``SandboxedExecute.sandbox``.
-SANDBOXES = ("bwrap", "none")
 #: Status of a score graded with ``--no-sandbox`` (``SandboxedExecute.sandbox = "none"``).
 NO_SANDBOX = "graded (no sandbox)"
 OVER_BUDGET = {
@@ -213,7 +209,7 @@ class SandboxedExecute(Execute):
                                "all").tag(config=True)
     #: Any other value is a configuration error (traitlets.TraitError) before anything is graded
     #: (:func:`autograder.grade.preflight.configured_execute`), never an unsandboxed grade.
-    sandbox = Enum(SANDBOXES, default_value="bwrap", help="'bwrap', or 'none' for trusted "
+    sandbox = Enum(BACKENDS.keys(), default_value="bwrap", help="'bwrap', or 'none' for trusted "
                    "notebooks (./course grade --no-sandbox)").tag(config=True)
     memory_mb = Integer(4096, min=64, help="Address-space limit of each process (RLIMIT_AS), "
                         "MiB").tag(config=True)
@@ -237,7 +233,7 @@ class SandboxedExecute(Execute):
         self._deadline = time.monotonic() + self.notebook_timeout
         self._started = time.monotonic()
         self._index = None
-        self._budget = None
+        self._box = None  # the notebook's opened sandbox (autograder.sandbox.backends.Sandbox)
         self._kept = 0  # bytes of output kept so far (:meth:`output`)
         self._truncated = False
         self._first_hidden = first_hidden(nb)  # from this cell on the kernel has hidden code
@@ -252,35 +248,30 @@ class SandboxedExecute(Execute):
         handed_in = meta.get("path")
         workdir = self._lesson_workdir(resources)
         meta["path"] = workdir
-        with contextlib.ExitStack() as stack:
-            if self.sandbox == "bwrap" and km is None:
-                uid = stack.enter_context(kernel_uid())
-                self._budget = Budget.open(self.budget_mb, self.max_procs)
-                if self._budget is not None:
-                    stack.callback(self._budget.close)
-                self.kernel_manager_class = _bound_manager(workdir, uid, self._budget,
-                                                           **self.kernel_limits())
-            try:
+        # A kernel manager handed in (km) is the caller's: it runs as it was made.
+        backend = BACKENDS[self.sandbox if km is None else "none"]
+        try:
+            with backend(Path(workdir), self.limits()) as self._box:
+                if self._box.manager is not None:
+                    self.kernel_manager_class = self._box.manager
                 return self._run(nb, resources, km)
-            finally:
-                if handed_in is None:
-                    meta.pop("path", None)
-                else:
-                    meta["path"] = handed_in
-                shutil.rmtree(workdir, ignore_errors=True)
+        finally:
+            if handed_in is None:
+                meta.pop("path", None)
+            else:
+                meta["path"] = handed_in
+            shutil.rmtree(workdir, ignore_errors=True)
 
-    def kernel_limits(self) -> dict[str, int]:
-        """What bounds each process of the kernel (:func:`autograder.sandbox.bwrap.sandbox_command`):
-        ``memory_mb`` (RLIMIT_AS, MiB), ``file_mb`` (RLIMIT_FSIZE, MiB), ``max_procs``."""
-        return {"memory_mb": self.memory_mb, "file_mb": self.file_mb,
-                "max_procs": self.max_procs, "disk_mb": self.disk_mb}
+    def limits(self) -> Limits:
+        """The configured bounds of one notebook (:class:`autograder.sandbox.backends.Limits`)."""
+        return Limits(memory_mb=self.memory_mb, budget_mb=self.budget_mb,
+                      max_procs=self.max_procs, file_mb=self.file_mb, disk_mb=self.disk_mb)
 
     def start_new_kernel_client(self):
         """nbclient's, then the kernel's sockets folder is sealed
         (:meth:`autograder.sandbox.bwrap.SandboxedKernelManager.seal`)."""
         kc = super().start_new_kernel_client()
-        if isinstance(self.km, SandboxedKernelManager):
-            self.km.seal()
+        self._box.started(self.km)
         return kc
 
     def _lesson_workdir(self, resources) -> str:
@@ -387,9 +378,7 @@ class SandboxedExecute(Execute):
             return super().preprocess_cell(cell, resources, index)
         finally:
             # An exceeded budget explains a dead kernel, and stops a kernel that survived it.
-            over = self._budget.exceeded() if self._budget is not None else None
-            if over is None and isinstance(self.km, SandboxedKernelManager) and self.km.disk_full():
-                over = "disk"
+            over = self._box.exceeded(self.km) if self._box is not None else None
             if over:
                 raise OverBudget(over)  # the budget is the cause to report
 
@@ -408,16 +397,6 @@ def _output_size(content: dict) -> int:
         len(v) if isinstance(v, str) else len(json.dumps(v))
         for v in content.get("data", {}).values()) + sum(
         len(line) for line in content.get("traceback", []))
-
-
-def _bound_manager(workdir: str, uid: int | None, budget: Budget | None, **limits: int):
-    """A :class:`SandboxedKernelManager` class for one notebook: its folder, kernel uid, budget
-    and ``limits`` (:meth:`SandboxedExecute.kernel_limits`)."""
-    return type("BoundSandboxedKernelManager", (SandboxedKernelManager,), {
-        "__init__": lambda self, **kw: SandboxedKernelManager.__init__(
-            self, workdir=workdir, **limits, **kw),
-        "uid": uid, "budget": budget,
-    })
 
 
 # --------------------------------------------------------------------------- 4. verdicts

@@ -242,10 +242,12 @@ class Budget:
                     time.sleep(0.05)
 
 
-def describe(budget_mb: int, memory_mb: int, file_mb: int, max_procs: int) -> str:
-    """Which limits bind one notebook on this machine (for the grader's log): ``budget_mb``
-    (MiB, the notebook's cgroup), ``memory_mb`` and ``file_mb`` (MiB, RLIMIT_AS and
-    RLIMIT_FSIZE of each process), ``max_procs`` (its processes and threads)."""
+def describe(limits) -> str:
+    """Which of ``limits`` (:class:`autograder.sandbox.backends.Limits`) bind one notebook on
+    this machine (for the grader's log): ``budget_mb`` (the notebook's cgroup), ``memory_mb``
+    and ``file_mb`` (RLIMIT_AS and RLIMIT_FSIZE of each process), ``max_procs``."""
+    budget_mb, memory_mb, file_mb, max_procs = (limits.budget_mb, limits.memory_mb,
+                                                 limits.file_mb, limits.max_procs)
     budget = Budget.open(budget_mb, max_procs)
     per_process = (f"RLIMIT_AS {memory_mb} MiB and RLIMIT_FSIZE {file_mb} MiB per process")
     if os.geteuid() == 0:

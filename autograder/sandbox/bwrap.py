@@ -362,3 +362,13 @@ class SandboxedKernelManager(AsyncKernelManager):
     # the dead kernel's socket folder stays in /tmp.
     cleanup_resources = _async_cleanup_resources
 
+
+def bound_manager(workdir: str, uid: int | None, budget, **limits: int) -> type:
+    """A :class:`SandboxedKernelManager` class for one notebook: its folder, kernel uid
+    (``None``: the grader's own), :class:`autograder.sandbox.budget.Budget` (``None``: none)
+    and ``limits`` (``memory_mb``, ``file_mb``, ``max_procs``, ``disk_mb``)."""
+    return type("BoundSandboxedKernelManager", (SandboxedKernelManager,), {
+        "__init__": lambda self, **kw: SandboxedKernelManager.__init__(
+            self, workdir=workdir, **limits, **kw),
+        "uid": uid, "budget": budget,
+    })

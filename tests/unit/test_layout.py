@@ -110,7 +110,7 @@ def test_the_student_side_imports_no_autograder():
 
 def test_the_graph_is_read():
     """The checks above could pass on an empty graph: these edges exist today."""
-    assert "autograder.sandbox.bwrap" in GRAPH["autograder.pipeline.preprocessors"]
+    assert "autograder.sandbox.backends" in GRAPH["autograder.pipeline.preprocessors"]
     assert "autograder.pipeline.deadlines" in GRAPH["autograder.pipeline.export"]
     assert "autograder.pipeline.export" in GRAPH["autograder.lms"]
     assert "autograder.grade.pool" in GRAPH["autograder.grade.command"]
