@@ -40,6 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("hints", help="write dlcourse/hints/ (the hints of the known mistakes "
                                      "that fail a visible check)")
     p.add_argument("lessons", nargs="*")
+    p = sub.add_parser("guide", help="write instructor/guide/ (the instructor's guide) from the "
+                                     "lessons, tests/mistakes/ and instructor/notes/")
+    p.add_argument("--check", action="store_true",
+                   help="write nothing; exit 1 when instructor/guide/ is not what it generates")
     p = sub.add_parser("test", help="run the test suite (pytest; extra arguments go to pytest)")
     p.add_argument("--fast", action="store_true",
                    help="only tests/unit/: the layer that needs no kernel (under a minute)")
@@ -102,6 +106,10 @@ def main(argv: list[str] | None = None) -> int:
 
         write_hints(_lessons(args.lessons))
         return 0
+    if args.cmd == "guide":
+        from .authoring.guide import main as guide_main
+
+        return guide_main(["--check"] if args.check else [])
     if args.cmd == "test" and args.fast:
         return subprocess.call([sys.executable, "-m", "pytest", "tests/unit", *rest], cwd=ROOT)
     if args.cmd == "test":

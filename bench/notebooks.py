@@ -2,20 +2,27 @@
 
 floor = starting a kernel + ``import torch`` in it (measured here, median of 3), the fixed cost
 every notebook pays. Goal (issue 26): every lesson's Run All takes at most 2 × floor; the last
-line names the lessons that miss it.
+line names the lessons that miss it. ``--record`` also writes each lesson's time, with the hash
+of the code it ran, into ``instructor/measured/run_all.json``: the Run All time of the
+instructor's guide (``./course guide``).
 
-    .venv/bin/python bench/notebooks.py [--repeat 1] [--grading]
+    .venv/bin/python bench/notebooks.py [--repeat 1] [--grading] [--record] [LESSON ...]
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import json
+import os
+import platform
 import statistics
 import time
 
 import nbformat
 
 from autograder import SOLUTIONS, lessons
+from autograder.authoring.guide import MEASURED, code_hash, read_measured
 from autograder.pipeline.reference import execute
 
 #: Each lesson's Run All may take at most this many floors.
@@ -38,22 +45,38 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--grading", action="store_true",
                     help="as a grading kernel runs them (NBGRADER_EXECUTION=autograde, one thread)")
+    ap.add_argument("--record", action="store_true",
+                    help=f"write the times into {MEASURED.relative_to(SOLUTIONS.parent)}")
+    ap.add_argument("lessons", nargs="*", help="default: every lesson")
     args = ap.parse_args()
+    chosen = args.lessons or lessons()
     base = floor(args.grading)
     total, missed = 0.0, []
     print(f"floor (kernel start + import torch): {base:.2f} s")
     print(f"{'lesson':22s} {'seconds':>8s} {'× floor':>8s}")
-    for lesson in lessons():
+    measured = read_measured()
+    machine = (f"{platform.machine()} Linux, {os.cpu_count()} cores, "
+               f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC")
+    for lesson in chosen:
         path = SOLUTIONS / lesson / f"{lesson}.ipynb"
-        secs = min(run(nbformat.read(path, as_version=4), path.parent, args.grading)
-                   for _ in range(args.repeat))
+        nb = nbformat.read(path, as_version=4)
+        secs = min(run(nb, path.parent, args.grading) for _ in range(args.repeat))
+        measured[lesson] = dict(seconds=round(secs, 2), floor=round(base, 2),
+                                code=code_hash(nb), repeat=args.repeat,
+                                grading=args.grading, machine=machine,
+                                load=round(os.getloadavg()[0], 1))
         total += secs
         if secs > GOAL * base:
             missed.append(lesson)
         print(f"{lesson:22s} {secs:8.2f} {secs / base:8.2f}")
-    print(f"{'all':22s} {total:8.2f} {total / base / len(lessons()):8.2f} per lesson")
+    print(f"{'all':22s} {total:8.2f} {total / base / len(chosen):8.2f} per lesson")
     print(f"goal: every lesson ≤ {GOAL:g} × floor ({GOAL * base:.1f} s): "
           + (f"NOT met by {', '.join(missed)}" if missed else "met"))
+    if args.record:
+        MEASURED.parent.mkdir(parents=True, exist_ok=True)
+        MEASURED.write_text(json.dumps(dict(sorted(measured.items())), indent=1,
+                                       ensure_ascii=False) + "\n", encoding="utf-8")
+        print(f"recorded {', '.join(chosen)} in {MEASURED.relative_to(SOLUTIONS.parent)}")
 
 
 if __name__ == "__main__":

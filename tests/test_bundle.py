@@ -128,3 +128,16 @@ def test_bundle_lab_is_the_student_lab(bundle):
             "@jupyter/nbgrader:create-assignment"} <= set(seen["page"])
     assert seen["nbgrader_config"] is True
     assert seen["root"] == [f"--ServerApp.root_dir={(folder / 'notebooks').resolve()}"]
+
+
+def test_bundle_holds_no_instructor_guide(bundle):
+    """No page or hand-written note of the instructor's guide (instructor/) is in the bundle."""
+    from tests.unit.test_guide import instructor_only_lines
+
+    folder, archive = bundle
+    assert not [p for p in folder.rglob("*") if "instructor" in p.relative_to(folder).parts]
+    secrets = instructor_only_lines()
+    leaked = sorted({(s, p.relative_to(folder).as_posix()) for p in folder.rglob("*")
+                     if p.is_file() and p.suffix != ".zip"
+                     for s in secrets if s in p.read_text(encoding="utf-8", errors="replace")})
+    assert not leaked, f"instructor's guide in the bundle: {leaked[:5]}"

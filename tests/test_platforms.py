@@ -265,6 +265,19 @@ def assert_checks_pass_from(site: Path, nb: nbformat.NotebookNode) -> None:
     assert f"tables: {site / 'dlcourse' / 'tables'}" in where, where
 
 
+def test_wheel_holds_no_instructor_guide(wheel):
+    """The course's wheel (what `pip install` of the repository gives a student) holds no page or
+    hand-written note of the instructor's guide (instructor/), under any name."""
+    from tests.unit.test_guide import instructor_only_lines
+
+    with zipfile.ZipFile(wheel) as zf:
+        names = zf.namelist()
+        text = "\n".join(zf.read(n).decode("utf-8", "replace") for n in names)
+    assert not [n for n in names if "instructor" in n.split("/")], names
+    leaked = [s for s in instructor_only_lines() if s in text]
+    assert not leaked, f"instructor's guide in the wheel: {leaked[:5]}"
+
+
 @pytest.mark.slow
 def test_wheel_gives_a_working_course_without_the_checkout(wheel, tmp_path):
     """pip install of the wheel into a fresh environment; each lesson's student notebook alone in
