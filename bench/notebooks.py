@@ -2,9 +2,10 @@
 
 floor = starting a kernel + ``import torch`` in it (measured here, median of 3), the fixed cost
 every notebook pays. Goal (issue 26): every lesson's Run All takes at most 2 × floor; the last
-line names the lessons that miss it. ``--record`` also writes each lesson's time, with the hash
-of the code it ran, into ``instructor/measured/run_all.json``: the Run All time of the
-instructor's guide (``./course guide``).
+line names the lessons that miss it. ``--record`` also times ``python -m dlcourse.validate`` on the
+student notebook with the reference answers typed in (what a student waits for on pressing
+Validate once done) and writes both times, with the hash of the code they ran, into
+``instructor/measured/run_all.json``: the times of the instructor's guide (``./course guide``).
 
     .venv/bin/python bench/notebooks.py [--repeat 1] [--grading] [--record] [LESSON ...]
 """
@@ -17,12 +18,17 @@ import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import nbformat
 
 from autograder import SOLUTIONS, lessons
 from autograder.authoring.guide import MEASURED, code_hash, read_measured
+from autograder.grade.scratch import submission
 from autograder.pipeline.reference import execute
 
 #: Each lesson's Run All may take at most this many floors.
@@ -33,6 +39,19 @@ def run(nb, path, grading: bool) -> float:
     t = time.perf_counter()
     execute(nb, path, grading=grading)
     return time.perf_counter() - t
+
+
+def validate(lesson: str) -> float:
+    """Seconds of ``python -m dlcourse.validate`` on the student notebook with the reference
+    answers typed in; raises when Validate does not pass it."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / lesson / f"{lesson}.ipynb"
+        path.parent.mkdir()
+        nbformat.write(submission(lesson), path)
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "dlcourse.validate", str(path)], check=True,
+                       capture_output=True)
+        return time.perf_counter() - t
 
 
 def floor(grading: bool) -> float:
@@ -61,10 +80,11 @@ def main() -> None:
         path = SOLUTIONS / lesson / f"{lesson}.ipynb"
         nb = nbformat.read(path, as_version=4)
         secs = min(run(nb, path.parent, args.grading) for _ in range(args.repeat))
-        measured[lesson] = dict(seconds=round(secs, 2), floor=round(base, 2),
-                                code=code_hash(nb), repeat=args.repeat,
-                                grading=args.grading, machine=machine,
-                                load=round(os.getloadavg()[0], 1))
+        if args.record:
+            measured[lesson] = dict(seconds=round(secs, 2), floor=round(base, 2),
+                                    validate=round(validate(lesson), 2), code=code_hash(nb),
+                                    repeat=args.repeat, grading=args.grading, machine=machine,
+                                    load=round(os.getloadavg()[0], 1))
         total += secs
         if secs > GOAL * base:
             missed.append(lesson)

@@ -240,6 +240,8 @@ def time_section(lesson: Lesson, entry: dict) -> str:
         f"`import torch` (floor) {entry['floor']:.1f}초의 {entry['seconds'] / entry['floor']:.1f}배 "
         f"({entry['repeat']}번 중 가장 짧은 값; {entry['machine']}, 부하(load average) "
         f"{entry['load']}) |",
+        f"| Validate (정답을 넣은 학생 노트북, `python -m dlcourse.validate`) | "
+        f"**{entry['validate']:.1f}초** |",
         f"| 연습 (exercises) | {len(exercises)}개, 모범 답안 코드 {lesson.answer_lines()}줄, "
         f"자동 채점 {auto:g}점 |",
         f"| 서술형 (written answers) | {len(lesson.written())}개, {written:g}점 |",
@@ -324,6 +326,10 @@ METHOD = f"""\
   초는 컴퓨터와 그때의 부하에 따라 달라지므로 floor의 몇 배인지를 함께 적었습니다.
   잰 컴퓨터와 날짜는 `instructor/measured/run_all.json`에 있고, 그 파일은 잰 코드의 해시를 함께
   적어 두므로 수업의 코드가 바뀌면 `./course guide`가 다시 재라고 멈춥니다.
+- **Validate**: 같은 명령(`--record`)이 학생 노트북(`notebooks/`)에 모범 답안을 넣고
+  `python -m dlcourse.validate`로 검사한 시간(초), 한 번 잰 값입니다. 학생이 다 푼 뒤 Validate를
+  눌렀을 때 기다리는 시간입니다: Validate는 채점기와 같은 규칙으로 노트북을 다시 짜 맞춘 뒤
+  처음부터 실행합니다.
 - **연습 (exercises)**: 답안 셀의 수, 모범 답안의 코드 줄 수(빈 줄과 주석 뺌), 자동 채점 점수와
   서술형의 수·점수는 원본 노트북에서 셉니다.
 
@@ -338,7 +344,8 @@ def index(pages: dict[str, Lesson], measured: dict) -> str:
         words, _ = lesson.prose()
         auto, written = lesson.points()
         rows.append(f"| [{lesson.title}]({name}.md) | {words / WORDS_PER_MINUTE:.0f}분 | "
-                    f"{measured[name]['seconds']:.1f}초 | {len(lesson.exercises())}개, "
+                    f"{measured[name]['seconds']:.1f}초 | {measured[name]['validate']:.1f}초 | "
+                    f"{len(lesson.exercises())}개, "
                     f"{lesson.answer_lines()}줄 | {auto:g} + {written:g}점 | "
                     f"{len(lesson.questions())}개 | {len(load_mistakes(name))}개 |")
     return "\n".join([
@@ -350,8 +357,9 @@ def index(pages: dict[str, Lesson], measured: dict) -> str:
         "`tests/test_bundle.py`, `tests/test_platforms.py`). 수업마다 한 쪽에 학습 목표, 걸리는 시간, "
         "생각해 볼 질문의 답안 노트, 서술형의 모범 답안과 채점 기준, 흔한 실수, 강의와의 관계가 "
         "있습니다.", "",
-        "| 수업 | 읽기 (하한) | Run All | 연습, 모범 답안 | 점수 (자동 + 서술형) | 질문 | 알려진 실수 |",
-        "| --- | --- | --- | --- | --- | --- | --- |", *rows, "",
+        "| 수업 | 읽기 (하한) | Run All | Validate | 연습, 모범 답안 | 점수 (자동 + 서술형) | 질문 "
+        "| 알려진 실수 |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |", *rows, "",
         METHOD,
         "## 고치는 법 (Editing the guide)", "",
         "- 목표, 질문, 서술형의 모범 답안과 채점 기준: `solutions/<lesson>/<lesson>.ipynb`.",

@@ -59,8 +59,9 @@ def test_every_page_has_every_part(pages):
             assert w["model"] in text and w["rubric"] in text and w["prompt"].splitlines()[0] in text
         for m in guide.load_mistakes(lesson):
             assert f"**`{m.name}`**" in text and m.why in text, m.name
-        seconds = json.loads(guide.MEASURED.read_text(encoding="utf-8"))[lesson]["seconds"]
-        assert f"**{seconds:.1f}초**" in text
+        measured = json.loads(guide.MEASURED.read_text(encoding="utf-8"))[lesson]
+        assert f"**{measured['seconds']:.1f}초**" in text
+        assert f"**{measured['validate']:.1f}초**" in text
 
 
 def notes_copy(tmp_path):
