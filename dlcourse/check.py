@@ -138,8 +138,9 @@ def own_frames(tb):
 
 #: The line that opens the error of a cell that called an unanswered exercise's stub.
 COMPLETE_FIRST = ("연습 {exercise}{particle} 먼저 완성하세요 (complete Exercise {exercise} first): "
-                  "이 셀이 부른 {name}에 아직 답이 없습니다 (still the stub), 그래서 그림도 "
-                  "그리지 않았습니다 (no figure drawn)")
+                  "이 셀이 부른 {name}에 아직 답이 없습니다 (still the stub)")
+#: Added to :data:`COMPLETE_FIRST` when the cell had opened figures (closed, never shown).
+NOT_DRAWN = ", 그래서 이 셀의 그림은 그리지 않았습니다 (figure not drawn)"
 
 #: The attribute :meth:`Check.__exit__` sets on an exception that ended a test cell's check.
 IN_CHECK = "_dlcourse_in_check"
@@ -155,7 +156,7 @@ def stub_exercise(shell, value: BaseException, tb) -> tuple[str, str] | None:
     while tb.tb_next is not None:
         tb = tb.tb_next
     code = tb.tb_frame.f_code
-    if tb.tb_frame.f_globals is not shell.user_ns:  # a library's own NotImplementedError
+    if tb.tb_frame.f_globals is not shell.user_global_ns:  # a library's own NotImplementedError
         return None
     exercise = exercise_of(code.co_qualname, "".join(linecache.getlines(code.co_filename)))
     return (exercise, code.co_qualname) if exercise else None
@@ -183,7 +184,7 @@ def explain_error(shell, etype, value, tb, tb_offset=None) -> None:
     module's frames (:func:`own_frames`); a ``NameError`` also says :data:`RUN_ABOVE`. A
     ``NotImplementedError`` of an exercise's stub outside a test cell (:func:`stub_exercise`)
     closes the figures the cell opened (no empty axes) and opens the traceback with
-    :data:`COMPLETE_FIRST`; its name and message stay the stub's. Any other
+    :data:`COMPLETE_FIRST` (and :data:`NOT_DRAWN` if it closed any); its name and message stay the stub's. Any other
     ``NotImplementedError`` shows as IPython shows it."""
     if issubclass(etype, NotImplementedError):
         found = stub_exercise(shell, value, tb)
@@ -191,13 +192,13 @@ def explain_error(shell, etype, value, tb, tb_offset=None) -> None:
             shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
             return
         exercise, name = found
-        if plt := _pyplot():
-            for number in set(plt.get_fignums()) - _open_before:
-                plt.close(number)
+        opened = set(plt.get_fignums()) - _open_before if (plt := _pyplot()) else set()
+        for number in opened:
+            plt.close(number)
         stb = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
         first = COMPLETE_FIRST.format(exercise=exercise, name=name,
                                       particle=object_particle(exercise))
-        shell._showtraceback(etype, value, [first, *stb])
+        shell._showtraceback(etype, value, [first + (NOT_DRAWN if opened else ""), *stb])
         return
     if issubclass(etype, NameError) and RUN_ABOVE not in str(value):
         value.args = (f"{value} — {RUN_ABOVE}",)

@@ -137,13 +137,15 @@ def test_a_cell_that_calls_a_stub_names_the_exercise_to_complete_first(capsys):
         assert err.args == ("아직 구현하지 않았습니다 (not implemented yet)",)
         shown = out()
         assert shown.startswith("연습 1.3을 먼저 완성하세요 (complete Exercise 1.3 first): "
-                                "이 셀이 부른 predict에 아직 답이 없습니다"), shown
+                                "이 셀이 부른 predict에 아직 답이 없습니다 (still the stub), "
+                                "그래서 이 셀의 그림은 그리지 않았습니다 (figure not drawn)\n"), shown
         assert plt.get_fignums() == [shell.user_ns["kept"].number]  # the cell's own closed
         for lesson, exercise in (("02_forward", "2.5"), ("06_grade_classifier", "6.2")):
             shell.run_cell(_release_answer(lesson, "ex_gradenet"), store_history=False)
             shell.run_cell("GradeNet()", store_history=False)
             assert out().startswith(f"연습 {exercise}를 먼저 완성하세요 (complete Exercise "
-                                    f"{exercise} first): 이 셀이 부른 GradeNet.__init__에")
+                                    f"{exercise} first): 이 셀이 부른 GradeNet.__init__에 "
+                                    "아직 답이 없습니다 (still the stub)\n")
 
         cells = ["with Check('연습 1.3') as ck:\n"
                  "    ck.equal('p', predict(torch.ones(2, 2), torch.ones(2), 0.0), [1, 1])",
