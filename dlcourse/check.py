@@ -28,7 +28,10 @@ Importing this module inside IPython also installs :func:`explain_error`: a cell
 name an earlier cell defines (run out of order, after a kernel restart, or below an exercise that
 stopped at its stub) ends with the Korean :data:`RUN_ABOVE` guidance, not a bare ``NameError``,
 and a failing check's traceback shows the cell and the student's own code, not this module's
-frames (:func:`own_frames`).
+frames (:func:`own_frames`). A cell outside a test cell (a figure, a "try it" cell) that calls an
+exercise's unanswered stub opens its error with :data:`COMPLETE_FIRST`, naming the exercise
+(:func:`dlcourse.exercises.exercise_of`), and draws none of the figures it opened; the error
+itself (name and message, what Validate and the grader read) stays the stub's.
 
 A test cell that fails the way a known wrong answer fails (``tests/mistakes/<lesson>.yaml``)
 adds that mistake's hint for students (:func:`add_hint`): ``./course hints`` runs every known
@@ -47,13 +50,17 @@ import functools
 import hashlib
 import io
 import json
+import linecache
 import os
+import sys
 import warnings
 from importlib import resources
 from itertools import pairwise
 from typing import Any
 
 import numpy as np
+
+from dlcourse.exercises import exercise_of, object_particle
 
 MIME = "application/vnd.dlcourse.check+json"
 KINDS = ("close", "equal", "shape", "at_least", "at_most", "increasing", "decreasing",
@@ -129,17 +136,78 @@ def own_frames(tb):
     return kept[0] if kept else tb
 
 
+#: The line that opens the error of a cell that called an unanswered exercise's stub.
+COMPLETE_FIRST = ("연습 {exercise}{particle} 먼저 완성하세요 (complete Exercise {exercise} first): "
+                  "이 셀이 부른 {name}에 아직 답이 없습니다 (still the stub)")
+#: Added to :data:`COMPLETE_FIRST` when the cell had opened figures (closed, never shown).
+NOT_DRAWN = ", 그래서 이 셀의 그림은 그리지 않았습니다 (figure not drawn)"
+
+#: The attribute :meth:`Check.__exit__` sets on an exception that ended a test cell's check.
+IN_CHECK = "_dlcourse_in_check"
+
+
+def stub_exercise(shell, value: BaseException, tb) -> tuple[str, str] | None:
+    """``(exercise, name)`` when ``value`` (a ``NotImplementedError``, ``tb`` its traceback)
+    was raised by a function or method a cell of ``shell`` defined and an answer cell of a
+    released lesson defines (:func:`dlcourse.exercises.exercise_of`), outside a test cell's
+    check; else ``None``."""
+    if getattr(value, IN_CHECK, False) or tb is None:
+        return None
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    code = tb.tb_frame.f_code
+    if tb.tb_frame.f_globals is not shell.user_global_ns:  # a library's own NotImplementedError
+        return None
+    exercise = exercise_of(code.co_qualname, "".join(linecache.getlines(code.co_filename)))
+    return (exercise, code.co_qualname) if exercise else None
+
+
+def _pyplot():
+    return sys.modules.get("matplotlib.pyplot")  # never imported here: only if the cell did
+
+
+#: Figure numbers open when the running cell started (:func:`note_open_figures`).
+_open_before: set[int] = set()
+
+
+def note_open_figures(*_info) -> None:
+    """IPython ``pre_run_cell`` callback: remember the figures already open, so that a cell
+    stopped at a stub closes only the figures it opened itself."""
+    _open_before.clear()
+    if plt := _pyplot():
+        _open_before.update(plt.get_fignums())
+
+
 def explain_error(shell, etype, value, tb, tb_offset=None) -> None:
     """IPython custom exception handler (``InteractiveShell.set_custom_exc``): the usual
     traceback (an error output, so Jupyter and nbgrader see the cell fail) without this
-    module's frames (:func:`own_frames`); a ``NameError`` also says :data:`RUN_ABOVE`."""
+    module's frames (:func:`own_frames`); a ``NameError`` also says :data:`RUN_ABOVE`. A
+    ``NotImplementedError`` of an exercise's stub outside a test cell (:func:`stub_exercise`)
+    closes the figures the cell opened (no empty axes) and opens the traceback with
+    :data:`COMPLETE_FIRST` (and :data:`NOT_DRAWN` if it closed any); its name and message stay the stub's. Any other
+    ``NotImplementedError`` shows as IPython shows it."""
+    if issubclass(etype, NotImplementedError):
+        found = stub_exercise(shell, value, tb)
+        if found is None:
+            shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+            return
+        exercise, name = found
+        opened = set(plt.get_fignums()) - _open_before if (plt := _pyplot()) else set()
+        for number in opened:
+            plt.close(number)
+        stb = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
+        first = COMPLETE_FIRST.format(exercise=exercise, name=name,
+                                      particle=object_particle(exercise))
+        shell._showtraceback(etype, value, [first + (NOT_DRAWN if opened else ""), *stb])
+        return
     if issubclass(etype, NameError) and RUN_ABOVE not in str(value):
         value.args = (f"{value} — {RUN_ABOVE}",)
     shell.showtraceback((etype, value, own_frames(tb)), tb_offset=tb_offset)
 
 
 def install_hints(shell=None) -> None:
-    """Install :func:`explain_error` in ``shell`` (default: the running IPython, if any)."""
+    """Install :func:`explain_error` in ``shell`` (default: the running IPython, if any) and
+    :func:`note_open_figures` before every cell (once)."""
     if shell is None:
         try:
             from IPython import get_ipython
@@ -147,7 +215,9 @@ def install_hints(shell=None) -> None:
             return
         shell = get_ipython()
     if shell is not None:
-        shell.set_custom_exc((NameError, CheckFailed), explain_error)
+        shell.set_custom_exc((NameError, CheckFailed, NotImplementedError), explain_error)
+        if note_open_figures not in shell.events.callbacks["pre_run_cell"]:
+            shell.events.register("pre_run_cell", note_open_figures)
 
 
 install_hints()
@@ -463,6 +533,7 @@ class Check:
         self._catcher.__exit__(None, None, None)
         if isinstance(exc, Exception):
             add_hint(exc)
+            setattr(exc, IN_CHECK, True)  # a test cell's error reads as it always has
         for w in self._warnings or []:
             print(f"참고: 경고(warning) {w.category.__name__}: {w.message}")
         if os.environ.get("NBGRADER_EXECUTION") in ("autograde", "validate"):

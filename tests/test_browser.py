@@ -16,9 +16,12 @@ student does. Each check is a subtest, reported on its own. For every lesson:
 In the first lesson also what does not change from lesson to lesson (JupyterLab, nbgrader's
 Validate, the error display) the way a student meets it:
 
+- the first exercise's hint: collapsed, opens on a click of its summary (screenshots
+  ``<lesson>-0-hint-collapsed.png`` and ``-open.png``).
 - the untouched student notebook: *Run All*; at each cell that stops, the student reads the
   Korean stub message (or the course's Korean "run the cells above first" guidance) and runs on
-  from the next cell. Every stop must be one of those, never a bare traceback. Pictures that
+  from the next cell. Every stop must be one of those, never a bare traceback; the first (a
+  "try it" cell) says which exercise to complete first. Pictures that
   do not depend on an exercise render as images. (``test_notebooks.py`` checks every lesson's
   stops and pictures this way in a plain kernel.)
 - the reference answers run a second time in the same kernel, and *Validate* reports success
@@ -62,6 +65,8 @@ STUB = "아직 구현하지 않았습니다 (not implemented yet)"
 #: The course's own Korean guidance for a cell run before the cells it needs (dlcourse.check
 #: adds it to every NameError).
 GUIDANCE = "먼저 실행하세요"
+#: What a figure or "try it" cell that called a stub says (dlcourse.check.COMPLETE_FIRST).
+COMPLETE_FIRST = "먼저 완성하세요 (complete Exercise"
 OK = "통과 (OK)"
 VALIDATE_OK = "Success! Your notebook passes all the tests."
 #: Text that means a widget or a plot did not display in JupyterLab.
@@ -420,6 +425,31 @@ def check_first_cell_bold(page, lab: LabServer, lesson: str) -> None:
     assert "**" not in text, text
 
 
+#: The summary line of an exercise's collapsible hint (CONTRIBUTING.md, the lesson skeleton).
+HINT_SUMMARY = "힌트 (Hint)"
+
+
+def check_exercise_hint(page, lab: LabServer, lesson: str) -> None:
+    """The first exercise's hint as JupyterLab renders it: a ``<details>`` that shows only its
+    summary, and opens to show its text when the student clicks the summary."""
+    nb = nbformat.read(lab.notebooks / lesson / f"{lesson}.ipynb", as_version=4)
+    index = next(i for i, c in enumerate(nb.cells)
+                 if c.cell_type == "markdown" and c.source.startswith("<details>"))
+    details = cell(page, index).locator(".jp-RenderedMarkdown details")
+    details.wait_for()
+    details.evaluate("el => el.scrollIntoView({block: 'center'})")
+    summary, body = details.locator("summary"), details.locator("li").first
+    assert summary.inner_text().strip() == HINT_SUMMARY, summary.inner_text()
+    assert not details.evaluate("el => el.open") and not body.is_visible(), "the hint is open"
+    shot(page, f"{lesson}-0-hint-collapsed")
+    summary.click()
+    body.wait_for(state="visible")
+    assert details.evaluate("el => el.open")
+    shot(page, f"{lesson}-0-hint-open")
+    summary.click()
+    body.wait_for(state="hidden")
+
+
 def check_untouched(page, lab: LabServer, lesson: str) -> None:
     """Run All on the untouched notebook; at every stop read the message and run on below."""
     rel = f"{lesson}/{lesson}.ipynb"
@@ -440,6 +470,9 @@ def check_untouched(page, lab: LabServer, lesson: str) -> None:
             visible = out.inner_text()
             assert STUB in visible or GUIDANCE in visible, (
                 f"cell {stop}: the student does not see the Korean stub message:\n{visible}")
+            assert COMPLETE_FIRST in visible or is_grade(nb.cells[stop]), (
+                f"cell {stop} stopped at a stub and does not say which exercise to complete "
+                f"first:\n{visible}")
         # The student reads the message and runs on from the next code cell.
         start = next((i for i in range(stop + 1, len(nb.cells))
                       if nb.cells[i].cell_type == "code"), None)
@@ -579,6 +612,8 @@ def test_student_experience_in_jupyterlab(lab, page, subtests):
                     check_student_tools(page)
                 with subtests.test("the first cell's bold text renders bold"):
                     check_first_cell_bold(page, lab, lesson)
+                with subtests.test("an exercise's hint is collapsed and opens on click"):
+                    check_exercise_hint(page, lab, lesson)
                 check_untouched(page, lab, lesson)
         with (subtests.test("reference answers run" + (" twice and validate" if first else ""),
                             lesson=lesson),

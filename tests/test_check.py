@@ -100,6 +100,69 @@ def test_name_errors_explain_to_run_the_cells_above_first(capsys):
         InteractiveShell.clear_instance()
 
 
+def _release_answer(lesson: str, grade_id: str) -> str:
+    nb = nbformat.read(f"dlcourse/releases/{lesson}.ipynb", as_version=4)
+    return next(c.source for c in nb.cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def test_a_cell_that_calls_a_stub_names_the_exercise_to_complete_first(capsys):
+    """Outside a test cell, an answer's stub (the release's own cell) says which exercise to
+    complete first and closes the figures the cell opened; the error's name and message stay
+    the stub's. Two lessons' answers of one name are told apart; a test cell that hits a stub,
+    and a NotImplementedError of the student's own, read exactly as without the handler."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from dlcourse.check import install_hints
+
+    def out() -> str:
+        return re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out)
+
+    shell = InteractiveShell.instance()
+    try:
+        install_hints(shell)
+        shell.user_ns.update(Check=Check, torch=torch, plt=plt, nn=torch.nn)
+        shell.run_cell(_release_answer("01_neuron", "ex_predict"), store_history=False)
+        shell.run_cell("kept = plt.figure()", store_history=False)
+        out()
+        result = shell.run_cell("fig, ax = plt.subplots()\n"
+                                "ax.plot(predict(torch.ones(2, 2), torch.ones(2), 0.0))",
+                                store_history=False)
+        err = result.error_in_exec
+        assert isinstance(err, NotImplementedError)
+        assert err.args == ("아직 구현하지 않았습니다 (not implemented yet)",)
+        shown = out()
+        assert shown.startswith("연습 1.3을 먼저 완성하세요 (complete Exercise 1.3 first): "
+                                "이 셀이 부른 predict에 아직 답이 없습니다 (still the stub), "
+                                "그래서 이 셀의 그림은 그리지 않았습니다 (figure not drawn)\n"), shown
+        assert plt.get_fignums() == [shell.user_ns["kept"].number]  # the cell's own closed
+        for lesson, exercise in (("02_forward", "2.5"), ("06_grade_classifier", "6.2")):
+            shell.run_cell(_release_answer(lesson, "ex_gradenet"), store_history=False)
+            shell.run_cell("GradeNet()", store_history=False)
+            assert out().startswith(f"연습 {exercise}를 먼저 완성하세요 (complete Exercise "
+                                    f"{exercise} first): 이 셀이 부른 GradeNet.__init__에 "
+                                    "아직 답이 없습니다 (still the stub)\n")
+
+        cells = ["with Check('연습 1.3') as ck:\n"
+                 "    ck.equal('p', predict(torch.ones(2, 2), torch.ones(2), 0.0), [1, 1])",
+                 "def helper():\n    raise NotImplementedError('mine')\n\nhelper()"]
+        with_handler = []
+        for source in cells:
+            shell.run_cell(source, store_history=False)
+            with_handler.append(out())
+        shell.set_custom_exc((), None)  # IPython's own display
+        for source, shown in zip(cells, with_handler, strict=True):
+            shell.run_cell(source, store_history=False)
+            assert shown == out() and "먼저 완성하세요" not in shown, shown
+    finally:
+        InteractiveShell.clear_instance()
+        plt.close("all")
+
+
 def test_warnings_go_to_stdout_not_stderr(capsys):
     import warnings
 

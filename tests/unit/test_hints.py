@@ -1,7 +1,11 @@
 """The hints of known mistakes (``tests/mistakes/<lesson>.yaml`` ``hint:``, shipped as
 ``dlcourse/hints/<lesson>.json``): written for students, nothing of the instructors' side in
 them, and kept whole when Validate and the grader cut a long message. That every known mistake
-failing a visible check shows its hint is ``tests/test_lessons_grading.py``'s (it runs them)."""
+failing a visible check shows its hint is ``tests/test_lessons_grading.py``'s (it runs them).
+
+Also every exercise's collapsible hint (a markdown cell ``<details><summary>힌트 (Hint)</summary>``
+right after the exercise's statement, CONTRIBUTING.md): one per exercise, no line of the
+solution or the hidden tests in it. ``tests/test_browser.py`` opens one in JupyterLab."""
 
 import json
 import re
@@ -11,6 +15,7 @@ import pytest
 from autograder import ROOT, lessons
 from autograder.authoring.mistakes import HINTS, load_mistakes
 from dlcourse.check import HINT_JOIN, HINT_MARK, common_mistakes
+from dlcourse.exercises import HEADING
 from dlcourse.submission import ERROR_CHARS, HIDDEN_BLOCK, cut_error_value
 
 LESSONS = lessons()
@@ -34,19 +39,67 @@ def test_hints_are_for_students_and_nothing_for_instructors_ships(lesson):
     hints = {m.hint for m in mistakes if m.hint}
     assert hints, f"{lesson}: no hints"
     assert {tip for value in table.values() for tip in value.split(HINT_JOIN)} == hints
-    source = (ROOT / "solutions" / lesson / f"{lesson}.ipynb").read_text(encoding="utf-8")
-    nb = json.loads(source)
-    secret = "\n".join(part for c in nb["cells"] for part in
-                       SOLUTION.findall("".join(c["source"])) +
-                       [m.group(0) for m in HIDDEN_BLOCK.finditer("".join(c["source"]))])
-    public = (ROOT / "notebooks" / lesson / f"{lesson}.ipynb").read_text(encoding="utf-8")
-    secret_lines = {ln.strip() for ln in secret.splitlines()
-                    if len(ln.strip()) > 12 and json.dumps(ln.strip())[1:-1] not in public}
+    secret = secret_lines(lesson)
     for m in mistakes:
         assert m.why and m.why not in text, (m.name, "why: reached the release")
         if m.hint:
             assert re.search(r"[가-힣]", m.hint) and re.search(r"\([^)]*[A-Za-z][^)]*\)", m.hint), m
-            assert not [ln for ln in secret_lines if ln in m.hint], m.name
+            assert not [ln for ln in secret if ln in m.hint], m.name
+
+
+def secret_lines(lesson: str) -> set[str]:
+    """The lines of the lesson's solutions and hidden tests that the release (but for its
+    exercise hints) does not show, longer than 12 characters, and of each ``return x`` or
+    ``y = x`` among them its ``x``."""
+    nb = json.loads((ROOT / "solutions" / lesson / f"{lesson}.ipynb").read_text(encoding="utf-8"))
+    secret = "\n".join(part for c in nb["cells"] for part in
+                       SOLUTION.findall("".join(c["source"])) +
+                       [m.group(0) for m in HIDDEN_BLOCK.finditer("".join(c["source"]))])
+    release = json.loads((ROOT / "notebooks" / lesson / f"{lesson}.ipynb").read_text(
+        encoding="utf-8"))
+    public = "\n".join(src for c in release["cells"]
+                       if "<details" not in (src := "".join(c["source"])))
+    lines = {ln.strip() for ln in secret.splitlines()}
+    lines |= {m.group(1).strip() for ln in lines
+              if (m := re.match(r"(?:return\s+|[\w.\[\], ]+=(?!=))(.+)", ln))}
+    return {ln for ln in lines if len(ln) > 12 and ln not in public}
+
+
+#: Lessons (by number) whose exercises have no collapsible hint yet: they are being rewritten.
+#: The one list of exceptions; a lesson leaves it when its hints are added.
+WITHOUT_EXERCISE_HINTS = {"04", "05", "06", "07"}
+#: How an exercise's hint cell opens and closes (CONTRIBUTING.md, the lesson skeleton).
+HINT_OPEN, HINT_CLOSE = "<details><summary>힌트 (Hint)</summary>\n\n", "\n\n</details>"
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_every_exercise_has_one_collapsible_hint_after_its_statement(lesson):
+    """In the release, the cell right after each exercise's statement (the markdown cell with
+    its ``### 연습 N.M (Exercise N.M, k점)`` heading) is its hint: a markdown cell without
+    nbgrader metadata, ``<details><summary>힌트 (Hint)</summary>`` … ``</details>`` (collapsed
+    until clicked), followed by the answer cell; no other cell has a ``<details>``. A hint is
+    Korean with English terms and quotes no line of the solution or hidden tests."""
+    nb = json.loads((ROOT / "notebooks" / lesson / f"{lesson}.ipynb").read_text(encoding="utf-8"))
+    cells = [(c["cell_type"], "".join(c["source"]), c["metadata"]) for c in nb["cells"]]
+    statements = [i for i, (kind, src, _) in enumerate(cells)
+                  if kind == "markdown" and HEADING.search(src)]
+    hints = [i for i, (_, src, _) in enumerate(cells) if "<details" in src]
+    assert statements, f"{lesson}: no exercise heading"
+    if lesson[:2] in WITHOUT_EXERCISE_HINTS:
+        assert not hints, f"{lesson} has exercise hints: remove it from WITHOUT_EXERCISE_HINTS"
+        return
+    assert hints == [i + 1 for i in statements], (statements, hints)
+    secret = secret_lines(lesson)
+    for i in hints:
+        kind, src, meta = cells[i]
+        answer = cells[i + 1]
+        assert kind == "markdown" and "nbgrader" not in meta, f"cell {i}"
+        assert answer[0] == "code" and answer[2].get("nbgrader", {}).get("solution"), f"cell {i}"
+        assert src.startswith(HINT_OPEN) and src.endswith(HINT_CLOSE), f"cell {i}: {src[:60]!r}"
+        assert src.count("<details") == 1 and src.count("</details>") == 1, f"cell {i}"
+        body = src[len(HINT_OPEN):-len(HINT_CLOSE)]
+        assert re.search(r"[가-힣]", body) and re.search(r"\([^)]*[A-Za-z][^)]*\)", body), body
+        assert not [ln for ln in secret if ln in body], f"cell {i} quotes the solution"
 
 
 def test_a_known_hint_survives_the_cut_and_a_made_up_one_does_not():
