@@ -39,7 +39,7 @@ from autograder.grade.scratch import ScratchCourse, reference_answers, release_n
 from autograder.pipeline import status
 from autograder.pipeline.export import rows as export_rows
 from autograder.pipeline.reference import environment
-from dlcourse.submission import NEEDS_MANUAL, SOLUTION_REGION, WRITTEN_MESSAGE, is_written
+from dlcourse.submission import SOLUTION_REGION, WRITTEN_MESSAGE, is_written
 from tests.integrity_helpers import (
     OLD_NBFORMAT,
     SUBMISSIONS,
@@ -358,11 +358,11 @@ def _check_case(graded, student: str) -> None:
     assert total["score"] == sum(case.scores.values())
     assert total["max_score"] == sum(graded["maxes"].values()) + sum(WRITTEN.values())
     assert total["status"] == case.status
-    assert all(r["status"] != NEEDS_MANUAL for r in tests)
+    assert all(r["status"] != "needs manual grading" for r in tests)
     written = {r["cell"]: r for r in csv if r["cell"] in WRITTEN}
     assert sorted(written) == sorted(WRITTEN), csv
     for row in written.values():
-        if row["status"] == NEEDS_MANUAL:
+        if row["status"] == "needs manual grading":
             assert row["score"] is None and row["message"] == WRITTEN_MESSAGE, row
         else:
             assert row["score"] == 0.0 and row["status"] in ("graded", case.status), row

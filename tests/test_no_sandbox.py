@@ -10,7 +10,6 @@ from autograder import lessons
 from autograder.grade.command import grade_command
 from autograder.grade.scratch import ScratchCourse, submission
 from autograder.pipeline import status
-from autograder.pipeline.preprocessors import NO_SANDBOX
 
 LESSON = lessons()[0]
 
@@ -26,11 +25,11 @@ def test_no_sandbox_warns_and_every_score_says_so(capsys):
         assert "canary: 기준 답안 만점" in out
         known = status.load(course.db_url)
         rows = {cell: row for (a, s, n, cell), row in known.items() if s == "perfect"}
-        assert len(rows) > 1 and {r["status"] for r in rows.values()} == {NO_SANDBOX}
+        assert len(rows) > 1 and {r["status"] for r in rows.values()} == {"graded (no sandbox)"}
         assert "(graded without a sandbox)" in rows[""]["message"]
         assert course.scores(LESSON, "perfect") == course.max_scores(LESSON)
         with open(course.path / "grades.csv", encoding="utf-8-sig") as fh:
             table = [r for r in csv.DictReader(fh) if r["student"] == "perfect"]
-        assert len(table) == len(rows) and {r["status"] for r in table} == {NO_SANDBOX}
+        assert len(table) == len(rows) and {r["status"] for r in table} == {"graded (no sandbox)"}
     finally:
         course.cleanup()

@@ -40,6 +40,8 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
+from dlcourse.status import Status
+
 from .. import ROOT, nbgrader
 from .. import lessons as course_lessons
 from ..lms import ImportStopped, export_grades, import_download, refusals, register_students
@@ -152,7 +154,7 @@ def grade_command(lessons: list[str], lms: Path | None = None, workers: int | No
         results = grade_class(root, pairs, workers=workers, sandbox=sandbox)
     for (student, lesson), why in sorted(skipped.items()):
         message = f"{IMPORT_REFUSED}: {why}"
-        _invalidate(root, url, student, lesson, "import refused", message)
+        _invalidate(root, url, student, lesson, Status.IMPORT_REFUSED, message)
         print(f"{student}/{lesson}: {message}")
     feedback_failed = []
     for lesson in sorted({lesson for _, lesson in pairs}):

@@ -24,6 +24,8 @@ from nbgrader.coursedir import CourseDirectory
 from tqdm import tqdm
 from traitlets.config.loader import PyFileConfigLoader
 
+from dlcourse.status import Status
+
 from .. import lessons as course_lessons
 from ..paths import UnsafePath, check_id, confined, rename_record, symlinks
 from ..pipeline import status
@@ -295,17 +297,17 @@ def settle(root: Path, url: str, res: Result, write=print) -> Result:
     folder (:func:`refused`) is zeroed as ``refused`` with the reason."""
     why = refused(root, res.student, res.lesson)
     if why:
-        _invalidate(root, url, res.student, res.lesson, "refused", why)
+        _invalidate(root, url, res.student, res.lesson, Status.REFUSED, why)
         res.success, res.message = True, why
         write(why)
         return res
     note = inspect_submission(root, res.student, res.lesson)
     notebook = root / "submitted" / res.student / res.lesson / f"{res.lesson}.ipynb"
     if not notebook.exists():
-        _invalidate(root, url, res.student, res.lesson, "missing", note)
+        _invalidate(root, url, res.student, res.lesson, Status.MISSING, note)
         res.success = True
     elif not res.success:
-        _invalidate(root, url, res.student, res.lesson, "grader error",
+        _invalidate(root, url, res.student, res.lesson, Status.GRADER_ERROR,
                     WORKER_DIED if res.died else "채점 중 오류 (grader error); 관리자에게 알리세요")
     res.message = note or res.message
     if note:

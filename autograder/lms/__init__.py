@@ -38,6 +38,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook
 
+from dlcourse.status import Status
 from dlcourse.submission import MAX_FILE_BYTES
 from dlcourse.validate import find_release
 
@@ -470,7 +471,7 @@ def export_grades(root: Path, db_url: str, lesson: str, roster: Path, dest: Path
     people = fmt.roster(table, deadlines.load(root).timezone)
     with Gradebook(db_url) as gb:
         data = rows(gb, Path(root), assignments=[lesson])
-    totals = {r["student"]: r for r in data if r["cell"] == "(total)" and r["status"] != "missing"}
+    totals = {r["student"]: r for r in data if r["cell"] == "(total)" and r["status"] != Status.MISSING}
     grades = {}
     for key, person in people.items():
         total = totals.get(person.student)

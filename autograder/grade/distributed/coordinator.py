@@ -12,6 +12,7 @@ from kombu.utils.url import maybe_sanitize_url
 from redis.exceptions import RedisError
 from tqdm import tqdm
 
+from dlcourse.status import Status
 from dlcourse.submission import MAX_FILE_BYTES
 
 from ...pipeline import received
@@ -81,10 +82,10 @@ def _receive(root: Path, url: str, meta: dict, pair: tuple[str, str], write) -> 
 def _label(root: Path, res: Result, meta: dict) -> str:
     """The notebook's status for the progress bar."""
     if not res.success:
-        return "grader error"
+        return Status.GRADER_ERROR
     if not (root / "submitted" / res.student / res.lesson / f"{res.lesson}.ipynb").exists():
-        return "missing"
-    return meta["result"]["statuses"].get("", "graded")
+        return Status.MISSING
+    return meta["result"]["statuses"].get("", Status.GRADED)
 
 
 def grade_class_broker(root: Path, pairs: list[tuple[str, str]], broker: str, db: str,
@@ -117,7 +118,7 @@ def grade_class_broker(root: Path, pairs: list[tuple[str, str]], broker: str, db
                 adopt_renamed(root, student, lesson)
                 if refused(root, student, lesson):  # never sent: zeroed with the reason
                     res = settle(root, db, Result(student, lesson, 0.0, False), bar.write)
-                    states["refused"] += 1
+                    states[Status.REFUSED] += 1
                     bar.update()
                     results.append(res)
                     continue

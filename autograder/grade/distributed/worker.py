@@ -17,6 +17,7 @@ from pathlib import Path
 from celery.utils.log import get_task_logger
 from sqlalchemy import select
 
+from dlcourse.status import Status
 from dlcourse.submission import MAX_FILE_BYTES
 
 from ... import ROOT, lessons
@@ -108,7 +109,7 @@ class Grader:
             statuses = {r.cell: r.status for r in conn.execute(select(table).where(
                 (table.c.assignment == lesson) & (table.c.student == student)
                 & (table.c.notebook == lesson)))}
-        state = "missing" if not notebook.exists() else statuses.get("", "grader error")
+        state = Status.MISSING if not notebook.exists() else statuses.get("", Status.GRADER_ERROR)
         log.info("graded %s/%s: %s in %.1f s", student, lesson, state, res.seconds)
         shutil.rmtree(folder, ignore_errors=True)
         shutil.rmtree(autograded, ignore_errors=True)
