@@ -42,7 +42,7 @@ from dlcourse.status import Status
 from dlcourse.submission import MAX_FILE_BYTES
 from dlcourse.validate import find_release
 
-from ..paths import STUDENT_ID, check_id, confined_path
+from ..paths import STUDENT_ID, check_id, confined_path, course_folder
 from ..pipeline import deadlines, received
 from .base import Entry, Grade, LmsFormat, Person, read_table, same_name
 from .blackboard import Blackboard
@@ -432,7 +432,7 @@ def refusals(root: Path, lessons: list[str]) -> dict[tuple[str, str], str]:
     for lesson in lessons:
         for path in sorted(base.glob(f"*/{lesson}.txt")):
             student = path.parent.name
-            if not (Path(root) / "submitted" / student / lesson).is_dir():
+            if not course_folder(root, student, lesson).is_dir():
                 out[(student, lesson)] = path.read_text(encoding="utf-8")
     return out
 

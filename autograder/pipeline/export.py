@@ -24,6 +24,7 @@ from dlcourse.status import Status
 from dlcourse.submission import WRITTEN_MESSAGE
 
 from ..csvfile import write_csv
+from ..paths import course_folder
 from . import status
 from .deadlines import describe
 from .deadlines import load as load_deadlines
@@ -75,7 +76,7 @@ def rows(gradebook: Gradebook, root: Path, students=(), assignments=()) -> list[
                                                          student.id)
             except MissingEntry:
                 continue
-            submitted = root / "submitted" / student.id / assignment.name / f"{assignment.name}.ipynb"
+            submitted = course_folder(root, student.id, assignment.name) / f"{assignment.name}.ipynb"
             nb_row = known.get((assignment.name, student.id, assignment.name, ""), {})
             nb_status = nb_row.get("status", Status.GRADED)
             nb_message = nb_row.get("message", "")

@@ -63,7 +63,7 @@ from dlcourse.submission import (
 )
 from dlcourse.validate import find_release
 
-from ..paths import UnsafePath, confined, rename_record
+from ..paths import UnsafePath, confined, course_folder, rename_record
 from ..sandbox.backends import BACKENDS, Limits
 from . import status
 from .concealment import (
@@ -112,7 +112,7 @@ def renamed_from(root: Path, student: str, lesson: str, notebook: str) -> str | 
     :func:`autograder.grade.pool.adopt_renamed`), confined to the submission folder
     (:func:`~autograder.paths.confined`); ``None`` otherwise."""
     try:
-        folder = Path(root) / "submitted" / student / lesson
+        folder = course_folder(root, student, lesson)
         original = rename_record(Path(root), student, lesson).read_text(encoding="utf-8").strip()
         graded = confined(folder, notebook).read_bytes()
         return original if confined(folder, original).read_bytes() == graded else None

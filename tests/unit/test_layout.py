@@ -142,3 +142,21 @@ def test_every_status_is_spelled_once():
                       if isinstance(n, ast.Constant) and id(n) not in prose
                       and n.value in values and (name, n.value) not in NOT_STATUSES]
     assert found == []
+
+
+def test_course_paths_come_from_nbgrader():
+    """``<step>/<student>/<lesson>`` is built by :func:`autograder.paths.course_folder`
+    (nbgrader's ``CourseDirectory.format_path``), never by hand: no ``… / "submitted" / x``
+    (or autograded, feedback) in the code; the step's folder alone may be named."""
+    from autograder.paths import course_folder
+
+    assert course_folder("/course", "kim", "01_neuron") == Path("/course/submitted/kim/01_neuron")
+    assert course_folder("c", "kim", "01_neuron", "feedback") == (
+        Path.cwd() / "c" / "feedback" / "kim" / "01_neuron")
+    steps = {"submitted", "autograded", "feedback"}
+    found = [f"{name}:{n.lineno}" for name, path in modules("autograder").items()
+             for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+             if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div)
+             and isinstance(n.left, ast.BinOp) and isinstance(n.left.right, ast.Constant)
+             and n.left.right.value in steps]
+    assert found == []

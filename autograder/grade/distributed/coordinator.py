@@ -15,6 +15,7 @@ from tqdm import tqdm
 from dlcourse.status import Status
 from dlcourse.submission import MAX_FILE_BYTES
 
+from ...paths import course_folder
 from ...pipeline import received
 from ...pipeline.deadlines import DEADLINES_FILE
 from ...pipeline.preprocessors import RENAMED, renamed_from
@@ -47,7 +48,7 @@ def _text(path: Path) -> str | None:
 def job(root: Path, student: str, lesson: str, ver: str) -> dict:
     """The task for one submission (see :meth:`autograder.grade.distributed.worker.Grader.grade`),
     after :func:`~autograder.grade.pool.adopt_renamed` as the local pool does."""
-    folder = root / "submitted" / student / lesson
+    folder = course_folder(root, student, lesson)
     notebook = folder / f"{lesson}.ipynb"
     size = notebook.stat().st_size if notebook.exists() else 0
     data = None
@@ -67,7 +68,7 @@ def _receive(root: Path, url: str, meta: dict, pair: tuple[str, str], write) -> 
         return settle(root, url, Result(student, lesson, 0.0, False,
                                         f"{type(err).__name__}: {err}"), write)
     got = meta["result"]
-    out = root / "autograded" / student / lesson / f"{lesson}.ipynb"
+    out = course_folder(root, student, lesson, "autograded") / f"{lesson}.ipynb"
     shutil.rmtree(out.parent, ignore_errors=True)  # nothing of an older grading stays
     if got["autograded"] is not None:
         out.parent.mkdir(parents=True)
@@ -83,7 +84,7 @@ def _label(root: Path, res: Result, meta: dict) -> str:
     """The notebook's status for the progress bar."""
     if not res.success:
         return Status.GRADER_ERROR
-    if not (root / "submitted" / res.student / res.lesson / f"{res.lesson}.ipynb").exists():
+    if not (course_folder(root, res.student, res.lesson) / f"{res.lesson}.ipynb").exists():
         return Status.MISSING
     return meta["result"]["statuses"].get("", Status.GRADED)
 

@@ -21,7 +21,7 @@ from dlcourse.status import Status
 from dlcourse.submission import MAX_FILE_BYTES
 
 from ... import ROOT, lessons
-from ...paths import UnsafePath, check_id, confined, rename_record
+from ...paths import UnsafePath, check_id, confined, course_folder, rename_record
 from ...pipeline import status
 from ...pipeline.deadlines import DEADLINES_FILE
 from ...pipeline.preprocessors import RENAMED
@@ -62,7 +62,7 @@ class Grader:
             if lesson not in self.versions:
                 raise UnsafePath(lesson)
             if renamed is not None:
-                confined(self.scratch.path / "submitted" / student / lesson, renamed)
+                confined(course_folder(self.scratch.path, student, lesson), renamed)
         except UnsafePath as err:
             raise ValueError(f"잘못된 채점 요청 (malformed task): {student!r}/{lesson!r}") from err
         if job["version"] != self.versions[lesson]:
@@ -72,10 +72,10 @@ class Grader:
                 f"{job['version']} on the coordinator; 작업자의 저장소를 갱신하고 다시 시작하세요 "
                 f"(update this worker's checkout and restart it)")
         root = self.scratch.path
-        folder = root / "submitted" / student / lesson
-        autograded = root / "autograded" / student / lesson
+        folder = course_folder(root, student, lesson)
+        autograded = course_folder(root, student, lesson, "autograded")
         record = rename_record(root, student, lesson)
-        for old in (folder, autograded, root / "feedback" / student / lesson):
+        for old in (folder, autograded, course_folder(root, student, lesson, "feedback")):
             shutil.rmtree(old, ignore_errors=True)
         record.unlink(missing_ok=True)
         folder.mkdir(parents=True)
