@@ -189,6 +189,29 @@ def wheel(tmp_path_factory):
     return build_wheel(tmp_path_factory.mktemp("wheel"))
 
 
+#: What only instructors may read: nbgrader's solution and hidden-test regions.
+INSTRUCTOR_MARKERS = ("### BEGIN SOLUTION", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+
+
+def test_wheel_ships_the_student_side_only(wheel):
+    """A student's ``pip install`` (the wheel) holds ``dlcourse`` with its data (each lesson's
+    release and hint table, the grade tables, the grader's module list) and nothing of the
+    instructor's: no ``autograder``, solutions, tests or known mistakes, and no data file of it
+    with a solution or hidden-test region."""
+    with zipfile.ZipFile(wheel) as whl:
+        names = whl.namelist()
+        data = {n: whl.read(n).decode("utf-8", "replace") for n in names
+                if not n.endswith(".py") and not n.startswith("dl_basics_course-")}
+    assert {n.split("/")[0] for n in names if not n.startswith("dl_basics_course-")} == {"dlcourse"}
+    want = {f"dlcourse/{kind}/{lesson}.{ext}" for lesson in LESSONS
+            for kind, ext in (("releases", "ipynb"), ("hints", "json"))}
+    want |= {"dlcourse/tables/grades_train.csv", "dlcourse/tables/grades_test.csv",
+             "dlcourse/grading_modules.txt"}
+    assert want <= set(names), sorted(want - set(names))
+    assert [n for n in names if "solutions/" in n or "mistakes" in n or "tests/" in n] == []
+    assert [(n, m) for n, text in data.items() for m in INSTRUCTOR_MARKERS if m in text] == []
+
+
 def test_packaged_tables_are_copies_of_data():
     """dlcourse/tables/ (package data) holds exactly data/'s tables, byte for byte."""
     from dlcourse.data import DATA_DIR, SPLITS

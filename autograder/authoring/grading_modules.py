@@ -24,7 +24,8 @@ from .. import ROOT
 
 #: The requirement files of the grading environment (pyproject.toml: the base and ``[grader]``).
 GRADER_REQUIREMENTS = ("requirements/base.txt", "requirements/grader.txt")
-#: The course's own packages (pyproject.toml's ``packages.find``), installed with ``-e .``.
+#: The course's own packages: ``dlcourse`` (pyproject.toml's ``packages.find``) and the checkout's
+#: ``autograder``, both imported through ``./course``'s editable install.
 OWN_PACKAGES = ("autograder", "dlcourse")
 IDENTIFIER = re.compile(r"^[A-Za-z_]\w*$")
 
