@@ -6,7 +6,7 @@ The grading environment is the course package with ``requirements/base.txt`` and
 (``./course``'s ``.venv``); the modules are read from the installed distributions' metadata
 (``importlib.metadata.packages_distributions``: ``top_level.txt`` or the files of ``RECORD``).
 Validate (:mod:`dlcourse.grading_env`) names every module a student imports that is neither in
-this list nor in the standard library. ``tests/test_grading_env.py`` keeps the file in agreement.
+this list nor in the standard library. ``tests/pipeline/test_grading_env.py`` keeps the file in agreement.
 """
 
 from __future__ import annotations

@@ -200,6 +200,6 @@ def formgrader_command(root: Path = ROOT) -> list[str]:
 def lab_instructor_command(root: Path = ROOT) -> list[str]:
     """``./course lab-instructor`` (run in ``root``): JupyterLab on the course folder, with
     nbgrader's formgrader, opening ``solutions/``. What it shows of a student's graded notebook
-    is inert (:mod:`autograder.pipeline.sanitize`; ``tests/test_pages_inert.py`` opens it in Chromium)."""
+    is inert (:mod:`autograder.pipeline.sanitize`; ``tests/pipeline/test_pages_inert.py`` opens it in Chromium)."""
     return [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={root}",
             "--LabApp.default_url=/lab/tree/solutions"]

@@ -1,7 +1,7 @@
 """The hints of known mistakes (``tests/mistakes/<lesson>.yaml`` ``hint:``, shipped as
 ``dlcourse/hints/<lesson>.json``): written for students, nothing of the instructors' side in
 them, and kept whole when Validate and the grader cut a long message. That every known mistake
-failing a visible check shows its hint is ``tests/test_lessons_grading.py``'s (it runs them)."""
+failing a visible check shows its hint is ``tests/course/test_lessons_grading.py``'s (it runs them)."""
 
 import json
 import re
