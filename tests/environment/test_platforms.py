@@ -280,8 +280,10 @@ def text(cell) -> str:
 
 
 def assert_checks_pass_from(site: Path, nb: nbformat.NotebookNode) -> None:
-    """Every visible check cell printed 통과 and the last cell shows the package's tables."""
-    tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    """Every visible check cell printed 통과 and the last cell shows the package's tables (a
+    written answer, a markdown cell graded by hand, prints nothing)."""
+    tests = [c for c in nb.cells
+             if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")]
     assert tests and all("통과 (OK)" in text(c) for c in tests), [text(c) for c in tests]
     where = text(nb.cells[-1])
     assert f"dlcourse: {site / 'dlcourse' / '__init__.py'}" in where, where
