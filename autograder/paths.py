@@ -12,10 +12,22 @@ import os
 import re
 from pathlib import Path
 
+from nbgrader.coursedir import CourseDirectory
+
 #: Student ids (and lesson names) a path may be built from: what a folder name in
 #: ``submitted/`` can safely be (nbgrader uses the id as a folder name): up to 128 letters (any
 #: script), digits and ``. _ @ + -``, starting with a letter, digit or ``_``; never ``..``.
 STUDENT_ID = re.compile(r"^\w[\w.@+-]{0,127}$")
+
+
+def course_folder(root, student: str, lesson: str, step: str = "submitted") -> Path:
+    """``student``'s folder of ``lesson`` in nbgrader step ``step`` (``submitted``,
+    ``autograded``, ``feedback``) of the course at ``root``, absolute: nbgrader's own layout
+    (:meth:`nbgrader.coursedir.CourseDirectory.format_path`, ``<step>/<student>/<lesson>``; the
+    course keeps nbgrader's names of these three steps). Not confined: check the ids first
+    (:func:`check_id`, :func:`confined_path`) where they come from submitted data."""
+    course = CourseDirectory(root=os.path.abspath(root))
+    return Path(course.format_path(step, student, lesson))
 
 
 class UnsafePath(ValueError):

@@ -1,8 +1,8 @@
 """A notebook that fills its disk beside an honest one, graded by ``./course grade``: what it
 costs the grader's disk and memory.
 
-A copy of the course (as :mod:`tests.test_fresh_machine` makes it) with
-``c.SandboxedExecute.disk_mb = --mb`` grades the filler of :func:`tests.test_bounds.filler`
+A copy of the course (as :mod:`tests.environment.test_fresh_machine` makes it) with
+``c.SandboxedExecute.disk_mb = --mb`` grades the filler of :func:`tests.pipeline.test_bounds.filler`
 (1 MiB blocks until refused, in the kernel's sockets folder, its working folder and ``/tmp``)
 and an honest notebook. Reported: the exit code and wall time; the two students' statuses and
 totals from ``grades.csv``; the most the free space of the grader's temporary folder fell
@@ -29,8 +29,8 @@ import nbformat
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from autograder.grade.scratch import submission  # noqa: E402
-from tests.test_bounds import filler  # noqa: E402
-from tests.test_fresh_machine import LESSON, _copy_course, _course  # noqa: E402
+from tests.environment.test_fresh_machine import LESSON, _copy_course, _course  # noqa: E402
+from tests.pipeline.test_bounds import filler  # noqa: E402
 
 
 def main() -> None:

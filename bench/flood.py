@@ -1,7 +1,7 @@
 """Peak memory of ``./course grade`` with one output-flooding notebook beside an honest one.
 
-A copy of the course (as :mod:`tests.test_fresh_machine` makes it) grades the flood of
-:func:`tests.test_bounds.flood` (``--mb`` MB printed, in one line and in many) and an honest
+A copy of the course (as :mod:`tests.environment.test_fresh_machine` makes it) grades the flood of
+:func:`tests.pipeline.test_bounds.flood` (``--mb`` MB printed, in one line and in many) and an honest
 notebook with the course's own output bounds (``SandboxedExecute.max_output_bytes`` and
 ``max_outputs_bytes``); then ``nbgrader generate_feedback`` runs as ``./course grade`` does.
 Reported: the largest resident set of any process of the run (``ru_maxrss`` of the children,
@@ -23,9 +23,9 @@ import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import tests.test_bounds as bounds  # noqa: E402
+import tests.pipeline.test_bounds as bounds  # noqa: E402
 from autograder.grade.scratch import submission  # noqa: E402
-from tests.test_fresh_machine import LESSON, _copy_course, _course  # noqa: E402
+from tests.environment.test_fresh_machine import LESSON, _copy_course, _course  # noqa: E402
 
 
 def main() -> None:

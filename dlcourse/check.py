@@ -507,7 +507,7 @@ class Check:
     """One test cell's checks; use as ``with Check("연습 1.1 ...") as ck:``.
 
     ``hidden``: the cell has hidden facts at grading (every graded test cell does, a rule
-    ``tests/test_release.py`` enforces), so its "통과 (OK)" line ends with
+    ``tests/course/test_release.py`` enforces), so its "통과 (OK)" line ends with
     :data:`HIDDEN_FOLLOW`; ``hidden=False`` for checks outside graded test cells.
 
     Each method returns the converted value, judges it where the expectation is visible, and

@@ -26,7 +26,7 @@ GRADER_PYTHON = (3, 11)
 _GRADER = ".".join(map(str, GRADER_PYTHON))
 
 #: The top-level modules the grading environment's packages provide, one a line: generated
-#: from the pins by ``python -m autograder.authoring.grading_modules`` (tests/test_grading_env.py keeps it
+#: from the pins by ``python -m autograder.authoring.grading_modules`` (tests/pipeline/test_grading_env.py keeps it
 #: in agreement with them). The standard library is :data:`sys.stdlib_module_names`.
 MODULES_FILE = Path(__file__).with_name("grading_modules.txt")
 

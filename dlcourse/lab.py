@@ -1,7 +1,7 @@
 """JupyterLab for students: the notebooks folder, nbgrader's student tools, nothing to configure.
 
 ``./course lab``, ``python -m dlcourse lab`` (checkout, student bundle, ``pip install``) and the
-browser test (``tests/test_browser.py``) both start JupyterLab through
+browser test (``tests/environment/test_browser.py``) both start JupyterLab through
 :func:`lab_command`, so the test proves what students get:
 
 - the server's root is the notebooks folder; kernels run each notebook in its own folder;

@@ -33,6 +33,7 @@ from nbformat.notebooknode import NotebookNode, from_dict
 
 from . import grading_env
 from .check import HINT_MARK, MIME, common_mistakes, decode, judge
+from .status import Status
 
 #: The largest file accepted, as nbgrader's own exchange accepts (``ExchangeSubmit.max_file_size``,
 #: 100,000 KB).
@@ -52,12 +53,12 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 #: Notebook-level statuses of files that cannot be graded (also the CSV's status column).
 READ_PROBLEMS = {
-    "empty": "빈 파일입니다 (empty file)",
-    "too large": "파일이 너무 큽니다 (file too large): {detail}",
-    "not utf-8": "UTF-8 텍스트가 아닙니다 (not UTF-8)",
-    "invalid json": "노트북 JSON이 깨졌습니다 (invalid JSON): {detail}",
-    "old nbformat": "오래된 노트북 형식입니다 (old nbformat {detail}); Jupyter에서 다시 저장하세요",
-    "not a notebook": "노트북 형식이 아닙니다 (not a notebook): {detail}",
+    Status.EMPTY: "빈 파일입니다 (empty file)",
+    Status.TOO_LARGE: "파일이 너무 큽니다 (file too large): {detail}",
+    Status.NOT_UTF8: "UTF-8 텍스트가 아닙니다 (not UTF-8)",
+    Status.INVALID_JSON: "노트북 JSON이 깨졌습니다 (invalid JSON): {detail}",
+    Status.OLD_NBFORMAT: "오래된 노트북 형식입니다 (old nbformat {detail}); Jupyter에서 다시 저장하세요",
+    Status.NOT_A_NOTEBOOK: "노트북 형식이 아닙니다 (not a notebook): {detail}",
 }
 
 
@@ -68,7 +69,7 @@ def _mb(n: int) -> str:
 # --------------------------------------------------------------------------- 1. reading
 
 
-def _broken(kind: str, detail: str = "") -> NotebookNode:
+def _broken(kind: Status, detail: str = "") -> NotebookNode:
     nb = nbformat.v4.new_notebook()
     nb.metadata["dlcourse"] = {"status": kind,
                                "message": READ_PROBLEMS[kind].format(detail=detail[:200])}
@@ -117,34 +118,34 @@ def read_notebook(path: str | Path, trusted: bool = False) -> NotebookNode:
     path = Path(path)
     size = path.stat().st_size
     if size == 0:
-        return _broken("empty")
+        return _broken(Status.EMPTY)
     if size > MAX_FILE_BYTES:
-        return _broken("too large", f"{_mb(size)}, 한도 {_mb(MAX_FILE_BYTES)} (limit)")
+        return _broken(Status.TOO_LARGE, f"{_mb(size)}, 한도 {_mb(MAX_FILE_BYTES)} (limit)")
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return _broken("not utf-8")
+        return _broken(Status.NOT_UTF8)
     if not text.strip():
-        return _broken("empty")
+        return _broken(Status.EMPTY)
     try:
         data = json.loads(text)
     except ValueError as err:
-        return _broken("invalid json", str(err))
+        return _broken(Status.INVALID_JSON, str(err))
     if not isinstance(data, dict) or not isinstance(data.get("cells", []), list):
-        return _broken("not a notebook", "top level is not a notebook object")
+        return _broken(Status.NOT_A_NOTEBOOK, "top level is not a notebook object")
     major = data.get("nbformat")
     if not isinstance(major, int) or major < 4:
-        return _broken("old nbformat", str(major))
+        return _broken(Status.OLD_NBFORMAT, str(major))
     attachments = _drop_outputs(data)
     code_size = len(json.dumps(data, ensure_ascii=False).encode("utf-8"))
     if code_size > MAX_CODE_BYTES:
-        return _broken("too large", f"출력을 뺀 코드와 글이 {_mb(code_size)}, 한도 "
+        return _broken(Status.TOO_LARGE, f"출력을 뺀 코드와 글이 {_mb(code_size)}, 한도 "
                                     f"{_mb(MAX_CODE_BYTES)} (code and text over the limit)")
     try:
         nb = nbformat.reads(json.dumps(data), as_version=4)
     except Exception as err:  # nbformat raises many kinds on malformed cells
-        return _broken("not a notebook", f"{type(err).__name__}: {err}")
+        return _broken(Status.NOT_A_NOTEBOOK, f"{type(err).__name__}: {err}")
     if not isinstance(nb.get("metadata"), dict):
         nb.metadata = NotebookNode()
     if not trusted:
@@ -446,7 +447,8 @@ def kernel_error(cell) -> str | None:
 
 #: Cell statuses that end a run: the cell and every cell after it get no verdict of their own
 #: (the grader's memory and process budgets add the two ``crashed (...)`` kinds).
-STOPPED = ("timed out", "crashed", "crashed (memory)", "crashed (processes)", "not run")
+STOPPED = (Status.TIMED_OUT, Status.CRASHED, Status.CRASHED_MEMORY, Status.CRASHED_PROCESSES,
+           Status.NOT_RUN)
 
 
 def stop(nb: NotebookNode, index: int, kind: str, message: str) -> None:
@@ -459,7 +461,7 @@ def stop(nb: NotebookNode, index: int, kind: str, message: str) -> None:
         here = i == index
         cell.metadata["dlcourse"] = {
             **cell.metadata.get("dlcourse", {}),
-            "status": kind if here else "not run",
+            "status": kind if here else Status.NOT_RUN,
             "message": message if here else f"실행되지 않았습니다 (not run): 셀 {where}: {message}",
         }
     nb.metadata.setdefault("dlcourse", {})["stopped"] = kind
@@ -557,7 +559,7 @@ def verdict(cell, reference: list[dict]) -> tuple[bool, str, str]:
         return False, meta["status"], meta["message"]
     found = payloads(cell.outputs)
     if not found:
-        return False, "graded", (kernel_error(cell) or "검사 결과가 없습니다 (no check result): "
+        return False, Status.GRADED, (kernel_error(cell) or "검사 결과가 없습니다 (no check result): "
                                  "셀이 끝까지 실행되지 않았습니다")
     records: dict[str, list[dict]] = {}
     for payload in found:
@@ -568,14 +570,14 @@ def verdict(cell, reference: list[dict]) -> tuple[bool, str, str]:
         label = ref["label"]
         got = records.get(label, [])
         if not got and error:  # the cell stopped before this fact: its error says why
-            return False, "graded", error
+            return False, Status.GRADED, error
         if len(got) != 1:
             why = "없습니다 (missing)" if not got else "여러 번 나왔습니다 (duplicated)"
-            return False, "graded", f"{label}: 검사 기록이 {why}"
+            return False, Status.GRADED, f"{label}: 검사 기록이 {why}"
         try:
             actual = decode(got[0]["actual"])
         except Exception:
-            return False, "graded", f"{label}: 기록을 읽을 수 없습니다 (unreadable record)"
+            return False, Status.GRADED, f"{label}: 기록을 읽을 수 없습니다 (unreadable record)"
         visible = "expected" in ref
         spec = {
             "expected": decode(ref["expected"] if visible else ref["actual"]),
@@ -593,17 +595,14 @@ def verdict(cell, reference: list[dict]) -> tuple[bool, str, str]:
             problem = f"비교할 수 없는 값입니다 (cannot compare): {type(err).__name__}"
         if problem:
             hidden = "" if visible else "숨은 검사(hidden test) "
-            return False, "graded", f"{hidden}{label}: {problem}"
-    return True, "graded", f"통과 (OK): 검사 {len(reference)}개"
+            return False, Status.GRADED, f"{hidden}{label}: {problem}"
+    return True, Status.GRADED, f"통과 (OK): 검사 {len(reference)}개"
 
 
 #: What a written answer holds in the release until the student writes (nbgrader's
 #: ``ClearSolutions.text_stub``, set from this in the course's nbgrader configuration).
 TEXT_STUB = "여기에 답을 쓰세요 (YOUR ANSWER HERE)"
 SOLUTION_REGION = re.compile(r"^[ \t]*### BEGIN SOLUTION.*?### END SOLUTION[^\n]*\n?", re.S | re.M)
-#: A written answer's status until a person grades it (nbgrader's ``needs_manual_grade``; the
-#: CSV's status column).
-NEEDS_MANUAL = "needs manual grading"
 WRITTEN_MESSAGE = "서술형 답은 채점자가 읽고 채점합니다 (graded by hand)"
 WRITTEN_EMPTY = "서술형 답이 비어 있습니다 (written answer empty): 0점"
 
@@ -629,11 +628,11 @@ def written_text(cell, template) -> str:
 
 def written_verdict(cell, template) -> tuple[str, str]:
     """``(status, message)`` of written answer ``cell`` before a person grades it:
-    ``("graded", WRITTEN_EMPTY)`` for an empty answer (0 points, as nbgrader scores an
-    unchanged answer), else ``(NEEDS_MANUAL, WRITTEN_MESSAGE)``."""
+    ``(Status.GRADED, WRITTEN_EMPTY)`` for an empty answer (0 points, as nbgrader scores an
+    unchanged answer), else ``(Status.NEEDS_MANUAL, WRITTEN_MESSAGE)``."""
     if not written_text(cell, template):
-        return "graded", WRITTEN_EMPTY
-    return NEEDS_MANUAL, WRITTEN_MESSAGE
+        return Status.GRADED, WRITTEN_EMPTY
+    return Status.NEEDS_MANUAL, WRITTEN_MESSAGE
 
 
 def title(cell) -> str:

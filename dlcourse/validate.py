@@ -36,6 +36,7 @@ from pathlib import Path
 import nbformat
 
 from . import grading_env
+from .status import Status
 from .submission import (
     CELL_TIMEOUT,
     CRASH_MESSAGE,
@@ -219,9 +220,9 @@ def run(nb: nbformat.NotebookNode, folder: Path, cell_timeout: int = CELL_TIMEOU
                 client.timeout = max(1, int(min(cell_timeout, deadline - time.monotonic())))
                 client.execute_cell(cell, index)
     except CellTimeoutError:
-        stop(nb, index, "timed out", timeout_message(cell_timeout, notebook_timeout))
+        stop(nb, index, Status.TIMED_OUT, timeout_message(cell_timeout, notebook_timeout))
     except DeadKernelError:
-        stop(nb, index, "crashed", CRASH_MESSAGE)
+        stop(nb, index, Status.CRASHED, CRASH_MESSAGE)
     return nb
 
 

@@ -35,7 +35,7 @@ def need(condition: bool, reason: str) -> None:
 
 @pytest.fixture
 def bwrap():
-    from .integrity_helpers import require_bwrap
+    from .support.integrity_helpers import require_bwrap
 
     require_bwrap()
 

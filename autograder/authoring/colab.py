@@ -3,7 +3,7 @@
 :data:`REPOSITORY` is the course's GitHub repository. An instructor who forks the course changes
 that one line, then runs ``.venv/bin/python -m autograder.authoring.colab`` (rewrites the Colab block of
 every lesson's setup cell in ``solutions/`` and the README's "Open in Colab" table) and
-``./course release``. ``python -m autograder.authoring.colab --check`` (and ``tests/test_platforms.py``)
+``./course release``. ``python -m autograder.authoring.colab --check`` (and ``tests/environment/test_platforms.py``)
 fails while any of them still names another repository.
 
 The Colab block of a setup cell runs first: when ``dlcourse`` cannot be imported and the kernel

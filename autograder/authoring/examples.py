@@ -19,11 +19,14 @@ import json
 import nbformat
 from nbgrader.utils import is_grade, is_solution
 
+from dlcourse.status import Status
+
 from ..grade.scratch import release_notebook, submission
 from .mistakes import expected_scores, load_mistakes
 
 STUDENTS = ["perfect", "untouched", "partial", "broken"]
-BROKEN_KINDS = ["invalid json", "missing", "crashed", "empty", "not utf-8", "old nbformat"]
+BROKEN_KINDS = [Status.INVALID_JSON, Status.MISSING, Status.CRASHED, Status.EMPTY, Status.NOT_UTF8,
+                Status.OLD_NBFORMAT]
 CRASH = "import os\nos._exit(1)  # the kernel dies here\n"
 
 
@@ -49,13 +52,13 @@ def work(student: str, lesson: str, lessons: list[str]):
     kind = broken_kind(lesson, lessons)
     text = nbformat.writes(submission(lesson))
     return {
-        "invalid json": lambda: text[: len(text) // 2].encode(),
-        "missing": lambda: None,
-        "crashed": lambda: submission(lesson, {_last_answer(lesson): CRASH}),
-        "empty": lambda: b"",
-        "not utf-8": lambda: text.encode("utf-16"),
-        "old nbformat": lambda: json.dumps({"nbformat": 3, "nbformat_minor": 0,
-                                            "metadata": {}, "worksheets": []}).encode(),
+        Status.INVALID_JSON: lambda: text[: len(text) // 2].encode(),
+        Status.MISSING: lambda: None,
+        Status.CRASHED: lambda: submission(lesson, {_last_answer(lesson): CRASH}),
+        Status.EMPTY: lambda: b"",
+        Status.NOT_UTF8: lambda: text.encode("utf-16"),
+        Status.OLD_NBFORMAT: lambda: json.dumps({"nbformat": 3, "nbformat_minor": 0,
+                                               "metadata": {}, "worksheets": []}).encode(),
     }[kind]()
 
 
@@ -63,14 +66,14 @@ def expected(student: str, lesson: str, lessons: list[str],
              maxes: dict[str, float]) -> tuple[dict[str, float], str]:
     """``({test cell: score}, notebook status)`` that grading ``work(...)`` must give."""
     if student == "perfect":
-        return expected_scores(maxes, None), "graded"
+        return expected_scores(maxes, None), Status.GRADED
     if student == "untouched":
-        return expected_scores(maxes, list(maxes)), "graded"
+        return expected_scores(maxes, list(maxes)), Status.GRADED
     if student == "partial":
         mistakes = load_mistakes(lesson)
-        return expected_scores(maxes, mistakes[0].fails if mistakes else None), "graded"
+        return expected_scores(maxes, mistakes[0].fails if mistakes else None), Status.GRADED
     kind = broken_kind(lesson, lessons)
-    if kind != "crashed":
+    if kind != Status.CRASHED:
         return expected_scores(maxes, list(maxes)), kind
     # Test cells before the dying answer cell keep their points; the rest score 0.
     nb = release_notebook(lesson)
@@ -80,4 +83,4 @@ def expected(student: str, lesson: str, lessons: list[str],
             seen = True
         elif is_grade(cell) and not seen:
             before.append(cell.metadata.nbgrader["grade_id"])
-    return expected_scores(maxes, [g for g in maxes if g not in before]), "crashed"
+    return expected_scores(maxes, [g for g in maxes if g not in before]), Status.CRASHED

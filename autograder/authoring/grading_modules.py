@@ -6,7 +6,7 @@ The grading environment is the course package with ``requirements/base.txt`` and
 (``./course``'s ``.venv``); the modules are read from the installed distributions' metadata
 (``importlib.metadata.packages_distributions``: ``top_level.txt`` or the files of ``RECORD``).
 Validate (:mod:`dlcourse.grading_env`) names every module a student imports that is neither in
-this list nor in the standard library. ``tests/test_grading_env.py`` keeps the file in agreement.
+this list nor in the standard library. ``tests/pipeline/test_grading_env.py`` keeps the file in agreement.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from .. import ROOT
 
 #: The requirement files of the grading environment (pyproject.toml: the base and ``[grader]``).
 GRADER_REQUIREMENTS = ("requirements/base.txt", "requirements/grader.txt")
-#: The course's own packages (pyproject.toml's ``packages.find``), installed with ``-e .``.
+#: The course's own packages: ``dlcourse`` (pyproject.toml's ``packages.find``) and the checkout's
+#: ``autograder``, both imported through ``./course``'s editable install.
 OWN_PACKAGES = ("autograder", "dlcourse")
 IDENTIFIER = re.compile(r"^[A-Za-z_]\w*$")
 

@@ -354,7 +354,7 @@ def index(pages: dict[str, Lesson], measured: dict) -> str:
         " -->", "",
         "강사만 보는 쪽입니다: 학생 노트북(`notebooks/`), 학생 묶음(`./course bundle`), 학생이 "
         "설치하는 패키지(wheel)에는 들어가지 않습니다 (`tests/unit/test_guide.py`, "
-        "`tests/test_bundle.py`, `tests/test_platforms.py`). 수업마다 한 쪽에 학습 목표, 걸리는 시간, "
+        "`tests/course/test_bundle.py`, `tests/environment/test_platforms.py`). 수업마다 한 쪽에 학습 목표, 걸리는 시간, "
         "생각해 볼 질문의 답안 노트, 서술형의 모범 답안과 채점 기준, 흔한 실수, 강의와의 관계가 "
         "있습니다.", "",
         "| 수업 | 읽기 (하한) | Run All | Validate | 연습, 모범 답안 | 점수 (자동 + 서술형) | 질문 "

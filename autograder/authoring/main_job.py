@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 
+from dlcourse.status import Status
+
 from .. import ROOT, lessons, release_lessons
 from ..grade.pool import cause, grade_class
 from ..grade.preflight import GradingStopped, check_environment
 from ..grade.scratch import ScratchCourse
-from ..pipeline.preprocessors import NO_SANDBOX
 from ..pipeline.reference import reference_records
 from .examples import STUDENTS, expected, work
 
@@ -54,7 +55,7 @@ def actual_table(course: ScratchCourse) -> dict[tuple[str, str], str]:
 
 def _cell_text(score: float, max_score: float, state: str) -> str:
     text = f"{score:g}/{max_score:g}"
-    return text if state == "graded" else f"{text} {state}"
+    return text if state == Status.GRADED else f"{text} {state}"
 
 
 def expected_table(course: ScratchCourse, sandbox: bool = True) -> dict[tuple[str, str], str]:
@@ -68,8 +69,8 @@ def expected_table(course: ScratchCourse, sandbox: bool = True) -> dict[tuple[st
         by_hand = sum(course.written_points(lesson).values())
         for student in STUDENTS:
             scores, state = expected(student, lesson, names, maxes)
-            if state == "graded" and not sandbox:
-                state = NO_SANDBOX
+            if state == Status.GRADED and not sandbox:
+                state = Status.GRADED_NO_SANDBOX
             out[student, lesson] = _cell_text(sum(scores.values()), sum(maxes.values()) + by_hand,
                                               state)
     return out

@@ -40,6 +40,8 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
+from dlcourse.status import Status
+
 from .. import ROOT, nbgrader
 from .. import lessons as course_lessons
 from ..lms import ImportStopped, export_grades, import_download, refusals, register_students
@@ -152,7 +154,7 @@ def grade_command(lessons: list[str], lms: Path | None = None, workers: int | No
         results = grade_class(root, pairs, workers=workers, sandbox=sandbox)
     for (student, lesson), why in sorted(skipped.items()):
         message = f"{IMPORT_REFUSED}: {why}"
-        _invalidate(root, url, student, lesson, "import refused", message)
+        _invalidate(root, url, student, lesson, Status.IMPORT_REFUSED, message)
         print(f"{student}/{lesson}: {message}")
     feedback_failed = []
     for lesson in sorted({lesson for _, lesson in pairs}):
@@ -198,6 +200,6 @@ def formgrader_command(root: Path = ROOT) -> list[str]:
 def lab_instructor_command(root: Path = ROOT) -> list[str]:
     """``./course lab-instructor`` (run in ``root``): JupyterLab on the course folder, with
     nbgrader's formgrader, opening ``solutions/``. What it shows of a student's graded notebook
-    is inert (:mod:`autograder.pipeline.sanitize`; ``tests/test_pages_inert.py`` opens it in Chromium)."""
+    is inert (:mod:`autograder.pipeline.sanitize`; ``tests/pipeline/test_pages_inert.py`` opens it in Chromium)."""
     return [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={root}",
             "--LabApp.default_url=/lab/tree/solutions"]

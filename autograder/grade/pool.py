@@ -20,12 +20,13 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps import NbGraderAPI
-from nbgrader.coursedir import CourseDirectory
 from tqdm import tqdm
 from traitlets.config.loader import PyFileConfigLoader
 
+from dlcourse.status import Status
+
 from .. import lessons as course_lessons
-from ..paths import UnsafePath, check_id, confined, rename_record, symlinks
+from ..paths import UnsafePath, check_id, confined, course_folder, rename_record, symlinks
 from ..pipeline import status
 from ..pipeline.preprocessors import RENAMED, renamed_from
 from ..pipeline.reference import reference_records
@@ -129,7 +130,7 @@ def adopt_renamed(root: Path, student: str, lesson: str) -> str | None:
     rename in the student's notes, :func:`autograder.pipeline.preprocessors.renamed_from`). Returns the
     original name, or ``None`` when there is nothing to adopt (also for a folder with a symbolic
     link: :func:`refused`)."""
-    folder = root / "submitted" / student / lesson
+    folder = course_folder(root, student, lesson)
     expected = folder / f"{lesson}.ipynb"
     if refused(root, student, lesson):
         return None
@@ -162,7 +163,7 @@ def refused(root: Path, student: str, lesson: str) -> str:
     a symbolic link in the folder (it could name the solutions or a classmate's notebook,
     :func:`autograder.paths.symlinks`)."""
     try:
-        folder = root / "submitted" / check_id(student) / check_id(lesson)
+        folder = course_folder(root, check_id(student), check_id(lesson))
     except UnsafePath as err:
         return str(err)
     links = symlinks(folder) if folder.exists() else []
@@ -174,7 +175,7 @@ def refused(root: Path, student: str, lesson: str) -> str:
 
 def inspect_submission(root: Path, student: str, lesson: str) -> str:
     """A message about missing, renamed, duplicated or extra files ('' when all is in order)."""
-    folder = root / "submitted" / student / lesson
+    folder = course_folder(root, student, lesson)
     expected = folder / f"{lesson}.ipynb"
     original = renamed_from(root, student, lesson, expected.name)
     skip = {expected.name, "timestamp.txt", RENAMED, original}
@@ -216,9 +217,8 @@ def _invalidate(root: Path, url: str, student: str, lesson: str, state: str,
     """Zero a submission's grades and remove its autograded notebook and feedback, so that
     nothing of an older grade survives a failed or missing run (nbgrader leaves both in place
     when it grades nothing)."""
-    course = CourseDirectory(config=load_config(root))
-    for step in (course.autograded_directory, course.feedback_directory):
-        shutil.rmtree(course.format_path(step, student, lesson), ignore_errors=True)
+    for step in ("autograded", "feedback"):
+        shutil.rmtree(course_folder(root, student, lesson, step), ignore_errors=True)
     with Gradebook(url) as gb:
         try:
             nb = gb.find_submission_notebook(lesson, lesson, student)
@@ -295,17 +295,17 @@ def settle(root: Path, url: str, res: Result, write=print) -> Result:
     folder (:func:`refused`) is zeroed as ``refused`` with the reason."""
     why = refused(root, res.student, res.lesson)
     if why:
-        _invalidate(root, url, res.student, res.lesson, "refused", why)
+        _invalidate(root, url, res.student, res.lesson, Status.REFUSED, why)
         res.success, res.message = True, why
         write(why)
         return res
     note = inspect_submission(root, res.student, res.lesson)
-    notebook = root / "submitted" / res.student / res.lesson / f"{res.lesson}.ipynb"
+    notebook = course_folder(root, res.student, res.lesson) / f"{res.lesson}.ipynb"
     if not notebook.exists():
-        _invalidate(root, url, res.student, res.lesson, "missing", note)
+        _invalidate(root, url, res.student, res.lesson, Status.MISSING, note)
         res.success = True
     elif not res.success:
-        _invalidate(root, url, res.student, res.lesson, "grader error",
+        _invalidate(root, url, res.student, res.lesson, Status.GRADER_ERROR,
                     WORKER_DIED if res.died else "채점 중 오류 (grader error); 관리자에게 알리세요")
     res.message = note or res.message
     if note:

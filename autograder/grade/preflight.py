@@ -30,9 +30,11 @@ import nbformat
 from nbclient import NotebookClient
 from traitlets import TraitError
 
+from dlcourse.status import Status
+
 from .. import ROOT
 from ..pipeline import reference, status
-from ..pipeline.preprocessors import NO_SANDBOX, SandboxedExecute
+from ..pipeline.preprocessors import SandboxedExecute
 from ..sandbox.backends import BACKENDS
 from ..sandbox.budget import Budget, describe
 from ..sandbox.bwrap import disk_bound, find_bwrap
@@ -54,7 +56,7 @@ print("preflight", torch.__version__, len(load_grades("train")), dlcourse.__file
 NO_SANDBOX_WARNING = (
     "경고: 샌드박스 없이 채점합니다 (WARNING: grading without a sandbox). 학생 코드가 이 컴퓨터의 "
     "파일, 네트워크, 성적부에 닿을 수 있습니다: 믿을 수 있는 노트북만 이렇게 채점하세요. 모든 점수의 "
-    f'상태는 "{NO_SANDBOX}"로 기록됩니다.'
+    f'상태는 "{Status.GRADED_NO_SANDBOX}"로 기록됩니다.'
 )
 
 
@@ -247,7 +249,7 @@ def canary(lessons: list[str], workers: int | None = None, sandbox: bool = True,
             got = course.scores(lesson, "canary")
             for cell, most in course.max_scores(lesson).items():
                 row = known.get((lesson, "canary", lesson, cell), {})
-                if got.get(cell) != most or row.get("status") not in ("graded", NO_SANDBOX):
+                if got.get(cell) != most or row.get("status") not in (Status.GRADED, Status.GRADED_NO_SANDBOX):
                     failed.append(f"{lesson}/{cell}: {got.get(cell)}/{most:g} "
                                   f"{row.get('status', '')}: {row.get('message', '')[:400]}")
     except reference.ReferenceError as err:  # the reference run itself failed (a missing file, a bug)

@@ -26,7 +26,7 @@ import pandas as pd  # noqa: E402
 from nbgrader.api import Gradebook  # noqa: E402
 from nbgrader.utils import is_grade, is_solution  # noqa: E402
 
-from dlcourse.submission import NEEDS_MANUAL  # noqa: E402
+from dlcourse.status import Status  # noqa: E402
 
 from ..pipeline import status  # noqa: E402
 from ..pipeline.export import rows  # noqa: E402
@@ -62,7 +62,7 @@ def tables(root: Path, db_url: str) -> dict[str, pd.DataFrame]:
     names = concepts(root)
     cells["concept"] = [names.get((a, c), c) for a, c in zip(cells.assignment, cells.cell, strict=True)]
     # a written answer no person has graded yet has no score: it waits, it did not fail
-    cells["failed"] = (cells.score.fillna(0) < cells.max_score) & (cells.status != NEEDS_MANUAL)
+    cells["failed"] = (cells.score.fillna(0) < cells.max_score) & (cells.status != Status.NEEDS_MANUAL)
     items = (cells.groupby(["assignment", "cell", "concept"], as_index=False)
              .agg(students=("student", "nunique"), failed=("failed", "mean"),
                   points=("max_score", "first"))
@@ -70,7 +70,7 @@ def tables(root: Path, db_url: str) -> dict[str, pd.DataFrame]:
     seconds = {(k[0], k[1]): v["seconds"] for k, v in status.load(db_url).items()
                if k[3] == "" and v["seconds"] is not None}
     totals["seconds"] = [seconds.get((a, s)) for a, s in zip(totals.assignment, totals.student, strict=True)]
-    waiting = (cells[cells.status == NEEDS_MANUAL].groupby(["assignment", "cell"], as_index=False)
+    waiting = (cells[cells.status == Status.NEEDS_MANUAL].groupby(["assignment", "cell"], as_index=False)
                .agg(waiting=("student", "nunique"), points=("max_score", "first")))
     return {"cells": cells, "totals": totals, "items": items, "waiting": waiting,
             "times": totals.dropna(
@@ -109,10 +109,10 @@ def write_report(root: Path, db_url: str, dest: Path) -> Path:
         parts.append(shown.rename(columns={"failed": "failed (share)"}).to_html(index=False))
 
         waiting = t["waiting"]
-        parts.append(f"<h2>채점을 기다리는 서술형 (written answers that {NEEDS_MANUAL}): "
+        parts.append(f"<h2>채점을 기다리는 서술형 (written answers that {Status.NEEDS_MANUAL}): "
                      f"{int(waiting.waiting.sum()) if not waiting.empty else 0}</h2>")
         parts.append(waiting.to_html(index=False) if not waiting.empty else "<p>none</p>")
-        odd = totals[totals.status != "graded"]
+        odd = totals[totals.status != Status.GRADED]
         parts.append("<h2>Submissions that need a look (status other than graded)</h2>")
         parts.append(odd[["student", "assignment", "status", "message"]].to_html(index=False)
                      if not odd.empty else "<p>none</p>")

@@ -19,6 +19,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.utils import is_solution
 
 from .. import ROOT, nbgrader
+from ..paths import course_folder
 
 SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
 #: Where a written answer's rubric starts in its solution region (to its end: instructors only).
@@ -87,7 +88,7 @@ class ScratchCourse:
     def submit(self, student: str, lesson: str, nb: nbformat.NotebookNode | bytes | None) -> Path:
         """Put a submission in place; ``bytes`` are written as they are (broken files),
         ``None`` submits the folder without the notebook."""
-        folder = self.path / "submitted" / student / lesson
+        folder = course_folder(self.path, student, lesson)
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         path = folder / f"{lesson}.ipynb"

@@ -38,10 +38,11 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook
 
+from dlcourse.status import Status
 from dlcourse.submission import MAX_FILE_BYTES
 from dlcourse.validate import find_release
 
-from ..paths import STUDENT_ID, check_id, confined_path
+from ..paths import STUDENT_ID, check_id, confined_path, course_folder
 from ..pipeline import deadlines, received
 from .base import Entry, Grade, LmsFormat, Person, read_table, same_name
 from .blackboard import Blackboard
@@ -431,7 +432,7 @@ def refusals(root: Path, lessons: list[str]) -> dict[tuple[str, str], str]:
     for lesson in lessons:
         for path in sorted(base.glob(f"*/{lesson}.txt")):
             student = path.parent.name
-            if not (Path(root) / "submitted" / student / lesson).is_dir():
+            if not course_folder(root, student, lesson).is_dir():
                 out[(student, lesson)] = path.read_text(encoding="utf-8")
     return out
 
@@ -470,7 +471,7 @@ def export_grades(root: Path, db_url: str, lesson: str, roster: Path, dest: Path
     people = fmt.roster(table, deadlines.load(root).timezone)
     with Gradebook(db_url) as gb:
         data = rows(gb, Path(root), assignments=[lesson])
-    totals = {r["student"]: r for r in data if r["cell"] == "(total)" and r["status"] != "missing"}
+    totals = {r["student"]: r for r in data if r["cell"] == "(total)" and r["status"] != Status.MISSING}
     grades = {}
     for key, person in people.items():
         total = totals.get(person.student)

@@ -20,9 +20,11 @@ from pathlib import Path
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.plugins import ExportPlugin
 
-from dlcourse.submission import NEEDS_MANUAL, WRITTEN_MESSAGE
+from dlcourse.status import Status
+from dlcourse.submission import WRITTEN_MESSAGE
 
 from ..csvfile import write_csv
+from ..paths import course_folder
 from . import status
 from .deadlines import describe
 from .deadlines import load as load_deadlines
@@ -63,7 +65,7 @@ def rows(gradebook: Gradebook, root: Path, students=(), assignments=()) -> list[
         if assignments and assignment.name not in assignments:
             continue
         out += [dict(student=name, assignment=lesson, cell="(total)", score=0.0,
-                     max_score=assignment.max_score, status="refused", message=why)
+                     max_score=assignment.max_score, status=Status.REFUSED, message=why)
                 for (name, lesson), why in sorted(bad.items())
                 if lesson == assignment.name and (not students or name in students)]
         for student in gradebook.students:
@@ -74,11 +76,11 @@ def rows(gradebook: Gradebook, root: Path, students=(), assignments=()) -> list[
                                                          student.id)
             except MissingEntry:
                 continue
-            submitted = root / "submitted" / student.id / assignment.name / f"{assignment.name}.ipynb"
+            submitted = course_folder(root, student.id, assignment.name) / f"{assignment.name}.ipynb"
             nb_row = known.get((assignment.name, student.id, assignment.name, ""), {})
-            nb_status = nb_row.get("status", "graded")
+            nb_status = nb_row.get("status", Status.GRADED)
             nb_message = nb_row.get("message", "")
-            if not submitted.exists() and nb_status not in ("missing", "import refused"):
+            if not submitted.exists() and nb_status not in (Status.MISSING, Status.IMPORT_REFUSED):
                 # Graded earlier; the file has gone from submitted/ since (never silently
                 # zeroed, never called "missing" beside a score).
                 nb_message = "; ".join(m for m in (
@@ -91,16 +93,16 @@ def rows(gradebook: Gradebook, root: Path, students=(), assignments=()) -> list[
                 if not grade.max_score:
                     continue
                 cell = known.get((assignment.name, student.id, assignment.name, grade.name), {})
-                state, message = cell.get("status", "graded"), cell.get("message", "")
+                state, message = cell.get("status", Status.GRADED), cell.get("message", "")
                 score = grade.score
                 if grade.cell_type == "markdown":
                     state, message = written(grade, comments.get(grade.name), state, message)
-                    if state == NEEDS_MANUAL:  # no score until a person gives one
+                    if state == Status.NEEDS_MANUAL:  # no score until a person gives one
                         score, waiting = None, waiting + 1
                 elif grade.needs_manual_grade:
-                    state = NEEDS_MANUAL
-                if nb_status == "missing":
-                    state = "missing"
+                    state = Status.NEEDS_MANUAL
+                if nb_status == Status.MISSING:
+                    state = Status.MISSING
                 total += score or 0.0
                 max_total += grade.max_score
                 out.append(dict(student=student.id, assignment=assignment.name, cell=grade.name,
@@ -109,7 +111,7 @@ def rows(gradebook: Gradebook, root: Path, students=(), assignments=()) -> list[
             if waiting:
                 nb_message = "; ".join(m for m in (
                     f"서술형 {waiting}개가 채점을 기다립니다 ({waiting} written answers "
-                    f"{NEEDS_MANUAL})", nb_message) if m)
+                    f"{Status.NEEDS_MANUAL})", nb_message) if m)
             penalty, asg = sub.late_submission_penalty or 0.0, sub.assignment
             out.append(dict(student=student.id, assignment=assignment.name, cell="(total)",
                             score=total - penalty, max_score=max_total, status=nb_status,
@@ -126,12 +128,12 @@ BY_HAND = "채점자가 채점했습니다 (graded by hand)"
 def written(grade, comment: str | None, state: str, message: str) -> tuple[str, str]:
     """``(status, message)`` of a written answer's ``grade`` (a markdown cell graded by hand)
     whose status table row says ``state``, ``message``: ``graded`` with the grader's
-    ``comment`` once a person gave points (formgrader's ``manual_score``), :data:`NEEDS_MANUAL`
+    ``comment`` once a person gave points (formgrader's ``manual_score``), ``Status.NEEDS_MANUAL``
     until then (an empty answer, scored 0 by nbgrader, keeps its own row)."""
     if grade.manual_score is not None:
-        return "graded", f"{BY_HAND}: {comment}" if comment else BY_HAND
+        return Status.GRADED, f"{BY_HAND}: {comment}" if comment else BY_HAND
     if grade.auto_score is None:
-        return NEEDS_MANUAL, message or WRITTEN_MESSAGE
+        return Status.NEEDS_MANUAL, message or WRITTEN_MESSAGE
     return state, message
 
 

@@ -45,9 +45,9 @@ from nbgrader.utils import compute_checksum, is_grade
 from traitlets import Enum, Integer
 
 from dlcourse.check import MIME
+from dlcourse.status import Status
 from dlcourse.submission import (
     CRASH_MESSAGE,
-    NEEDS_MANUAL,
     NOTEBOOK_TIMEOUT,
     explain,
     grade_id,
@@ -63,7 +63,7 @@ from dlcourse.submission import (
 )
 from dlcourse.validate import find_release
 
-from ..paths import UnsafePath, confined, rename_record
+from ..paths import UnsafePath, confined, course_folder, rename_record
 from ..sandbox.backends import BACKENDS, Limits
 from . import status
 from .concealment import (
@@ -112,7 +112,7 @@ def renamed_from(root: Path, student: str, lesson: str, notebook: str) -> str | 
     :func:`autograder.grade.pool.adopt_renamed`), confined to the submission folder
     (:func:`~autograder.paths.confined`); ``None`` otherwise."""
     try:
-        folder = Path(root) / "submitted" / student / lesson
+        folder = course_folder(root, student, lesson)
         original = rename_record(Path(root), student, lesson).read_text(encoding="utf-8").strip()
         graded = confined(folder, notebook).read_bytes()
         return original if confined(folder, original).read_bytes() == graded else None
@@ -168,7 +168,7 @@ def mark_written(nb, template) -> None:
         if problem.get("status"):
             state, message = problem["status"], problem["message"]
         cell.metadata.nbgrader.pop("checksum", None)
-        if state != NEEDS_MANUAL:
+        if state != Status.NEEDS_MANUAL:
             cell.metadata.nbgrader["checksum"] = compute_checksum(cell)
         cell.metadata["dlcourse"] = {**cell.metadata.get("dlcourse", {}), "status": state,
                                      "message": message}
@@ -177,8 +177,6 @@ def mark_written(nb, template) -> None:
 # --------------------------------------------------------------------------- 3. executing
 
 
-#: Status of a score graded with ``--no-sandbox`` (``SandboxedExecute.sandbox = "none"``).
-NO_SANDBOX = "graded (no sandbox)"
 OVER_BUDGET = {
     "memory": "메모리 예산을 넘었습니다 (crashed (memory)): 이 노트북과 그것이 시작한 프로세스들이 "
               "함께 {budget_mb} MiB를 넘어 멈췄습니다 (over the notebook's memory budget)",
@@ -293,16 +291,16 @@ class SandboxedExecute(Execute):
         try:
             nb, resources = super().preprocess(nb, resources, km=km)
         except CellTimeoutError:
-            self._stop(nb, "timed out", timeout_message(self.timeout, self.notebook_timeout))
+            self._stop(nb, Status.TIMED_OUT, timeout_message(self.timeout, self.notebook_timeout))
         except OverBudget as over:
             message = OVER_BUDGET[over.kind].format(budget_mb=self.budget_mb,
                                                     max_procs=self.max_procs, disk_mb=self.disk_mb)
-            self._stop(nb, f"crashed ({over.kind})", message)
+            self._stop(nb, Status(f"crashed ({over.kind})"), message)
             nb.metadata["dlcourse"]["message"] = message  # the notebook's row says it too
         except DeadKernelError:
             if self._index is None:
                 raise
-            self._stop(nb, "crashed", CRASH_MESSAGE)
+            self._stop(nb, Status.CRASHED, CRASH_MESSAGE)
         finally:
             meta = nb.metadata.setdefault("dlcourse", {})
             meta["seconds"] = round(time.monotonic() - self._started, 3)
@@ -462,20 +460,20 @@ class SaveStatus(NbGraderPreprocessor):
         info = resources["nbgrader"]
         nbmeta = nb.metadata.get("dlcourse", {})
         # Graded with --no-sandbox: every "graded" says so, in the gradebook and the CSV.
-        graded = NO_SANDBOX if nbmeta.get("sandbox") == "none" else "graded"
+        graded = Status.GRADED_NO_SANDBOX if nbmeta.get("sandbox") == "none" else Status.GRADED
         rows = []
         for cell in nb.cells:
             if is_grade(cell):
                 meta = cell.metadata.get("dlcourse", {})
-                state = meta.get("status", "graded")
+                state = meta.get("status", Status.GRADED)
                 rows.append((cell.metadata.nbgrader["grade_id"],
-                             graded if state == "graded" else state, meta.get("message", "")))
-        state = nbmeta.get("status") or nbmeta.get("stopped") or "graded"
+                             graded if state == Status.GRADED else state, meta.get("message", "")))
+        state = nbmeta.get("status") or nbmeta.get("stopped") or Status.GRADED
         message = nbmeta.get("message") or "; ".join(nbmeta.get("notes", []))
-        if state == "graded" and graded == NO_SANDBOX:
+        if state == Status.GRADED and graded == Status.GRADED_NO_SANDBOX:
             message = "; ".join(m for m in ("샌드박스 없이 채점했습니다 (graded without a sandbox): "
                                             "./course grade --no-sandbox", message) if m)
-            state = NO_SANDBOX
+            state = Status.GRADED_NO_SANDBOX
         status.save(info["db_url"], info["assignment"], info["student"], info["notebook"],
                     state, message, nbmeta.get("seconds"), rows)
         return nb, resources

@@ -37,7 +37,7 @@ from pathlib import Path
 
 from nbgrader.utils import parse_utc
 
-from ..paths import check_id
+from ..paths import check_id, course_folder
 from . import deadlines
 
 #: Seconds by which the student's own time (``timestamp.txt``, an exchange folder's name) may
@@ -86,7 +86,7 @@ def record(root: Path, student: str, lesson: str, when: datetime | None, source:
 
 def _stamp(root: Path, student: str, lesson: str, rec: Received) -> None:
     """``timestamp.txt`` of the submitted folder (when it exists) as ``rec`` states it."""
-    folder = Path(root) / "submitted" / student / lesson
+    folder = course_folder(root, student, lesson)
     if not folder.is_dir():
         return
     if rec.when is None:
@@ -164,7 +164,7 @@ def apply(root: Path, pairs: list[tuple[str, str]], accept: bool = False) -> lis
     notes = []
     for s, lesson in pairs:
         rec = read(root, s, lesson)
-        stamp = Path(root) / "submitted" / s / lesson / "timestamp.txt"
+        stamp = course_folder(root, s, lesson) / "timestamp.txt"
         if rec is None:
             if not (accept and applies(dl, lesson)):
                 continue  # the time decides nothing (unknown() stops ./course grade otherwise)
@@ -197,5 +197,5 @@ def timestamp(root: Path, student: str, lesson: str) -> str | None:
     rec = read(root, student, lesson)
     if rec is not None:
         return rec.when and timestamp_text(rec.when) + "\n"
-    stamp = Path(root) / "submitted" / student / lesson / "timestamp.txt"
+    stamp = course_folder(root, student, lesson) / "timestamp.txt"
     return stamp.read_text(encoding="utf-8") if stamp.exists() else None

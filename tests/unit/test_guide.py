@@ -3,7 +3,7 @@ generation makes from the lessons, tests/mistakes/, instructor/notes/ and instru
 today; a question without an answer note, a changed question, a lesson without notes and code
 changed since its Run All time was measured stop generation with a message naming the gap; the
 guide reaches no student path (notebooks/, dlcourse/releases/, the wheel's packages; the bundle
-and the built wheel: tests/test_bundle.py, tests/test_platforms.py)."""
+and the built wheel: tests/course/test_bundle.py, tests/environment/test_platforms.py)."""
 
 import json
 import shutil

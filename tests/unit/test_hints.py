@@ -1,11 +1,11 @@
 """The hints of known mistakes (``tests/mistakes/<lesson>.yaml`` ``hint:``, shipped as
 ``dlcourse/hints/<lesson>.json``): written for students, nothing of the instructors' side in
 them, and kept whole when Validate and the grader cut a long message. That every known mistake
-failing a visible check shows its hint is ``tests/test_lessons_grading.py``'s (it runs them).
+failing a visible check shows its hint is ``tests/course/test_lessons_grading.py``'s (it runs them).
 
 Also every exercise's collapsible hint (a markdown cell ``<details><summary>힌트 (Hint)</summary>``
 right after the exercise's statement, CONTRIBUTING.md): one per exercise, no line of the
-solution or the hidden tests in it. ``tests/test_browser.py`` opens one in JupyterLab."""
+solution or the hidden tests in it. ``tests/environment/test_browser.py`` opens one in JupyterLab."""
 
 import json
 import re

@@ -114,3 +114,49 @@ def test_the_graph_is_read():
     assert "autograder.pipeline.deadlines" in GRAPH["autograder.pipeline.export"]
     assert "autograder.pipeline.export" in GRAPH["autograder.lms"]
     assert "autograder.grade.pool" in GRAPH["autograder.grade.command"]
+
+
+#: Strings that equal a status but name something else: the folder of the import's refusals
+#: and the key of a refused file in an exchange record.
+NOT_STATUSES = {("autograder.lms", "refused"), ("autograder.grade.exchange", "refused")}
+
+
+def test_every_status_is_spelled_once():
+    """A status is written as ``Status.X`` (``dlcourse/status.py``), never as its text: every
+    string constant of the code (docstrings and f-string parts aside, which only mention one)
+    that equals a status's value is reported."""
+    from dlcourse.status import Status
+
+    values = {s.value for s in Status}
+    found = []
+    for package in ("autograder", "dlcourse"):
+        for name, path in modules(package).items():
+            if name == "dlcourse.status":
+                continue
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            prose = {id(n.value) for n in ast.walk(tree)
+                     if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)}
+            prose |= {id(v) for n in ast.walk(tree) if isinstance(n, ast.JoinedStr)
+                      for v in n.values}
+            found += [f"{name}:{n.lineno} {n.value!r}" for n in ast.walk(tree)
+                      if isinstance(n, ast.Constant) and id(n) not in prose
+                      and n.value in values and (name, n.value) not in NOT_STATUSES]
+    assert found == []
+
+
+def test_course_paths_come_from_nbgrader():
+    """``<step>/<student>/<lesson>`` is built by :func:`autograder.paths.course_folder`
+    (nbgrader's ``CourseDirectory.format_path``), never by hand: no ``… / "submitted" / x``
+    (or autograded, feedback) in the code; the step's folder alone may be named."""
+    from autograder.paths import course_folder
+
+    assert course_folder("/course", "kim", "01_neuron") == Path("/course/submitted/kim/01_neuron")
+    assert course_folder("c", "kim", "01_neuron", "feedback") == (
+        Path.cwd() / "c" / "feedback" / "kim" / "01_neuron")
+    steps = {"submitted", "autograded", "feedback"}
+    found = [f"{name}:{n.lineno}" for name, path in modules("autograder").items()
+             for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+             if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div)
+             and isinstance(n.left, ast.BinOp) and isinstance(n.left.right, ast.Constant)
+             and n.left.right.value in steps]
+    assert found == []

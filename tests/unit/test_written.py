@@ -10,7 +10,6 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from autograder import ROOT, lessons
 from dlcourse.submission import (
-    NEEDS_MANUAL,
     TEXT_STUB,
     WRITTEN_EMPTY,
     WRITTEN_MESSAGE,
@@ -83,11 +82,11 @@ def test_written_verdict_names_empty_and_graded_by_hand():
     blank = new_markdown_cell("   \n")
     assert written_verdict(blank, cell) == ("graded", WRITTEN_EMPTY)
     answered = new_markdown_cell(cell.source.replace(TEXT_STUB, "기울기가 0이라 학습이 안 됩니다."))
-    assert written_verdict(answered, cell) == (NEEDS_MANUAL, WRITTEN_MESSAGE)
+    assert written_verdict(answered, cell) == ("needs manual grading", WRITTEN_MESSAGE)
     # Judged against the instructor's cell (the grader's template), the same.
     source = written_cells(notebook("solutions", "01_neuron", "01_neuron.ipynb"))[0]
     assert written_verdict(cell, source) == ("graded", WRITTEN_EMPTY)
-    assert written_verdict(answered, source) == (NEEDS_MANUAL, WRITTEN_MESSAGE)
+    assert written_verdict(answered, source) == ("needs manual grading", WRITTEN_MESSAGE)
 
 
 def _template():
@@ -127,7 +126,7 @@ def test_a_written_answer_without_metadata_is_found_by_place_never_a_code_cell()
 
 def test_validate_says_graded_by_hand_never_failed():
     report = Report("hw.ipynb", "01_neuron",
-                    written=[CellResult("written_a", "", True, NEEDS_MANUAL, WRITTEN_MESSAGE),
+                    written=[CellResult("written_a", "", True, "needs manual grading", WRITTEN_MESSAGE),
                              CellResult("written_b", "", True, "graded", WRITTEN_EMPTY)])
     assert report.passed
     text = report.text()

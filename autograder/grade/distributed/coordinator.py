@@ -12,8 +12,10 @@ from kombu.utils.url import maybe_sanitize_url
 from redis.exceptions import RedisError
 from tqdm import tqdm
 
+from dlcourse.status import Status
 from dlcourse.submission import MAX_FILE_BYTES
 
+from ...paths import course_folder
 from ...pipeline import received
 from ...pipeline.deadlines import DEADLINES_FILE
 from ...pipeline.preprocessors import RENAMED, renamed_from
@@ -46,7 +48,7 @@ def _text(path: Path) -> str | None:
 def job(root: Path, student: str, lesson: str, ver: str) -> dict:
     """The task for one submission (see :meth:`autograder.grade.distributed.worker.Grader.grade`),
     after :func:`~autograder.grade.pool.adopt_renamed` as the local pool does."""
-    folder = root / "submitted" / student / lesson
+    folder = course_folder(root, student, lesson)
     notebook = folder / f"{lesson}.ipynb"
     size = notebook.stat().st_size if notebook.exists() else 0
     data = None
@@ -66,7 +68,7 @@ def _receive(root: Path, url: str, meta: dict, pair: tuple[str, str], write) -> 
         return settle(root, url, Result(student, lesson, 0.0, False,
                                         f"{type(err).__name__}: {err}"), write)
     got = meta["result"]
-    out = root / "autograded" / student / lesson / f"{lesson}.ipynb"
+    out = course_folder(root, student, lesson, "autograded") / f"{lesson}.ipynb"
     shutil.rmtree(out.parent, ignore_errors=True)  # nothing of an older grading stays
     if got["autograded"] is not None:
         out.parent.mkdir(parents=True)
@@ -81,10 +83,10 @@ def _receive(root: Path, url: str, meta: dict, pair: tuple[str, str], write) -> 
 def _label(root: Path, res: Result, meta: dict) -> str:
     """The notebook's status for the progress bar."""
     if not res.success:
-        return "grader error"
-    if not (root / "submitted" / res.student / res.lesson / f"{res.lesson}.ipynb").exists():
-        return "missing"
-    return meta["result"]["statuses"].get("", "graded")
+        return Status.GRADER_ERROR
+    if not (course_folder(root, res.student, res.lesson) / f"{res.lesson}.ipynb").exists():
+        return Status.MISSING
+    return meta["result"]["statuses"].get("", Status.GRADED)
 
 
 def grade_class_broker(root: Path, pairs: list[tuple[str, str]], broker: str, db: str,
@@ -117,7 +119,7 @@ def grade_class_broker(root: Path, pairs: list[tuple[str, str]], broker: str, db
                 adopt_renamed(root, student, lesson)
                 if refused(root, student, lesson):  # never sent: zeroed with the reason
                     res = settle(root, db, Result(student, lesson, 0.0, False), bar.write)
-                    states["refused"] += 1
+                    states[Status.REFUSED] += 1
                     bar.update()
                     results.append(res)
                     continue

@@ -17,10 +17,11 @@ from pathlib import Path
 from celery.utils.log import get_task_logger
 from sqlalchemy import select
 
+from dlcourse.status import Status
 from dlcourse.submission import MAX_FILE_BYTES
 
 from ... import ROOT, lessons
-from ...paths import UnsafePath, check_id, confined, rename_record
+from ...paths import UnsafePath, check_id, confined, course_folder, rename_record
 from ...pipeline import status
 from ...pipeline.deadlines import DEADLINES_FILE
 from ...pipeline.preprocessors import RENAMED
@@ -61,7 +62,7 @@ class Grader:
             if lesson not in self.versions:
                 raise UnsafePath(lesson)
             if renamed is not None:
-                confined(self.scratch.path / "submitted" / student / lesson, renamed)
+                confined(course_folder(self.scratch.path, student, lesson), renamed)
         except UnsafePath as err:
             raise ValueError(f"잘못된 채점 요청 (malformed task): {student!r}/{lesson!r}") from err
         if job["version"] != self.versions[lesson]:
@@ -71,10 +72,10 @@ class Grader:
                 f"{job['version']} on the coordinator; 작업자의 저장소를 갱신하고 다시 시작하세요 "
                 f"(update this worker's checkout and restart it)")
         root = self.scratch.path
-        folder = root / "submitted" / student / lesson
-        autograded = root / "autograded" / student / lesson
+        folder = course_folder(root, student, lesson)
+        autograded = course_folder(root, student, lesson, "autograded")
         record = rename_record(root, student, lesson)
-        for old in (folder, autograded, root / "feedback" / student / lesson):
+        for old in (folder, autograded, course_folder(root, student, lesson, "feedback")):
             shutil.rmtree(old, ignore_errors=True)
         record.unlink(missing_ok=True)
         folder.mkdir(parents=True)
@@ -108,7 +109,7 @@ class Grader:
             statuses = {r.cell: r.status for r in conn.execute(select(table).where(
                 (table.c.assignment == lesson) & (table.c.student == student)
                 & (table.c.notebook == lesson)))}
-        state = "missing" if not notebook.exists() else statuses.get("", "grader error")
+        state = Status.MISSING if not notebook.exists() else statuses.get("", Status.GRADER_ERROR)
         log.info("graded %s/%s: %s in %.1f s", student, lesson, state, res.seconds)
         shutil.rmtree(folder, ignore_errors=True)
         shutil.rmtree(autograded, ignore_errors=True)

@@ -1,0 +1,1 @@
+"""The course's content: the lessons, their checks and known mistakes, the bundle."""

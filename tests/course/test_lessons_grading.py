@@ -1,0 +1,86 @@
+"""Scoring each lesson: the reference answers get full marks, the untouched release gets 0,
+and every known mistake (tests/mistakes/<lesson>.yaml) loses exactly the cells that catch it.
+
+Every mistake marked ``rule:`` breaks a rule the exercise text states, so the visible facts of
+the release alone (what Validate and the student's own run show) must fail it.
+
+The cases are judged as the grader judges a test cell (``autograder.authoring.mistakes.judge_cases``);
+the example class and the integrity suite grade real submissions through nbgrader.
+"""
+
+import pytest
+
+from autograder.authoring.mistakes import (
+    HINTS,
+    differences,
+    hints_text,
+    judge_cases,
+    lesson_results,
+    load_mistakes,
+    max_scores,
+    shown_hints,
+    visible_failures,
+)
+from autograder.grade.scratch import reference_answers, submission
+from dlcourse.check import HINT_JOIN, HINT_MARK
+from tests.conftest import LESSONS
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_lesson_scores_exactly(lesson):
+    assert sum(max_scores(lesson).values()) > 0
+    wrong = differences(*lesson_results(lesson))
+    assert not wrong, f"(got, expected) score per test cell where they differ: {wrong}"
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_every_exercise_has_known_mistakes(lesson):
+    mistakes = load_mistakes(lesson)
+    covered = {gid for m in mistakes for gid in m.answers}
+    assert covered == set(reference_answers(lesson)), "every answer cell needs a known mistake"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_stated_rules_are_checked_visibly(lesson):
+    rules = [m for m in load_mistakes(lesson) if m.rule]
+    failed = visible_failures(lesson, rules)
+    assert failed.pop("reference") == []
+    passed_visibly = {m.name: m.rule for m in rules if not failed[m.student]}
+    assert not passed_visibly, f"rule mistakes the visible checks let through: {passed_visibly}"
+    assert all(set(failed[m.student]) <= set(m.fails) for m in rules), failed
+
+
+@pytest.mark.slow
+def test_visible_judgement_leaves_the_hidden_facts_out():
+    """A my_loss right on the visible float32 inputs and wrong on the hidden float64 ones passes
+    the release's test cell and fails the grader's."""
+    code = ("def my_loss(pred, target):\n"
+            "    if pred.dtype == torch.float64:\n"
+            "        return torch.tensor(-1.0, dtype=torch.float64)\n"
+            "    return ((pred - target) ** 2).mean()\n")
+    case = {"float64-wrong": submission("03_loss", {"ex_my_loss": code})}
+    full = max_scores("03_loss")["check_my_loss"]
+    assert judge_cases("03_loss", case, visible_only=True)["float64-wrong"]["check_my_loss"] == full
+    assert judge_cases("03_loss", case)["float64-wrong"]["check_my_loss"] == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_known_mistakes_show_their_hints(lesson):
+    """Every known mistake that fails a visible check shows its ``hint:``, exact, in the
+    message of each visible failure that is the error it raises (the kernel adds the hint,
+    Validate and the grader keep it), and the committed hint table is what ``./course hints`` writes today."""
+    table, judged = shown_hints(lesson)
+    assert hints_text(table) == (HINTS / f"{lesson}.json").read_text(encoding="utf-8"), (
+        f"dlcourse/hints/{lesson}.json drifted: run ./course hints {lesson}")
+    shown = 0
+    for m in load_mistakes(lesson):
+        for gid, (passed, message, error) in judged[m.student].items():
+            if passed or error is None or not message.startswith(error[:100]):
+                continue  # passed, or the message is the verdict's, not the kernel's error
+            tips = message.partition(HINT_MARK)[2].split(HINT_JOIN)
+            assert m.hint in tips, (m.name, gid, message)
+            shown += 1
+    assert shown, f"{lesson}: no known mistake shows a hint"

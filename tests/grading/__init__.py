@@ -1,0 +1,1 @@
+"""A whole class: ./course grade, LMS formats, times, the exchange, workers, formgrader."""

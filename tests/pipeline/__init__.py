@@ -1,0 +1,1 @@
+"""One notebook through nbgrader and the sandbox: reading, judging, concealing, feedback."""
