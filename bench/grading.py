@@ -2,7 +2,8 @@
 
 One run, one machine, the same synthetic class for both:
 
-    .venv/bin/python bench/grading.py [--students 40] [--also 10] [--workers N]
+    .venv/bin/python bench/grading.py [--students 40] [--also 10 20] [--workers N]
+        [--cpu-students 2] [--run-skipped]
     .venv/bin/python bench/grading.py --broker-workers 1 2 --db postgresql://... \
         [--students 6] [--lessons 01_neuron]
 
@@ -10,10 +11,23 @@ The class is reproducible (seeded): per student and lesson a mix of perfect work
 mistake from ``tests/mistakes/`` (25 %), the untouched release (15 %), a kernel that dies in the
 last answer (10 %) and a broken or missing file (10 %). Both runs must give identical scores for
 every test cell (a notebook nbgrader could not grade counts 0, as in ``nbgrader export``).
-Reported: wall time, the ratio, per-notebook time against the floor (kernel start + ``import
-torch`` + the notebook's own compute, i.e. executing the reference notebook, median of three
-runs here) and peak memory of everything the grading started; ``--also`` repeats the parallel
-run for a smaller class to show how time grows with the class size.
+Reported: wall time, the ratio, per-notebook time against executing the reference notebook as
+the grader does (median of three runs here), peak memory of everything the grading started,
+and the goals (issue 26) as met or missed:
+
+- **grading CPU per notebook ≤ 2× floor**: ``--cpu-students`` perfect submissions of every
+  lesson graded in one pool, the CPU seconds of everything the grading started (workers,
+  sandboxes, kernels: sampled from /proc) per notebook, against the mean over the lessons of
+  the floor: the CPU of starting a kernel and running ``import torch`` in it (median of three)
+  plus the wall seconds of the reference run's answer, test and read-only cells but the setup
+  cell (one thread: about their CPU seconds);
+- **identical scores** to plain sequential ``nbgrader autograde``;
+- **growth**: ``--also`` grades classes of other sizes in the same pool and prints seconds per
+  notebook against the main class's (1.00: time grows in proportion to the class).
+
+``--run-skipped`` makes every submission's cells tagged ``skip-at-grading`` differ from the
+release by a comment, so the grader runs them as it did before they were skipped: the
+before-and-after of the skip on one machine state.
 
 Broker mode (``--broker-workers``, instead of the runs above): the local pool against
 ``./course grade --broker`` with 1, 2, … ``./course worker`` processes (one pool process each)
@@ -27,11 +41,13 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import shutil
 import statistics
 import sys
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -45,14 +61,25 @@ from autograder.grade.pool import grade_class
 from autograder.grade.scratch import ScratchCourse, reference_answers, release_notebook, submission
 from autograder.pipeline.reference import execute, reference_records
 from dlcourse import SEED
+from dlcourse.submission import SKIP_TAG, role
 
 OUT = ROOT / "build" / "bench-grading"
+
+
+#: Of the synthetic class, the share of perfect work (the first kind of :func:`synthetic_work`).
+PERFECT = 0.40
+#: What ``--run-skipped`` adds to each cell tagged skip-at-grading: the grader then runs it.
+RUN_IT = "\n# --run-skipped: changed, so the grader runs this cell"
+
+
+def perfect(student: int, lesson: str) -> bool:
+    return random.Random(f"{SEED}-{student}-{lesson}").random() < PERFECT
 
 
 def synthetic_work(student: int, lesson: str):
     rng = random.Random(f"{SEED}-{student}-{lesson}")
     roll = rng.random()
-    if roll < 0.40:
+    if roll < PERFECT:
         return submission(lesson)
     if roll < 0.65:
         mistakes = load_mistakes(lesson)
@@ -64,25 +91,44 @@ def synthetic_work(student: int, lesson: str):
     return rng.choice([b"{broken", b"", None])
 
 
+def run_skipped(nb):
+    """``nb`` with each cell tagged skip-at-grading in the release changed by a comment (the
+    grader runs a changed copy); anything that is no notebook as it is."""
+    if isinstance(nb, nbformat.NotebookNode):
+        for cell in nb.cells:
+            if SKIP_TAG in cell.metadata.get("tags", []):
+                cell.source += RUN_IT
+    return nb
+
+
 def make_course(name: str, students: int, names: list[str],
-                db_url: str | None = None) -> ScratchCourse:
+                db_url: str | None = None, run_all: bool = False) -> ScratchCourse:
     course = ScratchCourse(names, path=OUT / name, db_url=db_url)
     course.release()
     for s in range(students):
         for lesson in names:
-            course.submit(f"s{s:03d}", lesson, synthetic_work(s, lesson))
+            work = synthetic_work(s, lesson)
+            course.submit(f"s{s:03d}", lesson, run_skipped(work) if run_all else work)
     return course
 
 
 class PeakMemory:
-    """Peak total RSS of this process's descendants, sampled every 0.2 s from /proc."""
+    """Peak total RSS of this process's descendants, and the CPU seconds they used, sampled
+    every 0.2 s from /proc (``cpu``: the sum over every descendant seen of its last user and
+    system time; one that lives less than 0.2 s is missed)."""
 
     def __init__(self):
         self.peak, self._stop = 0, threading.Event()
+        self._cpu: dict[tuple[int, str], float] = {}
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _tree_rss(self) -> int:
-        parent, rss = {}, {}
+    @property
+    def cpu(self) -> float:
+        return sum(self._cpu.values())
+
+    def _tree(self) -> int:
+        parent, rss, used = {}, {}, {}
+        tick = os.sysconf("SC_CLK_TCK")
         for d in Path("/proc").iterdir():
             if not d.name.isdigit():
                 continue
@@ -90,6 +136,7 @@ class PeakMemory:
                 fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
                 parent[int(d.name)] = int(fields[1])
                 rss[int(d.name)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+                used[int(d.name)] = ((int(fields[11]) + int(fields[12])) / tick, fields[19])
             except (OSError, IndexError, ValueError):
                 continue
         me, total = os.getpid(), 0
@@ -99,12 +146,14 @@ class PeakMemory:
                 p = parent[p]
                 if p == me:
                     total += rss[pid]
+                    seconds, started = used[pid]
+                    self._cpu[pid, started] = seconds
                     break
         return total
 
     def _run(self):
         while not self._stop.wait(0.2):
-            self.peak = max(self.peak, self._tree_rss())
+            self.peak = max(self.peak, self._tree())
 
     def __enter__(self):
         self._thread.start()
@@ -115,19 +164,58 @@ class PeakMemory:
         self._thread.join()
 
 
-def floors(names: list[str], repeat: int = 3) -> dict[str, float]:
-    """Seconds to execute each reference notebook (kernel start + import torch + compute), the
-    median of ``repeat`` runs: one run moves by a second from run to run on a small machine."""
-    out = {}
+def cpu() -> float:
+    """CPU seconds (user and system) of this process and of its children it waited for."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
+        resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def cell_seconds(cell) -> float:
+    """Wall seconds an executed cell ran (nbclient's timing metadata), 0 for one not run."""
+    timing = cell.metadata.get("execution", {})
+    start, end = timing.get("iopub.execute_input"), timing.get("shell.execute_reply")
+    if not (start and end):
+        return 0.0
+    return (datetime.fromisoformat(end.replace("Z", "+00:00"))
+            - datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()
+
+
+def kernel_floor(repeat: int = 3) -> float:
+    """CPU seconds of starting a kernel and running ``import torch`` in it, as a grading kernel
+    would (one thread), the median of ``repeat`` runs."""
+    runs = []
+    OUT.mkdir(parents=True, exist_ok=True)
+    for _ in range(repeat):
+        c = cpu()
+        execute(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import torch")]), OUT)
+        runs.append(cpu() - c)
+    return statistics.median(runs)
+
+
+def floors(names: list[str], repeat: int = 3) -> tuple[dict[str, float], dict[str, float]]:
+    """``(run, graded)``: seconds to execute each reference notebook as the grader does (cells
+    tagged skip-at-grading not run), the median of ``repeat`` runs (one run moves by a second
+    from run to run on a small machine); and the wall seconds of its answer and test cells in
+    the fastest of those runs (one thread: about their CPU seconds)."""
+    run, graded = {}, {}
     for lesson in names:  # as a grading kernel runs it: CPU, one thread, agg
         path = SOLUTIONS / lesson / f"{lesson}.ipynb"
         runs = []
         for _ in range(repeat):
             t = time.perf_counter()
-            execute(nbformat.read(path, as_version=4), path.parent)
-            runs.append(time.perf_counter() - t)
-        out[lesson] = statistics.median(runs)
-    return out
+            nb = execute(nbformat.read(path, as_version=4), path.parent)
+            runs.append((time.perf_counter() - t,
+                         sum(cell_seconds(c) for c in nb.cells if role(c) != "free"
+                             and c.cell_type == "code" and c.metadata.nbgrader.get("grade_id")
+                             != "setup")))
+        run[lesson] = statistics.median(t for t, _ in runs)
+        graded[lesson] = min(runs)[1]
+    return run, graded
+
+
+def verdict(met: bool) -> str:
+    return "met" if met else "MISSED"
 
 
 def sequential(course: ScratchCourse, names: list[str]) -> float:
@@ -213,6 +301,10 @@ def main() -> None:
     ap.add_argument("--broker-workers", type=int, nargs="*", default=None,
                     help="broker mode with these worker counts (needs --db and redis-server)")
     ap.add_argument("--db", help="PostgreSQL gradebook URL for broker mode")
+    ap.add_argument("--cpu-students", type=int, default=2,
+                    help="perfect submissions per lesson of the CPU measurement")
+    ap.add_argument("--run-skipped", action="store_true",
+                    help="the grader runs the cells tagged skip-at-grading (a changed copy)")
     args = ap.parse_args()
     names = args.lessons or lessons()
     if args.broker_workers:
@@ -224,48 +316,82 @@ def main() -> None:
         return
     n = args.students * len(names)
     print(f"class: {args.students} students × {len(names)} lessons = {n} notebooks, "
-          f"{os.cpu_count()} cores, {args.workers} workers")
-    base = floors(names)
-    print("floor per notebook (s): " + ", ".join(f"{k} {v:.2f}" for k, v in base.items()),
-          flush=True)
-    seq = make_course("sequential", args.students, names)
-    par = make_course("parallel", args.students, names)
+          f"{os.cpu_count()} cores, {args.workers} workers"
+          + (" (--run-skipped: cells tagged skip-at-grading run)" if args.run_skipped else ""))
+    base, graded_cells = floors(names)
+    kernel = kernel_floor()
+    floor = {lesson: kernel + graded_cells[lesson] for lesson in names}
+    print("reference run as graded (s): " + ", ".join(f"{k} {v:.2f}" for k, v in base.items()))
+    print(f"floor per notebook (CPU s): kernel start + import torch {kernel:.2f}, plus the answer "
+          "and test cells: " + ", ".join(f"{k} {v:.2f}" for k, v in floor.items()), flush=True)
+    seq = make_course("sequential", args.students, names, run_all=args.run_skipped)
+    par = make_course("parallel", args.students, names, run_all=args.run_skipped)
     for lesson in names:  # reference results are cached and shared: compute them outside timing
         seq.autograde(lesson, "s000")
 
     with PeakMemory() as mem_seq:
         t_seq = sequential(seq, names)
     print(f"plain sequential nbgrader autograde done: {t_seq:.1f} s", flush=True)
+    pairs = [(f"s{s:03d}", lesson) for s in range(args.students) for lesson in names]
     with PeakMemory() as mem_par:
         t = time.perf_counter()
-        results = grade_class(par.path, [(f"s{s:03d}", lesson) for s in range(args.students)
-                                         for lesson in names],
-                              workers=args.workers, progress=False, db=par.db_url)
+        results = grade_class(par.path, pairs, workers=args.workers, progress=False,
+                              db=par.db_url)
         t_par = time.perf_counter() - t
     got_seq, got_par = all_scores(seq, args.students, names), all_scores(par, args.students, names)
     differ = sorted(k for k in got_seq if got_seq[k] != got_par[k])
-    same = not differ
     print(f"\nplain sequential nbgrader autograde: {t_seq:7.1f} s  ({t_seq / n:.2f} s/notebook, "
           f"peak memory {mem_seq.peak / 2**20:.0f} MiB)")
     print(f"./course grade, {args.workers} workers:        {t_par:7.1f} s  "
           f"({t_par / n:.2f} s/notebook, peak memory {mem_par.peak / 2**20:.0f} MiB)")
-    print(f"speed-up: {t_seq / t_par:.2f}×   identical scores: {same} "
+    print(f"speed-up: {t_seq / t_par:.2f}×   identical scores: {not differ} "
           f"({len(got_seq)} test cells compared)")
-    print("\nper-notebook grading time in the parallel run vs floor (median, s):")
+    print("\nper-notebook grading time in the parallel run (median of the perfect submissions, "
+          "s):")
     for lesson in names:
-        times = [r.seconds for r in results if r.lesson == lesson]
-        med = statistics.median(times)
-        print(f"  {lesson:22s} {med:6.2f}  floor {base[lesson]:6.2f}  ratio {med / base[lesson]:.2f}")
+        mine = [r.seconds for r in results if r.lesson == lesson
+                and perfect(int(r.student[1:]), lesson)] or [r.seconds for r in results
+                                                             if r.lesson == lesson]
+        med = statistics.median(mine)
+        print(f"  {lesson:22s} {med:6.2f}  reference run {base[lesson]:6.2f}  ratio "
+              f"{med / base[lesson]:.2f}")
     print(f"  throughput per notebook (wall × workers / notebooks): "
-          f"{t_par * args.workers / n:.2f} s vs mean floor {statistics.mean(base.values()):.2f} s")
+          f"{t_par * args.workers / n:.2f} s vs mean reference run {statistics.mean(base.values()):.2f} s")
+    # The CPU goal: a class of perfect work only (every cell that is graded runs), one pool.
+    k = args.cpu_students
+    whole = ScratchCourse(names, path=OUT / "perfect")
+    whole.release()
+    for student in range(k):
+        for lesson in names:
+            work = submission(lesson)
+            whole.submit(f"s{student:03d}", lesson, run_skipped(work) if args.run_skipped else work)
+    with PeakMemory() as used:
+        grade_class(whole.path, [(f"s{s:03d}", lesson) for s in range(k) for lesson in names],
+                    workers=args.workers, progress=False, db=whole.db_url)
+    per_notebook = used.cpu / (k * len(names))
+    mean_floor = statistics.mean(floor.values())
+    ratio = per_notebook / mean_floor
+    print(f"\ngrading CPU per notebook, {k} perfect submissions of each lesson in one pool: "
+          f"{per_notebook:.2f} s (sandbox, kernel, worker) vs mean floor {mean_floor:.2f} s: "
+          f"{ratio:.2f}×")
+    growth = []
     for size in args.also:
-        small = make_course(f"parallel-{size}", size, names)
+        small = make_course(f"parallel-{size}", size, names, run_all=args.run_skipped)
         t = time.perf_counter()
         grade_class(small.path, [(f"s{s:03d}", lesson) for s in range(size) for lesson in names],
                     workers=args.workers, progress=False, db=small.db_url)
         dt = time.perf_counter() - t
-        print(f"growth: {size} students {dt:.1f} s ({dt / (size * len(names)):.2f} s/notebook) "
-              f"vs {args.students} students {t_par:.1f} s ({t_par / n:.2f} s/notebook)")
+        growth.append((size, dt))
+    print("\ngrowth with the class (same pool, seconds per notebook against "
+          f"{args.students} students):")
+    for size, dt in sorted([*growth, (args.students, t_par)]):
+        per = dt / (size * len(names))
+        print(f"  {size:4d} students {size * len(names):5d} notebooks {dt:7.1f} s  "
+              f"{per:5.2f} s/notebook  ×{per / (t_par / n):.2f}")
+    print("\ngoals (issue 26):")
+    print(f"  grading CPU per notebook ≤ 2× floor: {verdict(ratio <= 2)} ({ratio:.2f}×)")
+    print(f"  identical scores to plain nbgrader autograde: {verdict(not differ)} "
+          f"({len(got_seq) - len(differ)}/{len(got_seq)} test cells)")
     if differ:
         for key in differ:
             print(f"  differs: {'/'.join(key)}: nbgrader {got_seq[key]} vs ./course grade "

@@ -216,6 +216,22 @@ def visible_source(cell) -> str:
     return HIDDEN_BLOCK.sub("", _source(cell)).strip()
 
 
+#: The tag of a cell that only shows (a picture, a demo, a timing experiment, a widget) and that
+#: nothing graded depends on: the grader does not run it (``skip-at-grading``; ``./course
+#: check`` proves each such mark changes no verdict).
+SKIP_TAG = "skip-at-grading"
+
+
+def _skip_mark(cell: NotebookNode, tcell) -> NotebookNode:
+    """``cell`` (a student's copy of the free template cell ``tcell``) with :data:`SKIP_TAG`
+    when ``tcell`` has it and the student left its code as it was; a changed copy runs."""
+    tags = tcell.get("metadata", {}).get("tags", [])
+    if (SKIP_TAG in tags and cell.cell_type == "code"
+            and visible_source(cell) == visible_source(tcell)):
+        cell.metadata["tags"] = [SKIP_TAG]
+    return cell
+
+
 def _template_cell(cell) -> NotebookNode:
     new = from_dict(copy.deepcopy(dict(cell)))
     if new.cell_type == "code":
@@ -254,7 +270,8 @@ def rebuild(template: NotebookNode, submitted: NotebookNode) -> NotebookNode:
     and, where the
     student lost it, is found by its place (among the unmatched code cells just above where it
     belongs, the last that defines what the answer cell defines, else the last), left where it
-    is. The student's copies of test and read-only cells are ignored. The result's
+    is. The student's copies of test and read-only cells are ignored. A free cell the student
+    left unchanged keeps the template's :data:`SKIP_TAG` (no other metadata). The result's
     ``metadata`` is the template's (kernelspec included) with ``dlcourse.notes`` naming every
     such change, in Korean with the English phrase; ``dlcourse`` keys set by
     :func:`read_notebook` (status, message, notes) carry over.
@@ -323,7 +340,7 @@ def rebuild(template: NotebookNode, submitted: NotebookNode) -> NotebookNode:
                 out.append(head)
                 missing.append(cell_label(tcell))
         else:
-            out += [_student_cell(c) for c in given]
+            out += [_skip_mark(_student_cell(c), tcell) for c in given]
         if kind != "free" or given:
             trailing = len(out)
         out += [_student_cell(c) for c in follow.get(t, [])]

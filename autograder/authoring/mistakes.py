@@ -30,7 +30,7 @@ from nbclient import NotebookClient
 from traitlets.config import Config
 
 from dlcourse.check import HINT_JOIN, HINT_MARK, fingerprint
-from dlcourse.submission import is_test_cell, rebuild, verdict
+from dlcourse.submission import SKIP_TAG, is_test_cell, rebuild, verdict
 
 from .. import KERNEL_CONFIG, ROOT
 from ..grade.scratch import reference_answers, release_notebook, submission
@@ -113,7 +113,7 @@ def raised(cell) -> str | None:
 
 
 def verdicts(lesson: str, cases: dict[str, nbformat.NotebookNode], root: Path = ROOT,
-             timeout: int = 180, visible_only: bool = False
+             timeout: int = 180, visible_only: bool = False, skip: bool = True
              ) -> dict[str, dict[str, tuple[bool, str, str | None]]]:
     """``{case: {test cell: (passed, message, error)}}`` for ``{case: student notebook}`` of one
     lesson: the grader's :func:`~dlcourse.submission.verdict` of each test cell (see the module
@@ -124,7 +124,10 @@ def verdicts(lesson: str, cases: dict[str, nbformat.NotebookNode], root: Path = 
     (``notebooks/<lesson>/<lesson>.ipynb``, no hidden tests) is the template, and each test cell
     is judged against the reference records of the labels the release's test cells publish for
     the reference answers (:func:`autograder.pipeline.reference.visible_labels`), so a case passes a
-    cell exactly when its visible facts hold."""
+    cell exactly when its visible facts hold.
+
+    The cells the grader does not run (:data:`~dlcourse.submission.SKIP_TAG`) are not run here
+    either; ``skip=False`` runs them (:func:`skip_differences` compares the two)."""
     refs = reference_records(lesson, lesson, root)
     source = release_notebook(lesson, root) if visible_only else nbformat.read(
         root / "solutions" / lesson / f"{lesson}.ipynb", as_version=4)
@@ -139,10 +142,14 @@ def verdicts(lesson: str, cases: dict[str, nbformat.NotebookNode], root: Path = 
         client = NotebookClient(ref_nb, timeout=timeout,
                                 kernel_name="python3", allow_errors=True,
                                 shutdown_kernel="immediate", config=Config(KERNEL_CONFIG),
+                                skip_cells_with_tag=SKIP_TAG,
                                 resources={"metadata": {"path": str(root / "notebooks" / lesson)}})
         with client.setup_kernel(stderr=subprocess.DEVNULL):  # the kernel's start-up notes
             for name, nb in runs:
                 nb = rebuild(source, nb)  # the grader's notebook: hidden tests back
+                if not skip:
+                    for cell in nb.cells:
+                        cell.metadata.pop("tags", None)  # only SKIP_TAG survives rebuild
                 nb.cells.insert(0, nbformat.v4.new_code_cell(RESET))
                 client.nb = nb
                 for i, cell in enumerate(nb.cells):
@@ -166,8 +173,13 @@ def judge_cases(lesson: str, cases: dict[str, nbformat.NotebookNode], root: Path
                 timeout: int = 180, visible_only: bool = False) -> dict[str, dict[str, float]]:
     """``{case: {test cell: score}}``: full points where :func:`verdicts` passes a cell, else
     0 (the arguments are :func:`verdicts`'s)."""
+    return scores_of(lesson, verdicts(lesson, cases, root, timeout, visible_only), root)
+
+
+def scores_of(lesson: str, judged: dict, root: Path = ROOT) -> dict[str, dict[str, float]]:
+    """``{case: {test cell: score}}`` of :func:`verdicts`' ``judged``: full points where a cell
+    passed, else 0."""
     points = max_scores(lesson, root)
-    judged = verdicts(lesson, cases, root, timeout, visible_only)
     return {case: {gid: points[gid] if passed else 0.0 for gid, (passed, *_) in cells.items()}
             for case, cells in judged.items()}
 
@@ -237,17 +249,47 @@ def write_hints(names: list[str]) -> None:
         print(f"{lesson}: {len(table)} hints of known mistakes")
 
 
-def lesson_results(lesson: str) -> tuple[dict, dict]:
-    """``(got, want)``: ``{case: {test cell: score}}`` judged and expected for the reference
-    answers, the untouched release and every known mistake of ``lesson``."""
-    mistakes = load_mistakes(lesson)
+def lesson_cases(lesson: str) -> dict[str, nbformat.NotebookNode]:
+    """``{case: student notebook}``: the reference answers, the untouched release and every
+    known mistake of ``lesson``."""
     cases = {"reference": submission(lesson), "untouched": release_notebook(lesson)}
-    cases.update({m.student: submission(lesson, m.answers) for m in mistakes})
+    cases.update({m.student: submission(lesson, m.answers) for m in load_mistakes(lesson)})
+    return cases
+
+
+def lesson_results(lesson: str, judged: dict | None = None) -> tuple[dict, dict]:
+    """``(got, want)``: ``{case: {test cell: score}}`` judged (from :func:`verdicts`'
+    ``judged`` of :func:`lesson_cases` when given) and expected for :func:`lesson_cases`."""
     maxes = max_scores(lesson)
     want = {"reference": expected_scores(maxes, None),
             "untouched": expected_scores(maxes, list(maxes))}
-    want.update({m.student: expected_scores(maxes, m.fails) for m in mistakes})
-    return judge_cases(lesson, cases), want
+    want.update({m.student: expected_scores(maxes, m.fails) for m in load_mistakes(lesson)})
+    return scores_of(lesson, judged or verdicts(lesson, lesson_cases(lesson))), want
+
+
+def skipped_cells(lesson: str, root: Path = ROOT) -> list[int]:
+    """Indices of the code cells of the instructor notebook tagged
+    :data:`~dlcourse.submission.SKIP_TAG` (not run at grading)."""
+    nb = nbformat.read(root / "solutions" / lesson / f"{lesson}.ipynb", as_version=4)
+    return [i for i, c in enumerate(nb.cells)
+            if c.cell_type == "code" and SKIP_TAG in c.metadata.get("tags", [])]
+
+
+def skip_differences(lesson: str, skipped: dict | None = None) -> dict[str, dict[str, tuple]]:
+    """``{case: {test cell: (verdict with the skip, verdict without)}}`` over
+    :func:`lesson_cases` wherever not running the lesson's :func:`skipped_cells` changes a
+    verdict (passed, message or the kernel's error): empty when every mark is safe.
+    ``skipped``: :func:`verdicts` of :func:`lesson_cases` already judged with the skip."""
+    cases = lesson_cases(lesson)
+    skipped = skipped or verdicts(lesson, cases)
+    ran = verdicts(lesson, cases, skip=False)
+    out = {}
+    for case, cells in ran.items():
+        diff = {g: (skipped[case].get(g), v) for g, v in cells.items()
+                if skipped[case].get(g) != v}
+        if diff:
+            out[case] = diff
+    return out
 
 
 def differences(got: dict, want: dict) -> dict[str, dict[str, tuple]]:
@@ -264,7 +306,8 @@ def check_lessons(names: list[str]) -> bool:
     """``./course check``: print every case's score and whether it is the expected one."""
     ok_all = True
     for lesson in names:
-        got, want = lesson_results(lesson)
+        judged = verdicts(lesson, lesson_cases(lesson))
+        got, want = lesson_results(lesson, judged)
         wrong = differences(got, want)
         ok_all &= not wrong
         maxes = want["reference"]
@@ -277,9 +320,17 @@ def check_lessons(names: list[str]) -> bool:
             if student in wrong:
                 line += f"  (cell: got, want) {wrong[student]}"
             print(line)
+        if skipped_cells(lesson):
+            unsafe = skip_differences(lesson, judged)
+            ok_all &= not unsafe
+            line = (f"  {'BAD' if unsafe else 'ok '} {SKIP_TAG}: {len(skipped_cells(lesson))} "
+                    "cells not run at grading")
+            print(line + (f"; verdicts change when they run (case: cell: (skipped, run)) {unsafe}"
+                          if unsafe else ", every case judged the same with and without them"))
     return ok_all
 
 
 __all__ = ["Mistake", "load_mistakes", "expected_scores", "max_scores", "raised", "verdicts",
-           "judge_cases", "visible_failures", "HINTS", "shown_hints", "hints_text", "write_hints",
-           "lesson_results", "differences", "check_lessons", "reference_answers"]
+           "judge_cases", "scores_of", "visible_failures", "HINTS", "shown_hints", "hints_text", "write_hints",
+           "lesson_cases", "lesson_results", "skipped_cells", "skip_differences", "differences",
+           "check_lessons", "reference_answers"]

@@ -4,7 +4,8 @@
 percent script (cell metadata in the ``# %%`` line, e.g. ``nbgrader={"grade": true, ...}``) into
 a tidy instructor notebook; ``python -m autograder.authoring.notebooks --tidy`` tidies every notebook under
 ``solutions/`` in place. Tidy means: no outputs or execution counts, cell ids derived from
-``grade_id`` or position, no editor metadata, the course's kernelspec.
+``grade_id`` or position, no editor metadata (a cell keeps ``nbgrader`` and the
+``skip-at-grading`` tag, :data:`dlcourse.submission.SKIP_TAG`), the course's kernelspec.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import jupytext
 import nbformat
+
+from dlcourse.submission import SKIP_TAG
 
 from .. import SOLUTIONS
 
@@ -28,6 +31,8 @@ def tidy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     used = set()
     for i, cell in enumerate(nb.cells):
         keep = {k: v for k, v in cell.metadata.items() if k == "nbgrader"}
+        if SKIP_TAG in cell.metadata.get("tags", []):
+            keep["tags"] = [SKIP_TAG]
         cell.metadata = nbformat.from_dict(keep)
         gid = keep.get("nbgrader", {}).get("grade_id")
         cid = gid if gid and gid not in used else f"cell-{i:03d}"

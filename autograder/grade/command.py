@@ -14,7 +14,9 @@ returns the exit status shown. Nothing is written to the gradebook before step 5
 4. **find submissions** in ``submitted/`` (:func:`autograder.grade.pool.submissions`); none:
    exit 1.
 5. **canary** (local pool only): the reference answers graded through the whole pipeline in a
-   scratch course get full marks (:func:`autograder.grade.preflight.canary`); exit 1.
+   scratch course get full marks (:func:`autograder.grade.preflight.canary`; a lesson's pass is
+   reused while nothing it depends on changed, :func:`autograder.grade.preflight.canary_key`);
+   exit 1.
 6. **release** lessons the gradebook does not know (:func:`ensure_released`, nbgrader
    ``generate_assignment``).
 7. **register students** the LMS import found, and **apply deadlines**: ``deadlines.toml``'s due

@@ -11,7 +11,11 @@ class of students who failed.
 2. :func:`canary`: the reference answers of every lesson to grade, graded through the whole
    pipeline (rebuild, sandbox, verdict) in a scratch course with its own gradebook, get full
    marks. This catches faults nobody listed: a package that changed, a reference cache that no
-   longer matches, a sandbox that cannot see a file.
+   longer matches, a sandbox that cannot see a file. A lesson's pass is recorded under its
+   :func:`canary_key` (``.grading/canary/``) and reused, said so in the log, only while nothing
+   the key covers has changed: the course's code, the lesson's solution and release, the
+   reference results, the data, the installed packages, the sandbox and its limits. Delete
+   ``.grading/canary/`` to grade the canary anew.
 
 Either raises :class:`GradingStopped` with one message (Korean with the English phrase) naming
 the cause and its fix; the grading commands print it and exit non-zero.
@@ -20,6 +24,8 @@ the cause and its fix; the grading commands print it and exit non-zero.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import importlib.metadata
 import os
 import shutil
 import sys
@@ -32,7 +38,7 @@ from traitlets import TraitError
 
 from dlcourse.status import Status
 
-from .. import ROOT
+from .. import ROOT, STATE
 from ..pipeline import reference, status
 from ..pipeline.preprocessors import SandboxedExecute
 from ..sandbox.backends import BACKENDS
@@ -227,16 +233,80 @@ def preflight(sandbox: bool = True, root: Path = ROOT) -> str:
     return f"sandbox: bwrap {found.path} ({found.origin}); limits: {limits(execute)}"
 
 
+def packages() -> str:
+    """``name==version`` of every installed distribution, sorted, and the Python version: the
+    grader's packages, as one text."""
+    names = {f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions()}
+    return "\n".join([sys.version, *sorted(names)])
+
+
+def sandbox_state(sandbox: bool, root: Path = ROOT) -> str:
+    """The sandbox a grading kernel of the course ``root`` gets, as one text: every
+    ``SandboxedExecute`` setting (:func:`configured_execute`), the limits as they bind on this
+    machine (:func:`limits`) and the bubblewrap used (its path and the SHA-256 of its file), or
+    ``none`` without a sandbox. Raises GradingStopped as :func:`configured_execute` does."""
+    execute = configured_execute(root)
+    settings = sorted((name, repr(getattr(execute, name)))
+                      for name in execute.class_trait_names(config=True))
+    if not sandbox or execute.sandbox == "none":
+        return f"none; {settings}"
+    found = find_bwrap()
+    binary = hashlib.sha256(Path(found.path).read_bytes()).hexdigest() if found.path else ""
+    return f"bwrap {found.path} {binary}; {limits(execute)}; {settings}"
+
+
+def canary_key(lesson: str, sandbox: str, root: Path = ROOT) -> str:
+    """SHA-256 of everything the canary's verdict on ``lesson`` depends on: the course's code
+    (``autograder/``, ``dlcourse/``) and ``data/``, the course ``root``'s
+    ``nbgrader_config.py``, the lesson's solution and release folders, its cached reference
+    results (``.grading/reference/``, ``.grading/visible/``), the installed packages
+    (:func:`packages`) and ``sandbox`` (:func:`sandbox_state`)."""
+    h = hashlib.sha256()
+    folders = [ROOT / "autograder", ROOT / "dlcourse", ROOT / "data",
+               Path(root) / "solutions" / lesson, Path(root) / "notebooks" / lesson,
+               STATE / "reference" / lesson, STATE / "visible" / lesson]
+    files = [Path(root) / "nbgrader_config.py"]
+    for folder in folders:
+        files += sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix != ".lock"
+                        and "__pycache__" not in p.parts)
+    for path in files:
+        h.update(f"\0{path}\0".encode())
+        h.update(path.read_bytes() if path.is_file() else b"(absent)")
+    h.update(packages().encode())
+    h.update(sandbox.encode())
+    return h.hexdigest()
+
+
+def _passed(lesson: str) -> Path:
+    return STATE / "canary" / lesson
+
+
 def canary(lessons: list[str], workers: int | None = None, sandbox: bool = True,
            root: Path = ROOT) -> None:
     """Grade the reference answers of ``lessons`` as a student ``canary`` in a scratch course
     (its own SQLite gradebook) through the same pipeline; raises GradingStopped naming each
     check that did not get full marks and its error, or the reference run's own failure
-    (:class:`autograder.pipeline.reference.ReferenceError`); prints one line when all did."""
+    (:class:`autograder.pipeline.reference.ReferenceError`); prints one line when all did. A
+    lesson whose pass was recorded under its current :func:`canary_key` is not graded again,
+    and the line says so."""
     from .pool import cause, grade_class
 
-    course = ScratchCourse(lessons, root=root)
+    state = sandbox_state(sandbox, root)
+    course = None
     try:
+        for lesson in lessons:  # the cached results the key covers, brought up to date first
+            reference.reference_records(lesson, lesson, root)
+            reference.visible_labels(lesson, lesson, root)
+        keys = {lesson: canary_key(lesson, state, root) for lesson in lessons}
+        reused = [lesson for lesson in lessons if _passed(lesson).is_file()
+                  and _passed(lesson).read_text(encoding="utf-8") == keys[lesson]]
+        said = ("바뀐 것이 없어 지난 통과를 다시 씁니다 (reused: nothing it depends on changed "
+                f"since it passed): {', '.join(reused)}")
+        lessons = [lesson for lesson in lessons if lesson not in reused]
+        if not lessons:
+            print(f"canary: 기준 답안 만점 (reference answers get full marks); {said}")
+            return
+        course = ScratchCourse(lessons, root=root)
         course.release()
         for lesson in lessons:
             course.submit("canary", lesson, submission(lesson, root=root))
@@ -260,13 +330,18 @@ def canary(lessons: list[str], workers: int | None = None, sandbox: bool = True,
             "./course check); 학생 점수는 하나도 쓰거나 바꾸지 않았습니다 (no student's grade "
             "written)") from err
     finally:
-        course.cleanup()
+        if course is not None:
+            course.cleanup()
     if failed:
         raise GradingStopped(
             "기준 답안이 만점을 받지 못했습니다 (canary failed: the reference answers did not get "
             "full marks). 채점 환경이 고장났으므로 학생 점수는 하나도 쓰거나 바꾸지 않았습니다 "
             "(no student's grade written):\n  " + "\n  ".join(failed))
-    print(f"canary: 기준 답안 만점 (reference answers get full marks): {', '.join(lessons)}")
+    for lesson in lessons:
+        _passed(lesson).parent.mkdir(parents=True, exist_ok=True)
+        _passed(lesson).write_text(keys[lesson], encoding="utf-8")
+    print(f"canary: 기준 답안 만점 (reference answers get full marks): {', '.join(lessons)}"
+          + (f"; {said}" if reused else ""))
 
 
 def check_environment(lessons: list[str], workers: int | None = None, sandbox: bool = True,

@@ -12,7 +12,9 @@ Order of events for one submitted notebook (see ``nbgrader_config.py``):
    retyped or duplicated test cells and changed points change nothing, while every cell the
    student wrote runs in its place. What was ignored, moved or restored is listed in a
    "grading notes" cell at the top (it reaches the feedback) and in the status table.
-3. :class:`SandboxedExecute` runs it in :mod:`autograder.sandbox.bwrap`, with a per-cell and a
+3. :class:`SandboxedExecute` runs it in :mod:`autograder.sandbox.bwrap` (but the cells the
+   instructor tagged ``skip-at-grading`` that the student left unchanged: each shows
+   :data:`SKIPPED` instead), with a per-cell and a
    per-notebook time limit, one memory and process budget (:mod:`autograder.sandbox.budget`) and a
    disk of its own (a tmpfs of ``disk_mb``); a timeout, a dead kernel or an exceeded budget is
    recorded, never raised. The kernel's working folder, on that tmpfs, holds the lesson's own
@@ -49,6 +51,7 @@ from dlcourse.status import Status
 from dlcourse.submission import (
     CRASH_MESSAGE,
     NOTEBOOK_TIMEOUT,
+    SKIP_TAG,
     explain,
     grade_id,
     is_test_cell,
@@ -196,6 +199,10 @@ class OverBudget(Exception):
 
 
 TRUNCATED = "출력이 너무 커서 잘렸습니다 (output truncated)"
+#: The output of a cell not run at grading (:data:`dlcourse.submission.SKIP_TAG`), in the graded
+#: notebook and the feedback.
+SKIPPED = ("채점 때 실행하지 않은 셀입니다 (not run at grading): 보여 주기만 하는 셀이라 점수에 "
+           f"영향이 없습니다 (show-only cell, tagged {SKIP_TAG})\n")
 TRUNCATED_NOTE = (TRUNCATED + ": 출력 하나는 {per} 바이트, 노트북 전체는 {total} 바이트까지 "
                   "남깁니다 (outputs kept up to {per} bytes each, {total} bytes per notebook)")
 
@@ -228,6 +235,7 @@ class SandboxedExecute(Execute):
         self.interrupt_on_timeout = False  # a timed-out kernel is killed, never interrupted
         self.shutdown_kernel = "immediate"
         self.raise_on_iopub_timeout = False
+        self.skip_cells_with_tag = SKIP_TAG  # nbclient leaves these unexecuted
         self._deadline = time.monotonic() + self.notebook_timeout
         self._started = time.monotonic()
         self._index = None
@@ -373,7 +381,10 @@ class SandboxedExecute(Execute):
     def preprocess_cell(self, cell, resources, index):
         self._index = index
         try:
-            return super().preprocess_cell(cell, resources, index)
+            cell, resources = super().preprocess_cell(cell, resources, index)
+            if cell.cell_type == "code" and SKIP_TAG in cell.metadata.get("tags", []):
+                cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=SKIPPED)]
+            return cell, resources
         finally:
             # An exceeded budget explains a dead kernel, and stops a kernel that survived it.
             over = self._box.exceeded(self.km) if self._box is not None else None
@@ -416,7 +427,7 @@ class VerifyChecks(NbGraderPreprocessor):
         tainted = first_hidden(nb)
         for index, cell in enumerate(nb.cells):
             if cell.cell_type == "code" and index >= tainted:
-                after_hidden(cell, secret, frozenset([f"\n[{TRUNCATED}]\n"]))
+                after_hidden(cell, secret, frozenset([f"\n[{TRUNCATED}]\n", SKIPPED]))
             elif cell.cell_type == "code" and not is_test_cell(cell):
                 cell.outputs = [
                     nbformat.v4.new_output("stream", name="stdout", text=CONCEALED + "\n")

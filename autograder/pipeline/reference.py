@@ -21,7 +21,7 @@ from filelock import FileLock
 from nbclient import NotebookClient
 from traitlets.config import Config
 
-from dlcourse.submission import is_test_cell, payloads, rebuild
+from dlcourse.submission import SKIP_TAG, is_test_cell, payloads, rebuild
 
 from .. import KERNEL_CONFIG, NOT_IN_STUDENT_KERNELS, ROOT, STATE
 
@@ -70,11 +70,14 @@ def environment(env: dict[str, str | None]) -> Iterator[None]:
 def execute(nb: nbformat.NotebookNode, folder: Path, timeout: int = 300, grading: bool = True,
             allow_errors: bool = False) -> nbformat.NotebookNode:
     """Run ``nb`` top to bottom in a trusted kernel working in ``folder``: as a grading kernel
-    (``GRADING_ENV``) or, with ``grading=False``, as a student's kernel. The kernel is stopped
-    at once afterwards, as the grader stops it (a polite shutdown costs ~3 s per notebook)."""
+    (``GRADING_ENV``; cells tagged :data:`~dlcourse.submission.SKIP_TAG` are not run, as the
+    grader does not run them) or, with ``grading=False``, as a student's kernel (every cell).
+    The kernel is stopped at once afterwards, as the grader stops it (a polite shutdown costs
+    ~3 s per notebook)."""
     with environment(GRADING_ENV if grading else dict.fromkeys(NOT_IN_STUDENT_KERNELS)):
         NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
                        shutdown_kernel="immediate", config=Config(KERNEL_CONFIG),
+                       **({"skip_cells_with_tag": SKIP_TAG} if grading else {}),
                        resources={"metadata": {"path": str(folder)}}).execute()
     return nb
 

@@ -15,10 +15,14 @@ from autograder.authoring.mistakes import (
     differences,
     hints_text,
     judge_cases,
+    lesson_cases,
     lesson_results,
     load_mistakes,
     max_scores,
     shown_hints,
+    skip_differences,
+    skipped_cells,
+    verdicts,
     visible_failures,
 )
 from autograder.grade.scratch import reference_answers, submission
@@ -29,9 +33,15 @@ from tests.conftest import LESSONS
 @pytest.mark.slow
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_lesson_scores_exactly(lesson):
+    """Exact scores of every case, and the lesson's cells tagged skip-at-grading are safe to
+    skip: every case gets the same verdict (pass, message, the kernel's error) with them run."""
     assert sum(max_scores(lesson).values()) > 0
-    wrong = differences(*lesson_results(lesson))
+    judged = verdicts(lesson, lesson_cases(lesson))
+    wrong = differences(*lesson_results(lesson, judged))
     assert not wrong, f"(got, expected) score per test cell where they differ: {wrong}"
+    assert skipped_cells(lesson), f"{lesson}: no cell tagged skip-at-grading"
+    unsafe = skip_differences(lesson, judged)
+    assert not unsafe, f"(skipped, run) verdicts where running the tagged cells changes them: {unsafe}"
 
 
 @pytest.mark.parametrize("lesson", LESSONS)

@@ -96,6 +96,34 @@ def test_graded_with_another_checkouts_editable_venv(bwrap, checkout):
 
 
 @pytest.mark.slow
+def test_canary_pass_reused_until_the_course_code_changes(bwrap, checkout):
+    """Issue 26: a second ``./course grade`` with nothing changed reuses the canary's pass and
+    says so; once the course's code changes, the canary grades the reference answers again
+    (:func:`autograder.grade.preflight.canary_key`: tests/unit/test_canary_key.py shows each
+    other dependency changes the key)."""
+    dest, first, _ = checkout
+    assert first.returncode == 0, first.stdout + first.stderr
+    graded = f"canary: 기준 답안 만점 (reference answers get full marks): {LESSON}\n"
+    reused = ("canary: 기준 답안 만점 (reference answers get full marks); 바뀐 것이 없어 지난 통과를 "
+              "다시 씁니다 (reused: nothing it depends on changed since it passed): "
+              f"{LESSON}\n")
+    scores = _scores(dest, "perfect"), _scores(dest, "partial")
+    again = _course(dest, "grade", LESSON, "--workers", "2")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert reused in again.stdout and graded not in again.stdout, again.stdout
+    assert (_scores(dest, "perfect"), _scores(dest, "partial")) == scores
+    code = dest / "autograder" / "grade" / "report.py"
+    saved = code.read_text(encoding="utf-8")
+    code.write_text(saved + "# a change to the course's code\n", encoding="utf-8")
+    try:
+        changed = _course(dest, "grade", LESSON, "--workers", "2")
+    finally:
+        code.write_text(saved, encoding="utf-8")
+    assert changed.returncode == 0, changed.stdout + changed.stderr
+    assert graded in changed.stdout and reused not in changed.stdout, changed.stdout
+
+
+@pytest.mark.slow
 def test_bwrap_without_namespaces_stops_before_the_gradebook(bwrap, checkout, tmp_path):
     dest, first, _ = checkout
     assert first.returncode == 0

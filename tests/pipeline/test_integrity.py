@@ -38,8 +38,9 @@ from autograder.grade.pool import cause, grade_class
 from autograder.grade.scratch import ScratchCourse, reference_answers, release_notebook, submission
 from autograder.pipeline import status
 from autograder.pipeline.export import rows as export_rows
+from autograder.pipeline.preprocessors import SKIPPED
 from autograder.pipeline.reference import environment
-from dlcourse.submission import SOLUTION_REGION, WRITTEN_MESSAGE, is_written
+from dlcourse.submission import SKIP_TAG, SOLUTION_REGION, WRITTEN_MESSAGE, is_written
 from tests.support.integrity_helpers import (
     OLD_NBFORMAT,
     SUBMISSIONS,
@@ -180,6 +181,8 @@ def build_cases(course: ScratchCourse, port: int) -> list[Case]:
         Case("run-flood", "6", runtime(L, "run_flood"), survivors),
         # 9. stderr
         Case("stderr", "9", with_stderr(L), full),
+        # Cells that only show (skip-at-grading) are not run; one the student changed runs.
+        Case("edited-demo", "skip", tamper(ref, edit_first_skipped), full),
     ]
     # 7, 8, 10: attacks in the kernel, every answer wrong: none may earn a point.
     for name in ATTACKS:
@@ -193,6 +196,14 @@ def build_cases(course: ScratchCourse, port: int) -> list[Case]:
     if only:
         cases = [c for c in cases if c.student in only.split(",")]
     return cases
+
+
+#: What the student in the ``edited-demo`` case adds to the first cell tagged skip-at-grading.
+EDITED_DEMO = 'print("edited-demo ran")\n'
+
+
+def edit_first_skipped(nb) -> None:
+    next(c for c in nb.cells if SKIP_TAG in c.metadata.get("tags", [])).source += EDITED_DEMO
 
 
 def submit(course: ScratchCourse, case: Case) -> None:
@@ -548,6 +559,26 @@ def _feedback(graded, student) -> str:
     path = graded["course"].path / "feedback" / student / LESSON / f"{LESSON}.html"
     assert path.exists(), f"no feedback for {student}: {graded['feedback_rc']}"
     return html_text(path)
+
+
+def test_cells_skipped_at_grading_say_so(graded):
+    """Issue 26: the cells the instructor tagged skip-at-grading are not run, and the graded
+    notebook and the feedback say so in each of them (nothing silent); a tagged cell the
+    student changed runs as the student wrote it. Scores are full marks either way."""
+    source = nbformat.read(ROOT / "solutions" / LESSON / f"{LESSON}.ipynb", as_version=4)
+    tagged = [c.source for c in source.cells if SKIP_TAG in c.metadata.get("tags", [])]
+    assert len(tagged) >= 2, "the lesson has no cells tagged skip-at-grading"
+    note = SKIPPED.strip()
+    for student, runs in (("reference", 0), ("edited-demo", 1)):
+        _check_case(graded, student)
+        path = graded["course"].path / "autograded" / student / LESSON / f"{LESSON}.ipynb"
+        graded_nb = nbformat.read(path, as_version=4)
+        notes = [c for c in graded_nb.cells if c.cell_type == "code"
+                 and [o.get("text") for o in c.outputs] == [SKIPPED]]
+        assert len(notes) == len(tagged) - runs, (student, len(notes), len(tagged))
+        text = _feedback(graded, student)
+        assert text.count(note) == len(tagged) - runs, (student, text.count(note))
+        assert ("edited-demo ran" in text) == bool(runs), student
 
 
 def test_feedback_explains_failures(graded):
