@@ -30,6 +30,8 @@ REPOSITORY = "https://github.com/dl-basics/dl-basics-course"
 BRANCH = "main"
 #: Third-party packages the notebooks and ``dlcourse`` use (pip names). Colab has all but
 #: koreanize-matplotlib (its 2026-08-19 list, tests/fixtures/colab/), the Korean font of the figures.
+#: scikit-learn is not here: nothing imports it; lesson 07 reads its bundled digits file from
+#: Colab's own scikit-learn (1.6.1 in that list), which the block leaves as it is.
 RUNTIME = ("torch", "numpy", "pandas", "matplotlib", "tqdm", "ipywidgets", "koreanize-matplotlib")
 
 BEGIN = "# >>> Google Colab: 강의 패키지 설치 (installs the course package in Colab only)"

@@ -1,10 +1,13 @@
 import hashlib
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
+from sklearn.datasets import load_digits
 
 from dlcourse.data import DATA_DIR, FEATURES, GRADES, LABEL, load_grades, to_tensors
+from dlcourse.lesson07 import PIXEL_MAX, digits
 
 CHECKSUMS = {
     "grades_train.csv": "b01d2b527dc148ac5db3e3ee0dceae1c2a60c61d9bb7b957b8cbc5fe5017f262",
@@ -50,3 +53,14 @@ def test_files_are_utf8_csv_with_korean_headers():
     text = (DATA_DIR / "grades_train.csv").read_text(encoding="utf-8")
     assert text.splitlines()[0] == "ID,중간,기말,과제1,과제2,프로젝트,학점"
     assert isinstance(pd.read_csv(DATA_DIR / "grades_train.csv"), pd.DataFrame)
+
+
+def test_lesson07_digits_are_scikit_learns():
+    """dlcourse.lesson07.digits() reads scikit-learn's bundled file without importing sklearn:
+    the same 1,797 images (pixels / 16) and digits, in the same order, as load_digits()."""
+    X, y = digits()
+    data = load_digits()
+    assert (X.shape, X.dtype, y.shape, y.dtype) == ((1797, 64), torch.float32, (1797,), torch.int64)
+    assert np.array_equal(X.numpy(), (data.data / PIXEL_MAX).astype(np.float32))
+    assert np.array_equal(y.numpy(), data.target)
+    assert y.bincount().tolist() == [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]

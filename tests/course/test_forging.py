@@ -21,8 +21,9 @@ from tests.support.integrity_helpers import forge, require_bwrap
 pytestmark = pytest.mark.slow
 
 #: The known mistake each lesson's forgery hides: it fails the cells with facts judged against a
-#: bound (03: my_loss; 05: the Adam classifier; 06: training and end to end; 01: the sigmoid's
-#: "increasing" fact's cell); 02 and 04 have no such facts: the forgery must change nothing.
+#: bound (03: my_loss; 05: the Adam classifier; 06: training and end to end; 07: fit and end to
+#: end; 01: the sigmoid's "increasing" fact's cell); 02 and 04 have no such facts: the forgery
+#: must change nothing.
 MISTAKES = {
     "01_neuron": "sigmoid-casts-to-float32",
     "02_forward": "linear-no-bias",
@@ -30,6 +31,7 @@ MISTAKES = {
     "04_backprop": "bce-missing-1-over-n",
     "05_optimizer": "adam-uses-sgd",
     "06_grade_classifier": "sgd-instead-of-adam",
+    "07_generalization": "fit-no-zero-grad",
 }
 
 

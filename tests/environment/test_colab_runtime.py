@@ -34,8 +34,10 @@ from tests.environment.test_platforms import (
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "colab"
 #: Import names of the course's runtime (lessons, dlcourse, Validate) -> pip names in the freeze.
+#: scikit-learn: lesson 07 reads its bundled digits from Colab's own copy, which must stay.
 COLAB_PACKAGES = ("numpy", "pandas", "matplotlib", "ipywidgets", "ipykernel", "jupyter_client",
-                  "ipython", "traitlets", "tqdm", "nbclient", "nbformat", "nbconvert", "pyzmq")
+                  "ipython", "traitlets", "tqdm", "nbclient", "nbformat", "nbconvert", "pyzmq",
+                  "scikit-learn")
 #: torch: the pinned CPU wheel stands in for Colab's CUDA build (see the module docstring).
 TORCH = "torch==2.13.0"
 PYTHON = "3.11"
@@ -62,6 +64,7 @@ def test_fixture_is_colabs_published_list():
                                  "jupyter-client", "torch")} == {
         "numpy": "2.1.3", "pandas": "2.2.3", "matplotlib": "3.10.0", "ipywidgets": "7.7.1",
         "ipykernel": "6.17.1", "jupyter-client": "7.4.9", "torch": "2.11.0"}
+    assert pins["scikit-learn"] == "1.6.1"  # lesson 07's digits come from Colab's own copy
     assert "koreanize-matplotlib" not in pins
     assert "Python 3.13.15" in (FIXTURE / "os-info.txt").read_text()
     assert "koreanize-matplotlib" in colab.RUNTIME  # so the setup cell installs the font

@@ -272,6 +272,7 @@ def fixtures() -> list[Fixture]:
         Fixture("split-05", "05_optimizer", split_answers("05_optimizer")),
         Fixture("stub-then-answer-06", "06_grade_classifier",
                 stub_then_answer("06_grade_classifier")),
+        Fixture("stub-then-answer-07", "07_generalization", stub_then_answer("07_generalization")),
     ]
 
 
