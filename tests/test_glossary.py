@@ -52,13 +52,13 @@ def problems(nb) -> list[str]:
     """'cell N: ...' for every avoided word and detached particle in the prose and example cells."""
     words, out = avoided(), []
     for i, cell in enumerate(nb.cells):
-        if cell.metadata.get("nbgrader", {}).get("grade"):
+        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade"):
             strings = [n.value for n in ast.walk(ast.parse(cell.source))
                        if isinstance(n, ast.Constant) and isinstance(n.value, str)]
             out += [f"cell {i}: {w!r} in {t!r}" for t in strings for w in words if w in t]
             continue
-        if cell.metadata.get("nbgrader"):
-            continue
+        if cell.cell_type == "code" and cell.metadata.get("nbgrader"):
+            continue  # answer and setup code; a written answer (markdown) is prose
         text = QUOTED.sub('""', cell.source)
         out += [f"cell {i}: {w!r}" for w in words if w in text]
         if cell.cell_type == "markdown":
