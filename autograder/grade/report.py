@@ -32,6 +32,10 @@ from ..pipeline import status  # noqa: E402
 from ..pipeline.export import rows  # noqa: E402
 from ..pipeline.feedback import REPORT_CSP, with_csp  # noqa: E402
 
+#: The heading of the written answers no person has graded yet, with their count (one per
+#: student and answer).
+WAITING = "채점을 기다리는 서술형 답 (written answers waiting for manual grading)"
+
 
 def concepts(root: Path) -> dict[tuple[str, str], str]:
     """``{(lesson, test cell): the first line of its docstring}``."""
@@ -109,8 +113,8 @@ def write_report(root: Path, db_url: str, dest: Path) -> Path:
         parts.append(shown.rename(columns={"failed": "failed (share)"}).to_html(index=False))
 
         waiting = t["waiting"]
-        parts.append(f"<h2>채점을 기다리는 서술형 (written answers that {Status.NEEDS_MANUAL}): "
-                     f"{int(waiting.waiting.sum()) if not waiting.empty else 0}</h2>")
+        parts.append(f"<h2>{WAITING}: {int(waiting.waiting.sum()) if not waiting.empty else 0}"
+                     "</h2>")
         parts.append(waiting.to_html(index=False) if not waiting.empty else "<p>none</p>")
         odd = totals[totals.status != Status.GRADED]
         parts.append("<h2>Submissions that need a look (status other than graded)</h2>")

@@ -109,9 +109,7 @@ def rows(gradebook: Gradebook, root: Path, students=(), assignments=()) -> list[
                                 score=score, max_score=grade.max_score, status=state,
                                 message=message))
             if waiting:
-                nb_message = "; ".join(m for m in (
-                    f"서술형 {waiting}개가 채점을 기다립니다 ({waiting} written answers "
-                    f"{Status.NEEDS_MANUAL})", nb_message) if m)
+                nb_message = "; ".join(m for m in (waiting_message(waiting), nb_message) if m)
             penalty, asg = sub.late_submission_penalty or 0.0, sub.assignment
             out.append(dict(student=student.id, assignment=assignment.name, cell="(total)",
                             score=total - penalty, max_score=max_total, status=nb_status,
@@ -123,6 +121,15 @@ def rows(gradebook: Gradebook, root: Path, students=(), assignments=()) -> list[
 
 
 BY_HAND = "채점자가 채점했습니다 (graded by hand)"
+
+
+def waiting_message(count: int) -> str:
+    """The ``(total)`` row's note of a notebook whose ``count`` (≥ 1) written answers wait for
+    a person: "서술형 1개가 채점을 기다립니다 (1 written answer needs manual grading)", "… (2
+    written answers need manual grading)"."""
+    english = (f"1 written answer {Status.NEEDS_MANUAL}" if count == 1 else
+               f"{count} written answers need manual grading")
+    return f"서술형 {count}개가 채점을 기다립니다 ({english})"
 
 
 def written(grade, comment: str | None, state: str, message: str) -> tuple[str, str]:

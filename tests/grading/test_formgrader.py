@@ -11,9 +11,11 @@ import nbformat
 import pytest
 from bs4 import BeautifulSoup
 from nbgrader.api import Gradebook
+from playwright.sync_api import expect
 
 from autograder import ROOT
 from autograder.grade.command import formgrader_command, grade_command
+from autograder.grade.report import WAITING
 from autograder.grade.scratch import ScratchCourse, submission
 from autograder.lms import export_grades
 from dlcourse.submission import is_written
@@ -56,27 +58,40 @@ def test_written_answer_graded_by_hand_arrives_everywhere(course, browser, tmp_p
     gid = written_id()
     before = grades(course)
     assert before[gid]["status"] == "needs manual grading" and before[gid]["score"] == ""
-    assert "1 written answers needs manual grading" in before["(total)"]["message"]
+    assert before["(total)"]["message"] == ("서술형 1개가 채점을 기다립니다 "
+                                            "(1 written answer needs manual grading)")
     tests_total = float(before["(total)"]["score"])
     report = (course.path / "reports" / "instructor-report.html").read_text(encoding="utf-8")
-    assert "written answers that needs manual grading): 1<" in report
-    with Gradebook(course.db_url) as gb:
-        sub_id = gb.find_submission_notebook(LESSON, LESSON, STUDENT).id
+    assert f"{WAITING}: 1</h2>" in report
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with instructor_server(course, tmp_path, formgrader_command) as (base, token, _):
+    with instructor_server(course, tmp_path, formgrader_command) as (base, token, log):
         page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-        console: list[str] = []
-        page.on("console", lambda m: console.append(m.text))
-        page.goto(f"{base}/formgrader/submissions/{sub_id}/?token={token}")
-        page.wait_for_load_state("networkidle")  # the grades and comments fetched, bound
-        score = page.locator(f"input.score#{gid}")
-        try:
-            score.wait_for(timeout=60_000)
-        finally:
-            page.screenshot(path=str(SCREENSHOTS / "formgrader-1-submission.png"), full_page=True)
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(e.message))
+        # What ./course formgrader opens: the server's URL with its token, then formgrader
+        # (default_url). The login cookie is set here, for the whole server; a submission's
+        # URL opened first would scope it to that page (nbgrader's handlers strip the base
+        # URL's "/", so the cookie has no Path) and formgrader's API calls would go to /login.
+        page.goto(f"{base}/?token={token}")
+        assert page.url == f"{base}/formgrader/manage_assignments"
+        page.get_by_role("link", name="Manual Grading").click()
+        page.get_by_role("link", name=LESSON, exact=True).click()  # the assignment
+        page.get_by_role("link", name=LESSON, exact=True).last.click()  # its notebook
+        row = page.locator("#main-table tr", has_text="Submission #1")
+        expect(row.locator("td.written-score")).to_have_text("0 / 2")
+        expect(row.locator("td.needs-manual-grade .glyphicon-ok")).to_have_count(1)
+        page.screenshot(path=str(SCREENSHOTS / "formgrader-1-submissions.png"), full_page=True)
+        row.get_by_role("link", name="Submission #1").click()
+        # formgrader binds its inputs once it has fetched the grades and comments
+        page.wait_for_url(f"{base}/formgrader/submissions/*/")
+        page.wait_for_function("window.formgrader && formgrader.grades && formgrader.grades.loaded"
+                               " && formgrader.comments && formgrader.comments.loaded")
+        page.screenshot(path=str(SCREENSHOTS / "formgrader-2-submission.png"), full_page=True)
         assert ANSWER in page.inner_text("body")
+        score = page.locator(f"input.score#{gid}")
         assert score.input_value() == ""  # no points until a person gives them
+
         def saved(api: str):
             return page.expect_response(lambda r: f"/formgrader/api/{api}/" in r.url
                                         and r.request.method == "PUT", timeout=20_000)
@@ -84,16 +99,29 @@ def test_written_answer_graded_by_hand_arrives_everywhere(course, browser, tmp_p
         score.click()
         with saved("grade") as put:
             score.press_sequentially(str(POINTS))
-            score.press("Tab")
-        assert put.value.ok, (put.value.status, put.value.text(), console)
+            score.press("Tab")  # leaving the field saves it (formgrader's "change")
+        assert put.value.ok, (put.value.status, put.value.text(), log.read_text())
+        assert put.value.json()["manual_score"] == POINTS
+        assert not put.value.json()["needs_manual_grade"]
         comment = page.locator(f"textarea#{gid}-comment")
         comment.click()
         with saved("comment") as put:
-            comment.fill(COMMENT)
+            comment.press_sequentially(COMMENT)
             comment.press("Tab")
-        assert put.value.ok, (put.value.status, put.value.text())
+        assert put.value.ok, (put.value.status, put.value.text(), log.read_text())
+        assert put.value.json()["manual_comment"] == COMMENT
         score.scroll_into_view_if_needed()
-        page.screenshot(path=str(SCREENSHOTS / "formgrader-2-written-answer-graded.png"))
+        page.screenshot(path=str(SCREENSHOTS / "formgrader-3-written-answer-graded.png"))
+        page.go_back()
+        page.reload()
+        row = page.locator("#main-table tr", has_text="Submission #1")
+        expect(row.locator("td.written-score")).to_have_text(f"{POINTS:g} / 2")
+        expect(row.locator("td.needs-manual-grade .glyphicon-ok")).to_have_count(0)
+        page.screenshot(path=str(SCREENSHOTS / "formgrader-4-submissions-graded.png"),
+                        full_page=True)
+        # Offline (CI), formgrader's MathJax (cdnjs) never loads: its keyboard shortcuts are
+        # not set up; saving, as above, does not depend on them.
+        assert set(errors) <= {"MathJax is not defined"}, errors
 
     def check_everywhere():
         with Gradebook(course.db_url) as gb:
@@ -124,4 +152,4 @@ def test_written_answer_graded_by_hand_arrives_everywhere(course, browser, tmp_p
     assert grade_command([LESSON], root=course.path, workers=1) == 0
     check_everywhere()
     report = (course.path / "reports" / "instructor-report.html").read_text(encoding="utf-8")
-    assert "written answers that needs manual grading): 0<" in report
+    assert f"{WAITING}: 0</h2>" in report

@@ -9,6 +9,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from autograder import ROOT, lessons
+from autograder.pipeline.export import waiting_message
 from dlcourse.submission import (
     TEXT_STUB,
     WRITTEN_EMPTY,
@@ -137,3 +138,8 @@ def test_validate_says_graded_by_hand_never_failed():
     assert len(entries) == 1 and "written_b" in entries[0]["raw_error"]
     report.written.pop()
     assert button_result(report) == {"success": True, "value": {}}
+
+
+def test_the_total_row_counts_waiting_answers_in_words():
+    assert waiting_message(1) == "서술형 1개가 채점을 기다립니다 (1 written answer needs manual grading)"
+    assert waiting_message(2) == "서술형 2개가 채점을 기다립니다 (2 written answers need manual grading)"
