@@ -8,8 +8,10 @@ The cases are judged as the grader judges a test cell (``autograder.authoring.mi
 the example class and the integrity suite grade real submissions through nbgrader.
 """
 
+import nbformat
 import pytest
 
+from autograder import ROOT
 from autograder.authoring.mistakes import (
     HINTS,
     differences,
@@ -26,8 +28,15 @@ from autograder.authoring.mistakes import (
     visible_failures,
 )
 from autograder.grade.scratch import reference_answers, submission
+from dlcourse.submission import is_written
 from dlcourse.check import HINT_JOIN, HINT_MARK
 from tests.conftest import LESSONS
+
+
+def written_answers(lesson: str) -> set[str]:
+    """The grade ids of the lesson's written answers (manually graded markdown cells)."""
+    nb = nbformat.read(ROOT / "solutions" / lesson / f"{lesson}.ipynb", as_version=4)
+    return {c.metadata.nbgrader["grade_id"] for c in nb.cells if is_written(c)}
 
 
 @pytest.mark.slow
@@ -46,9 +55,12 @@ def test_lesson_scores_exactly(lesson):
 
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_every_exercise_has_known_mistakes(lesson):
+    """Every code answer cell has a known mistake; a written answer (서술형) is judged by a person,
+    so none of its own (its empty answer is scored by nbgrader: tests/unit/test_written.py)."""
     mistakes = load_mistakes(lesson)
     covered = {gid for m in mistakes for gid in m.answers}
-    assert covered == set(reference_answers(lesson)), "every answer cell needs a known mistake"
+    code = {gid for gid in reference_answers(lesson) if gid not in written_answers(lesson)}
+    assert code and covered == code, "every code answer cell needs a known mistake"
 
 
 @pytest.mark.slow
