@@ -25,7 +25,7 @@ HEADING = re.compile(r"^#{2,4}\s+연습\s+(\d+(?:\.\d+)*)\s+\(Exercise\s+\1\b", 
 class Answer:
     """A name an answer cell defines: ``lesson`` (``01_neuron``), ``exercise`` (``1.3``) and
     the docstring of its definition (``None`` without one), which tells apart two lessons'
-    answers of the same name (02's and 06's ``GradeNet``)."""
+    answers of the same name."""
 
     lesson: str
     exercise: str

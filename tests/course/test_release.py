@@ -110,7 +110,9 @@ def test_test_cells_follow_the_rules(lesson):
         hidden = HIDDEN_REGION.findall(cell.source)
         assert hidden and re.search(r"\bck\.\w+\(", hidden[0]), f"{gid}: needs a hidden fact"
     points = sum(c.metadata.nbgrader["points"] for c in tests)
-    assert 8 <= points <= 12, f"{lesson}: {points} points"
+    # 04 is the lightest lesson since the network's backward pass moved to 05 (issue 25), 05 the
+    # heaviest: a lesson carries 6 to 17 points.
+    assert 6 <= points <= 17, f"{lesson}: {points} points"
 
 
 #: Facts a kernel can forge without running the answer: the passing value is known beforehand
