@@ -65,9 +65,6 @@ def secret_lines(lesson: str) -> set[str]:
     return {ln for ln in lines if len(ln) > 12 and ln not in public}
 
 
-#: Lessons (by number) whose exercises have no collapsible hint yet: they are being rewritten.
-#: The one list of exceptions; a lesson leaves it when its hints are added.
-WITHOUT_EXERCISE_HINTS = {"04", "05", "06", "07"}
 #: How an exercise's hint cell opens and closes (CONTRIBUTING.md, the lesson skeleton).
 HINT_OPEN, HINT_CLOSE = "<details><summary>힌트 (Hint)</summary>\n\n", "\n\n</details>"
 
@@ -85,9 +82,6 @@ def test_every_exercise_has_one_collapsible_hint_after_its_statement(lesson):
                   if kind == "markdown" and HEADING.search(src)]
     hints = [i for i, (_, src, _) in enumerate(cells) if "<details" in src]
     assert statements, f"{lesson}: no exercise heading"
-    if lesson[:2] in WITHOUT_EXERCISE_HINTS:
-        assert not hints, f"{lesson} has exercise hints: remove it from WITHOUT_EXERCISE_HINTS"
-        return
     assert hints == [i + 1 for i in statements], (statements, hints)
     secret = secret_lines(lesson)
     for i in hints:
