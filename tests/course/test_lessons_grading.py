@@ -28,8 +28,8 @@ from autograder.authoring.mistakes import (
     visible_failures,
 )
 from autograder.grade.scratch import reference_answers, submission
-from dlcourse.submission import is_written
 from dlcourse.check import HINT_JOIN, HINT_MARK
+from dlcourse.submission import is_written
 from tests.conftest import LESSONS
 
 
