@@ -33,8 +33,9 @@ exercise's unanswered stub opens its error with :data:`COMPLETE_FIRST`, naming t
 (:func:`dlcourse.exercises.exercise_of`), and draws none of the figures it opened; the error
 itself (name and message, what Validate and the grader read) stays the stub's.
 
-A test cell that fails the way a known wrong answer fails (``tests/mistakes/<lesson>.yaml``)
-adds that mistake's hint for students (:func:`add_hint`): ``./course hints`` runs every known
+A test cell that fails the way a known wrong answer of its lesson fails
+(``tests/mistakes/<lesson>.yaml``) adds that mistake's hint for students (:func:`add_hint`; the
+lesson is read from the check's title, ``연습 7.4 …``): ``./course hints`` runs every known
 mistake through the released (visible) checks and writes ``{fingerprint: hint}`` of what each
 shows to ``dlcourse/hints/<lesson>.json``, the package data read here. A fingerprint is of the
 error exactly as the student sees it (:func:`fingerprint`): a visible fact's label, expected and
@@ -52,6 +53,7 @@ import io
 import json
 import linecache
 import os
+import re
 import sys
 import warnings
 from importlib import resources
@@ -99,26 +101,61 @@ def fingerprint(error: str) -> str:
 
 
 @functools.cache
-def common_mistakes() -> dict[str, str]:
-    """``{fingerprint: hint}`` of every lesson: ``dlcourse/hints/*.json`` (package data
-    written by ``./course hints``), read once per process. An error known in several lessons
-    (a library's own message) shows the hints of all, joined by :data:`HINT_JOIN`."""
-    found: dict[str, list[str]] = {}
+def lesson_hints() -> dict[str, dict[str, str]]:
+    """``{lesson: {fingerprint: hint}}``: each ``dlcourse/hints/<lesson>.json`` (package data
+    written by ``./course hints``), read once per process."""
     folder = resources.files("dlcourse") / "hints"
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name) if folder.is_dir() else []:
-        if entry.name.endswith(".json"):
-            for key, tip in json.loads(entry.read_text(encoding="utf-8")).items():
-                found.setdefault(key, []).append(tip)
+    entries = sorted(folder.iterdir(), key=lambda e: e.name) if folder.is_dir() else []
+    return {entry.name.removesuffix(".json"): json.loads(entry.read_text(encoding="utf-8"))
+            for entry in entries if entry.name.endswith(".json")}
+
+
+@functools.cache
+def common_mistakes() -> dict[str, str]:
+    """``{fingerprint: hint}`` of every lesson (:func:`lesson_hints`). An error known in
+    several lessons (a library's own message) shows the hints of all, joined by
+    :data:`HINT_JOIN`: what a check that names no exercise's lesson shows."""
+    found: dict[str, list[str]] = {}
+    for table in lesson_hints().values():
+        for key, tip in table.items():
+            found.setdefault(key, []).append(tip)
     return {key: HINT_JOIN.join(dict.fromkeys(tips)) for key, tips in found.items()}
 
 
-def add_hint(exc: BaseException) -> None:
+@functools.cache
+def known_hints() -> frozenset[str]:
+    """Every hint text :func:`add_hint` can append (a lesson's own, or several joined): what
+    :func:`dlcourse.submission.cut_error_value` keeps whole."""
+    return frozenset(common_mistakes().values()).union(
+        *(table.values() for table in lesson_hints().values()))
+
+
+#: The exercise number at the start of a check's title (``연습 7.4 dropout``): its lesson is
+#: the one whose name starts with the number's first part (``07_``).
+EXERCISE_TITLE = re.compile(r"연습\s+(\d+)\.")
+
+
+def hints_for(title: str | None) -> dict[str, str]:
+    """``{fingerprint: hint}`` for a check titled ``title``: its exercise's lesson's own hints
+    (one lesson's mistake never explains another lesson's check), or every lesson's
+    (:func:`common_mistakes`) for a title that names no exercise of a lesson with hints."""
+    match = EXERCISE_TITLE.match(title or "")
+    if match:
+        prefix = f"{int(match.group(1)):02d}_"
+        tables = [table for lesson, table in lesson_hints().items() if lesson.startswith(prefix)]
+        if len(tables) == 1:
+            return tables[0]
+    return common_mistakes()
+
+
+def add_hint(exc: BaseException, title: str | None = None) -> None:
     """Append :data:`HINT_MARK` and the hint of the known mistake whose :func:`fingerprint` is
-    ``exc``'s (``"Name: message"``) to ``exc``'s message; only for an exception whose message is
-    its one string argument, and at most once."""
+    ``exc``'s (``"Name: message"``) to ``exc``'s message, among the hints of the lesson of the
+    check titled ``title`` (:func:`hints_for`); only for an exception whose message is its one
+    string argument, and at most once."""
     if len(exc.args) != 1 or not isinstance(exc.args[0], str) or HINT_MARK in exc.args[0]:
         return
-    tip = common_mistakes().get(fingerprint(f"{type(exc).__name__}: {exc}"))
+    tip = hints_for(title).get(fingerprint(f"{type(exc).__name__}: {exc}"))
     if tip and str(exc) == exc.args[0]:
         exc.args = (f"{exc.args[0]}{HINT_MARK}{tip}",)
 
@@ -532,7 +569,7 @@ class Check:
     def __exit__(self, exc_type, exc, tb) -> bool:
         self._catcher.__exit__(None, None, None)
         if isinstance(exc, Exception):
-            add_hint(exc)
+            add_hint(exc, self.title)
             setattr(exc, IN_CHECK, True)  # a test cell's error reads as it always has
         for w in self._warnings or []:
             print(f"참고: 경고(warning) {w.category.__name__}: {w.message}")

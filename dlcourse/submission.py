@@ -32,7 +32,7 @@ import nbformat
 from nbformat.notebooknode import NotebookNode, from_dict
 
 from . import grading_env
-from .check import HINT_MARK, MIME, common_mistakes, decode, judge
+from .check import HINT_MARK, MIME, decode, judge, known_hints
 from .status import Status
 
 #: The largest file accepted, as nbgrader's own exchange accepts (``ExchangeSubmit.max_file_size``,
@@ -440,12 +440,12 @@ ERROR_CHARS = 300
 
 def cut_error_value(value: str) -> str:
     """``value`` cut at :data:`ERROR_CHARS`, marked ``" …"``; a known mistake's hint at its end
-    (:data:`dlcourse.check.HINT_MARK` and a hint of :func:`dlcourse.check.common_mistakes`, not
+    (:data:`dlcourse.check.HINT_MARK` and a hint of :func:`dlcourse.check.known_hints`, not
     text the kernel made up) is kept whole after the cut message. Cutting twice cuts once, so
     Validate (uncut outputs) and the grader (outputs already cut after hidden tests) say the
     same."""
     message, mark, tip = value.partition(HINT_MARK)
-    if not mark or tip not in set(common_mistakes().values()):
+    if not mark or tip not in known_hints():
         message, mark, tip = value, "", ""
     cut = message if len(message) <= ERROR_CHARS else message[:ERROR_CHARS] + " …"
     return f"{cut}{mark}{tip}"

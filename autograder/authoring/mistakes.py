@@ -197,7 +197,7 @@ def visible_failures(lesson: str, mistakes: list[Mistake]) -> dict[str, list[str
 
 
 #: The hint tables ``./course hints`` writes: ``<lesson>.json``, ``{fingerprint: hint}``, the
-#: package data :func:`dlcourse.check.common_mistakes` reads in the student's kernel.
+#: package data :func:`dlcourse.check.lesson_hints` reads in the student's kernel.
 HINTS = ROOT / "dlcourse" / "hints"
 
 

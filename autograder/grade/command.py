@@ -172,8 +172,8 @@ def grade_command(lessons: list[str], lms: Path | None = None, workers: int | No
     nbgrader(root, "export", "--to", "grades.csv")
     report = write_report(root, url, root / "reports" / "instructor-report.html")
     errors = [r for r in results if not r.success]
-    print(f"graded {len(results)} notebooks in {time.monotonic() - t0:.0f} s "
-          f"({len(errors)} grader errors)")
+    print(f"graded {len(results)} notebook{'s' * (len(results) != 1)} in "
+          f"{time.monotonic() - t0:.0f} s ({len(errors)} grader error{'s' * (len(errors) != 1)})")
     print(f"CSV: {root / 'grades.csv'}\nfeedback: {root / 'feedback'}\nreport: {report}")
     for r in errors:
         print(f"  grader error: {r.student}/{r.lesson}: {cause(r.message)}")

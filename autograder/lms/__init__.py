@@ -29,7 +29,7 @@ import os
 import re
 import stat
 import zipfile
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -447,13 +447,15 @@ def register_students(db_url: str, placements: list[Placement]) -> None:
 
 def comment(cells: list[dict], total: dict) -> str:
     """The feedback comment sent to the LMS: total, deadline line, and every check not passed
-    with its message (rows of ``autograder.pipeline.export.rows``)."""
+    with its message (rows of ``autograder.pipeline.export.rows``); a written answer no person
+    has graded yet shows ``-`` for its score."""
     parts = [f"{total['score']:g}/{total['max_score']:g}점 (score)"]
     if total.get("late"):
         parts.append(total["late"])
     for c in cells:
         if (c["score"] or 0) < c["max_score"]:
-            parts.append(f"{c['cell']} {c['score'] or 0:g}/{c['max_score']:g} {c['status']}"
+            score = "-" if c["score"] is None else f"{c['score']:g}"
+            parts.append(f"{c['cell']} {score}/{c['max_score']:g} {c['status']}"
                          + (f": {c['message']}" if c["message"] else ""))
     return "; ".join(parts)
 
@@ -462,9 +464,10 @@ def export_grades(root: Path, db_url: str, lesson: str, roster: Path, dest: Path
                   column: str | None = None) -> list[str]:
     """Write ``dest``, the grade import file of the LMS whose roster export ``roster`` is, with
     every graded student's total for ``lesson`` (late penalty taken off) and comment.
-    Returns notes: roster rows left blank, graded students the roster lacks.
+    Returns notes: roster rows left blank, graded students the roster lacks, exported totals
+    that still lack a written answer no person has graded (export again after formgrader).
     Raises ValueError for a roster that is not an LMS export or a missing grade column."""
-    from ..pipeline.export import rows
+    from ..pipeline.export import rows, waiting_message
 
     header, table = read_table(roster)
     fmt = detect_roster(header)
@@ -482,4 +485,8 @@ def export_grades(root: Path, db_url: str, lesson: str, roster: Path, dest: Path
     known = {p.student for p in people.values()}
     notes += [f"{s}: 명단에 없어 내보내지 않음 (graded, not in the roster)"
               for s in sorted(set(totals) - known)]
+    waiting = Counter(r["student"] for r in data
+                      if r["status"] == Status.NEEDS_MANUAL and r["student"] in known)
+    notes += [f"{s}: {waiting_message(n)}: 내보낸 점수에 빠져 있음 (not in the exported score)"
+              for s, n in sorted(waiting.items())]
     return notes

@@ -188,10 +188,10 @@ def fresh_main_job(tmp_path_factory):
                         (shim / tool.name).symlink_to(tool)
             examples = dest / "autograder" / "authoring" / "examples.py"
             text = examples.read_text(encoding="utf-8")
-            right = 'if student == "perfect":\n        return expected_scores(maxes, None), "graded"'
+            right = 'if student == "perfect":\n        return expected_scores(maxes, None), Status.GRADED'
             wrong = ('if student == "perfect":  # deliberately wrong in the first lesson (test)\n'
                      '        return expected_scores(maxes, [next(iter(maxes))] if lesson == '
-                     'lessons[0] else None), "graded"')
+                     'lessons[0] else None), Status.GRADED')
             assert right in text
             examples.write_text(text.replace(right, wrong), encoding="utf-8")
             proc = _course(dest, "run", "--workers", "2",

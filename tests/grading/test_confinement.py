@@ -131,7 +131,7 @@ def test_a_refused_folder_is_never_graded_but_listed_and_never_stops_the_late_po
     for name in BAD_IDS:
         row = totals[shown[name]]
         assert (row["score"], row["max_score"], row["status"], row["message"]) == (
-            "0.0", "10.0", "refused", why[name]), row
+            "0.0", "12.0", "refused", why[name]), row
     assert (totals["honest"]["score"], totals["honest"]["status"]) == ("10.0", "graded")
     assert (totals["linked"]["score"], totals["linked"]["status"]) == ("0.0", "refused")
     assert "symlink refused" in totals["linked"]["message"]

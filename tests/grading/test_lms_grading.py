@@ -16,6 +16,8 @@ from autograder.grade.command import grade_command
 from autograder.grade.scratch import ScratchCourse, submission
 from autograder.lms import export_grades, import_download, register_students
 from autograder.pipeline.export import rows
+from dlcourse.status import Status
+from dlcourse.submission import WRITTEN_MESSAGE
 
 LESSON = "01_neuron"
 CASE = Path(__file__).parents[1] / "fixtures" / "lms-download"
@@ -139,12 +141,14 @@ def test_every_student_kept_with_exact_totals_and_late_penalties(graded):
                  "2024-03-04 09:00 KST"),
         "kimhn": (10.0, 0.0, "graded", "제출 (submitted) 2024-03-04 10:00 KST, 마감 (due) "
                   "2024-03-05 09:00 KST, 연장 (extension) +1일"),
-        # two hours late: 10 % of 10 points, but nbgrader never takes more than the score
+        # two hours late: 10 % of 12 points (the written answer's 2 included), but nbgrader
+        # never takes more than the score
         "leesj": (0.0, 0.0, "graded", "제출 (submitted) 2024-03-04 11:00 KST, 마감 (due) "
                   "2024-03-04 09:00 KST, 지각 (late) 2.0시간, 감점 (penalty) -0점"),
-        # three days and an hour late: 4 days started × 10 %, capped at 30 % of 10 points
-        "20240001": (7.0, 3.0, "graded", "제출 (submitted) 2024-03-07 10:00 KST, 마감 (due) "
-                     "2024-03-04 09:00 KST, 지각 (late) 73.0시간, 감점 (penalty) -3점"),
+        # three days and an hour late: 4 days started × 10 %, capped at 30 % of the lesson's 12
+        # points (the penalty is a share of every point, the written answer's too)
+        "20240001": (6.4, 3.6, "graded", "제출 (submitted) 2024-03-07 10:00 KST, 마감 (due) "
+                     "2024-03-04 09:00 KST, 지각 (late) 73.0시간, 감점 (penalty) -3.6점"),
         "20240003": (10.0, 0.0, "graded", "마감 (due) 2024-03-04 09:00 KST"),
     }
     assert {s: graded["names"][s] for s in ("1001", "1002", "1003", "20240001", "20240003")} == {
@@ -153,14 +157,14 @@ def test_every_student_kept_with_exact_totals_and_late_penalties(graded):
         csv_rows = {r["student"]: r for r in csv.DictReader(fh) if r["cell"] == "(total)"}
     assert (csv_rows["20240001"]["score"], csv_rows["20240001"]["late_penalty"],
             csv_rows["20240001"]["submitted"], csv_rows["20240001"]["due"]) == (
-        "7.0", "3.0", "2024-03-07T01:00:00+00:00", "2024-03-04T00:00:00+00:00")
+        "6.4", "3.6", "2024-03-07T01:00:00+00:00", "2024-03-04T00:00:00+00:00")
 
 
 def test_feedback_and_report_show_late_and_extended_submissions(graded):
     path = graded["course"].path
     late = (path / "feedback" / "20240001" / LESSON / f"{LESSON}.html").read_text("utf-8")
-    assert "Late submission penalty (Score: -3.0)" in late
-    assert "지각 (late) 73.0시간, 감점 (penalty) -3점" in late
+    assert "Late submission penalty (Score: -3.6)" in late
+    assert "지각 (late) 73.0시간, 감점 (penalty) -3.6점" in late
     extended = (path / "feedback" / "kimhn" / LESSON / f"{LESSON}.html").read_text("utf-8")
     assert "연장 (extension) +1일" in extended and "Late submission penalty" not in extended
     report = (path / "reports" / "instructor-report.html").read_text("utf-8")
@@ -176,12 +180,16 @@ def test_moodle_worksheet_filled_in(graded):
     assert bom == b"\xef\xbb\xbf"
     assert table[0] == WORKSHEET[0]
     assert table[1][:5] == WORKSHEET[1][:5] and table[1][6:10] == WORKSHEET[1][6:10]
-    assert table[1][5] == "7.00"
-    assert table[1][10] == ("7/10점 (score); 제출 (submitted) 2024-03-07 10:00 KST, 마감 (due) "
-                            "2024-03-04 09:00 KST, 지각 (late) 73.0시간, 감점 (penalty) -3점")
+    assert table[1][5] == "6.40"
+    assert table[1][10] == ("6.4/12점 (score); 제출 (submitted) 2024-03-07 10:00 KST, 마감 (due) "
+                            "2024-03-04 09:00 KST, 지각 (late) 73.0시간, 감점 (penalty) -3.6점; "
+                            f"written_step_function -/2 {Status.NEEDS_MANUAL}: {WRITTEN_MESSAGE}")
     assert table[2] == WORKSHEET[2]  # no submission: left as it was
     assert notes[0] == "Participant 2002: 채점 결과 없음, 비워 둠 (no grade, left blank)"
     assert "1001: 명단에 없어 내보내지 않음 (graded, not in the roster)" in notes
+    # the written answer no person has graded yet: the instructor is told to export again
+    assert notes[-1] == ("20240001: 서술형 1개가 채점을 기다립니다 (1 written answer needs manual "
+                         "grading): 내보낸 점수에 빠져 있음 (not in the exported score)"), notes
 
 
 def test_canvas_gradebook_with_the_lessons_column(graded):
@@ -206,7 +214,7 @@ def test_blackboard_grade_center_upload_with_feedback(graded):
                           b'"Feedback Format"\r\n')
     _, table = read_csv(dest)
     assert table[1][:5] == ["Kim", "Hyunwoo", "kimhn", "", "10.00"]
-    assert table[1][5].startswith("10/10점 (score); 제출 (submitted) 2024-03-04 10:00 KST")
+    assert table[1][5].startswith("10/12점 (score); 제출 (submitted) 2024-03-04 10:00 KST")
     assert table[1][6] == "PLAIN_TEXT"
     assert table[2][:5] == ["Lee", "Sujin", "leesj", "", "0.00"]
     assert "감점 (penalty) -0점; " in table[2][5] and "check_" in table[2][5]
@@ -270,16 +278,16 @@ def test_extension_and_late_days_across_the_end_of_daylight_saving(graded_dst):
     assert "ext2/01_neuron: 마감 연장 (extension) → 2024-11-04 23:59" in graded_dst["console"]
     ext = ("제출 (submitted) 2024-11-04 23:30 EST, 마감 (due) 2024-11-04 23:59 EST, "
            "연장 (extension) +2일")
-    # 23.5 hours on the clock (24.5 really elapsed): one day started, 10 % of 10 points
+    # 23.5 hours on the clock (24.5 really elapsed): one day started, 10 % of 12 points
     late = ("제출 (submitted) 2024-11-03 23:29 EST, 마감 (due) 2024-11-02 23:59 EDT, "
-            "지각 (late) 23.5시간, 감점 (penalty) -1점")
+            "지각 (late) 23.5시간, 감점 (penalty) -1.2점")
     with open(path / "grades.csv", encoding="utf-8-sig") as fh:
         got = {r["student"]: (r["score"], r["late_penalty"], r["due"], r["late"])
                for r in csv.DictReader(fh) if r["cell"] == "(total)"}
     assert got == {"ext2": ("10.0", "0.0", "2024-11-05T04:59:00+00:00", ext),
-                   "late1": ("9.0", "1.0", "2024-11-03T03:59:00+00:00", late)}
+                   "late1": ("8.8", "1.2", "2024-11-03T03:59:00+00:00", late)}
     for student, line in (("ext2", ext), ("late1", late)):
         html = (path / "feedback" / student / LESSON / f"{LESSON}.html").read_text("utf-8")
         assert line in html
-    assert "Late submission penalty (Score: -1.0)" in (
+    assert "Late submission penalty (Score: -1.2)" in (
         path / "feedback" / "late1" / LESSON / f"{LESSON}.html").read_text("utf-8")

@@ -132,11 +132,11 @@ def test_exchange_times_are_the_inbound_times_never_the_students(graded):
         row = totals[student]
         when = received.read(graded["course"].path, student, LESSON).when
         hours = (when - due).total_seconds() / 3600
-        # about an hour late: one day started, 10 % of 10 points
+        # about an hour late: one day started, 10 % of 12 points (the written answer's 2 too)
         assert 0.9 < hours < 1.2, (student, hours)
-        assert (row["score"], row["late_penalty"], row["status"]) == ("9.0", "1.0", "graded")
+        assert (row["score"], row["late_penalty"], row["status"]) == ("8.8", "1.2", "graded")
         assert row["late"] == (f"제출 (submitted) {kst(when)} KST, 마감 (due) {kst(due)} KST, "
-                               f"지각 (late) {hours:.1f}시간, 감점 (penalty) -1점"), row
+                               f"지각 (late) {hours:.1f}시간, 감점 (penalty) -1.2점"), row
     ontime = totals["ontime"]
     assert (ontime["score"], ontime["late_penalty"]) == ("10.0", "0.0"), ontime
     assert "지각" not in ontime["late"] and "연장 (extension)" in ontime["late"]
@@ -172,8 +172,8 @@ def test_blackboard_receipt_time_over_the_file_name(graded):
             "receipt's Date Submitted; the receipt's is used)") in console
     row = graded["totals"]["bbuser"]
     assert (row["score"], row["late_penalty"], row["late"]) == (
-        "9.0", "1.0", f"제출 (submitted) {kst(real)} KST, 마감 (due) {kst(due)} KST, "
-        "지각 (late) 0.5시간, 감점 (penalty) -1점")
+        "8.8", "1.2", f"제출 (submitted) {kst(real)} KST, 마감 (due) {kst(due)} KST, "
+        "지각 (late) 0.5시간, 감점 (penalty) -1.2점")
 
 
 def test_a_student_whose_file_accept_skipped_stays_in_the_csv_and_the_report(graded):
@@ -186,6 +186,6 @@ def test_a_student_whose_file_accept_skipped_stays_in_the_csv_and_the_report(gra
     assert f"lostone/01_neuron: {message}" in console
     row = graded["totals"]["lostone"]
     assert (row["score"], row["max_score"], row["status"], row["message"]) == (
-        "0.0", "10.0", "import refused", message)
+        "0.0", "12.0", "import refused", message)
     report = (graded["course"].path / "reports" / "instructor-report.html").read_text("utf-8")
     assert "lostone" in report and "import refused" in report

@@ -25,7 +25,7 @@ from autograder.pipeline.preprocessors import OVER_BUDGET, TRUNCATED
 from autograder.sandbox.backends import Limits
 from autograder.sandbox.budget import Budget, describe
 from autograder.sandbox.bwrap import disk_bound
-from dlcourse.submission import CELL_TIMEOUT, NOTEBOOK_TIMEOUT, role
+from dlcourse.submission import CELL_TIMEOUT, NOTEBOOK_TIMEOUT, is_test_cell, role
 from tests.environment.test_fresh_machine import LESSON, _copy_course, _course, _scores
 from tests.support.integrity_helpers import require_bwrap
 
@@ -102,10 +102,10 @@ def filler() -> nbformat.NotebookNode:
 
 
 def after_first_free(nb: nbformat.NotebookNode) -> list[str]:
-    """The test cells below the first "try it" cell: not run once it stops the notebook."""
+    """The test cells below the first "try it" cell: not run once it stops the notebook (a
+    written answer below it is markdown, graded by hand: not a test cell)."""
     free = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and role(c) == "free")
-    return [c.metadata.nbgrader["grade_id"] for c in nb.cells[free:]
-            if c.metadata.get("nbgrader", {}).get("points")]
+    return [c.metadata.nbgrader["grade_id"] for c in nb.cells[free:] if is_test_cell(c)]
 
 
 MARK = "kill-my-grader"

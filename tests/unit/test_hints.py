@@ -14,7 +14,8 @@ import pytest
 
 from autograder import ROOT, lessons
 from autograder.authoring.mistakes import HINTS, load_mistakes
-from dlcourse.check import HINT_JOIN, HINT_MARK, common_mistakes
+from dlcourse import check
+from dlcourse.check import HINT_JOIN, HINT_MARK, common_mistakes, fingerprint
 from dlcourse.exercises import HEADING
 from dlcourse.submission import ERROR_CHARS, HIDDEN_BLOCK, cut_error_value
 
@@ -104,3 +105,32 @@ def test_a_known_hint_survives_the_cut_and_a_made_up_one_does_not():
         f"{long}{HINT_MARK}{tip}")
     made_up = f"{long}{HINT_MARK}hidden test says 42"
     assert cut_error_value(made_up) == made_up[:ERROR_CHARS] + " …"
+
+
+def test_a_check_shows_its_own_lessons_hint_of_an_error_known_in_two_lessons(monkeypatch):
+    """The same error (a library's message) is a known mistake of lessons 02 and 05, as in the
+    shipped tables: a check of exercise 5.x shows 05's hint alone, one of 2.x 02's alone; a
+    check whose title names no exercise shows both, joined."""
+    shared = [fp for fp in common_mistakes() if HINT_JOIN in common_mistakes()[fp]]
+    assert shared, "no error is a known mistake of two lessons: this test has nothing to show"
+    error = "RuntimeError: mat1 and mat2 shapes cannot be multiplied (4x5 and 3x4)"
+    tables = {"02_forward": {fingerprint(error): "02의 힌트 (hint)"},
+              "05_optimizer": {fingerprint(error): "05의 힌트 (hint)"}}
+    monkeypatch.setattr(check, "lesson_hints", lambda: tables)
+    check.common_mistakes.cache_clear()
+    check.known_hints.cache_clear()
+    try:
+        shown = {}
+        for title in ("연습 5.6 두 층 역전파", "연습 2.4 순전파", "종합: 학점 분류기 (end to end)"):
+            with pytest.raises(RuntimeError) as info, check.Check(title, hidden=False):
+                raise RuntimeError(error.partition(": ")[2])
+            shown[title] = str(info.value).partition(HINT_MARK)[2]
+        assert shown == {"연습 5.6 두 층 역전파": "05의 힌트 (hint)",
+                         "연습 2.4 순전파": "02의 힌트 (hint)",
+                         "종합: 학점 분류기 (end to end)": f"02의 힌트 (hint){HINT_JOIN}05의 힌트 (hint)"}
+        long = "가" * (ERROR_CHARS + 5)
+        for tip in shown.values():  # each, alone or joined, survives Validate's and the grader's cut
+            assert cut_error_value(f"{long}{HINT_MARK}{tip}").endswith(f"{HINT_MARK}{tip}")
+    finally:
+        check.common_mistakes.cache_clear()
+        check.known_hints.cache_clear()
