@@ -310,6 +310,7 @@ def rebuild(template: NotebookNode, submitted: NotebookNode) -> NotebookNode:
     out: list[NotebookNode] = [_student_cell(c) for c in follow.get(-1, [])]
     trailing = len(out)  # out[trailing:]: unmatched student cells since the last placed cell
     ignored, restored, deleted, retyped, by_place, missing = [], [], [], [], [], []
+    retyped_written: list[str] = []  # a written answer (markdown) the student turned into code
     for t, tcell in enumerate(cells):
         given = slots.get(t, [])
         kind = role(tcell)
@@ -325,7 +326,8 @@ def rebuild(template: NotebookNode, submitted: NotebookNode) -> NotebookNode:
                     restored.append(cell_label(tcell))
         elif kind == "answer":
             parts = [_student_cell(c, tcell.cell_type) for c in given]
-            retyped += [cell_label(tcell) for c in given if c.get("cell_type") != tcell.cell_type]
+            changed = [cell_label(tcell) for c in given if c.get("cell_type") != tcell.cell_type]
+            (retyped_written if tcell.cell_type == "markdown" else retyped).extend(changed)
             head = _template_cell(tcell)
             head.metadata.setdefault("dlcourse", {})["origin"] = "student"
             if parts:
@@ -349,6 +351,8 @@ def rebuild(template: NotebookNode, submitted: NotebookNode) -> NotebookNode:
         notes.append("순서가 바뀐 셀을 원래 자리로 옮겨 실행했습니다 (reordered cells put back in place)")
     for what, ids in (
         ("답안 셀을 코드 셀로 되돌렸습니다 (answer cell restored to code)", retyped),
+        ("서술형 답 셀을 마크다운 셀로 되돌렸습니다 (written answer cell restored to markdown)",
+         retyped_written),
         ("메타데이터가 없는 셀을 제자리의 답안으로 채점했습니다 (answer cell matched by its place)",
          by_place),
         ("답안 셀이 없습니다 (answer cell missing)", missing),

