@@ -1,14 +1,20 @@
 """The course's grading tools: nbgrader preprocessors, the sandbox, reference results, the
 grading command, reports and the student bundle. Instructor-only: never shipped to students."""
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SAWarning
+from traitlets.config.loader import PyFileConfigLoader
+
+if TYPE_CHECKING:
+    from nbgrader.apps import NbGraderAPI
 
 # The student lab's kernel settings, which the grader's own kernels share.
 from dlcourse.lab import KERNEL_CONFIG, NOT_IN_STUDENT_KERNELS  # noqa: F401
@@ -45,12 +51,62 @@ def nbgrader(root: Path, *args: str, env: dict[str, str] | None = None,
     return proc
 
 
+@contextlib.contextmanager
+def nbgrader_beside(root: Path, *args: str, env: dict[str, str] | None = None):
+    """Run ``nbgrader ARGS`` in the course folder ``root`` while the ``with`` body runs (a step
+    that reads nothing the body writes: the CSV export beside the feedback pages); after the
+    body, a failure stops the command with nbgrader's own output, as :func:`nbgrader` does."""
+    proc = subprocess.Popen([sys.executable, "-m", "nbgrader", *args], cwd=root, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        yield
+    finally:
+        out, err = proc.communicate()
+    if proc.returncode != 0:
+        raise SystemExit(f"nbgrader {' '.join(args)} failed:\n{out}{err}")
+
+
+def load_config(root: Path):
+    """The traitlets config of the course folder ``root``: its ``nbgrader_config.py``, whose
+    relative paths (the SQLite gradebook) resolve against the current directory."""
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    config.CourseDirectory.root = str(root)
+    return config
+
+
+def nbgrader_api(root: Path, db_url: str | None = None) -> "NbGraderAPI":
+    """nbgrader's own API (``nbgrader.apps.NbGraderAPI``, what formgrader calls) on the course
+    folder ``root`` with its ``nbgrader_config.py`` and, when given, the gradebook ``db_url``:
+    the ``nbgrader`` command's work in this process, without the command's start (about 2 s)
+    for each call. Its methods return nbgrader's ``{"success", "log", "error"}``."""
+    from nbgrader.apps import NbGraderAPI
+
+    with contextlib.chdir(root):
+        config = load_config(root)
+    if db_url:
+        config.CourseDirectory.db_url = db_url
+    return NbGraderAPI(config=config)
+
+
+def generate_assignments(root: Path, names: list[str], db_url: str | None = None) -> None:
+    """``nbgrader generate_assignment NAME --force`` for each of ``names`` in the course folder
+    ``root``, in one process (:func:`nbgrader_api`); a failure stops the command with nbgrader's
+    own log, as :func:`nbgrader` does."""
+    api = nbgrader_api(root, db_url)
+    with contextlib.chdir(root):
+        for name in names:
+            res = api.generate_assignment(name, force=True, create=True)
+            if not res["success"]:
+                raise SystemExit(f"nbgrader generate_assignment {name} failed:\n"
+                                 f"{res.get('log') or ''}{res.get('error') or ''}")
+
+
 def release_lessons(names: list[str], root: Path = ROOT) -> list[str]:
     """Regenerate ``notebooks/<lesson>/`` from ``solutions/`` (nbgrader generate_assignment) and
     copy each release into ``dlcourse/releases/``, the package data Validate lays a student's
     cells into (the student edits their own copy of ``notebooks/``). Returns ``names``."""
+    generate_assignments(root, names)
     for lesson in names:
-        nbgrader(root, "generate_assignment", lesson, "--force")
         dest = root / "dlcourse" / "releases" / f"{lesson}.ipynb"
         dest.parent.mkdir(exist_ok=True)
         shutil.copyfile(root / "notebooks" / lesson / f"{lesson}.ipynb", dest)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 from dlcourse.status import Status
 
-from .. import ROOT, lessons, release_lessons
-from ..grade.pool import cause, grade_class
+from .. import ROOT, lessons, nbgrader_beside, release_lessons
+from ..grade.pool import cause, feedback_class, grade_class
 from ..grade.preflight import GradingStopped, check_environment
 from ..grade.scratch import ScratchCourse
 from ..pipeline.reference import reference_records
@@ -31,8 +32,11 @@ def grade_example_class(workers: int | None = None, progress: bool = True,
     for r in results:
         if not r.success:
             print(f"  grader error: {r.student}/{r.lesson}: {cause(r.message)}")
-    course.nbgrader("generate_feedback", "*", "--force")
-    course.nbgrader("export", "--to", "grades.csv")
+    with nbgrader_beside(course.path, "export", "--to", "grades.csv",
+                         env={**os.environ, "NBGRADER_DB_URL": course.db_url}):
+        failed = feedback_class(course.path, pairs, course.db_url, workers)
+    for (student, lesson), why in sorted(failed.items()):
+        print(f"  feedback failed: {student}/{lesson}: {why}")
     return course
 
 

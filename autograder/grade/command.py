@@ -25,9 +25,10 @@ returns the exit status shown. Nothing is written to the gradebook before step 5
 8. **grade** every submission: the local pool (:func:`autograder.grade.pool.grade_class`:
    adopt renamed files, nbgrader ``autograde`` per notebook, settle each result) or the
    Celery workers (:func:`autograder.grade.distributed.coordinator.grade_class_broker`).
-9. **feedback** per lesson with a graded notebook (nbgrader ``generate_feedback``).
+9. **feedback** of every graded notebook (nbgrader ``generate_feedback`` in a pool of worker
+   processes: :func:`autograder.grade.pool.feedback_class`), and beside it
 10. **export** ``grades.csv`` (nbgrader ``export``: :class:`autograder.pipeline.export.
-    StatusCsvExport`).
+    StatusCsvExport`; it reads only the gradebook, so it runs while the feedback is made).
 11. **report**: ``reports/instructor-report.html`` (:func:`autograder.grade.report.write_report`).
 12. **summary**: counts, paths and each grader error; exit 1 when any notebook had a grader
     error or any feedback failed, else 0.
@@ -44,13 +45,22 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from dlcourse.status import Status
 
-from .. import ROOT, nbgrader
+from .. import ROOT, generate_assignments, nbgrader_beside
 from .. import lessons as course_lessons
 from ..lms import ImportStopped, export_grades, import_download, refusals, register_students
 from ..pipeline import deadlines as course_deadlines
 from ..pipeline import received
 from ..pipeline.export import record_refused_folders
-from .pool import _invalidate, cause, db_url, grade_class, refused, refused_folders, submissions
+from .pool import (
+    _invalidate,
+    cause,
+    db_url,
+    feedback_class,
+    grade_class,
+    refused,
+    refused_folders,
+    submissions,
+)
 from .preflight import GradingStopped, canary, configured_execute, preflight
 from .report import write_report
 
@@ -69,8 +79,7 @@ def ensure_released(root: Path, url: str, lessons: list[str]) -> None:
                 gb.find_assignment(lesson)
             except MissingEntry:
                 missing.append(lesson)
-    for lesson in missing:
-        nbgrader(root, "generate_assignment", lesson, "--force")
+    generate_assignments(root, missing, url)
 
 
 def grade_command(lessons: list[str], lms: Path | None = None, workers: int | None = None,
@@ -158,18 +167,14 @@ def grade_command(lessons: list[str], lms: Path | None = None, workers: int | No
         message = f"{IMPORT_REFUSED}: {why}"
         _invalidate(root, url, student, lesson, Status.IMPORT_REFUSED, message)
         print(f"{student}/{lesson}: {message}")
-    feedback_failed = []
     for lesson in sorted({lesson for _, lesson in pairs}):
         if not any((root / "autograded").glob(f"*/{lesson}/{lesson}.ipynb")):
             print(f"{lesson}: 채점된 노트북이 없어 피드백을 만들지 않았습니다 "
                   "(no feedback: no notebook of this lesson could be graded)")
-            continue
-        proc = nbgrader(root, "generate_feedback", lesson, "--force", check=False)
-        if proc.returncode != 0:
-            feedback_failed.append(lesson)
-            print(f"{lesson}: 피드백을 만들지 못했습니다 (feedback failed): "
-                  f"{cause(proc.stdout + proc.stderr)}")
-    nbgrader(root, "export", "--to", "grades.csv")
+    with nbgrader_beside(root, "export", "--to", "grades.csv"):
+        feedback_failed = feedback_class(root, pairs, url, workers)
+    for (student, lesson), why in sorted(feedback_failed.items()):
+        print(f"{student}/{lesson}: 피드백을 만들지 못했습니다 (feedback failed): {why}")
     report = write_report(root, url, root / "reports" / "instructor-report.html")
     errors = [r for r in results if not r.success]
     print(f"graded {len(results)} notebook{'s' * (len(results) != 1)} in "

@@ -21,11 +21,11 @@ from pathlib import Path
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps import NbGraderAPI
 from tqdm import tqdm
-from traitlets.config.loader import PyFileConfigLoader
 
 from dlcourse.status import Status
 
 from .. import lessons as course_lessons
+from .. import load_config
 from ..paths import UnsafePath, check_id, confined, course_folder, rename_record, symlinks
 from ..pipeline import status
 from ..pipeline.preprocessors import RENAMED, renamed_from
@@ -46,12 +46,6 @@ class Result:
 #: The message of a submission whose grading process died (a memory limit's killer, a crash).
 WORKER_DIED = ("채점 프로세스가 이 제출물을 채점하다 죽었습니다 (grader worker died, e.g. memory "
                "limit exceeded); 다른 학생은 채점되었습니다; 관리자에게 알리세요")
-
-
-def load_config(root: Path):
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
-    config.CourseDirectory.root = str(root)
-    return config
 
 
 def db_url(root: Path) -> str:
@@ -87,6 +81,34 @@ def _grade(student: str, lesson: str) -> Result:
     except Exception as err:  # one submission never stops the batch
         ok, msg = False, f"{type(err).__name__}: {err}"
     return Result(student, lesson, time.monotonic() - t0, ok, msg[-4000:])
+
+
+def _feedback(student: str, lesson: str) -> str:
+    """nbgrader ``generate_feedback`` of one graded notebook in this worker; the cause of a
+    failure (:func:`cause`), '' on success."""
+    try:
+        res = _api.generate_feedback(lesson, student, force=True)
+    except Exception as err:  # one page never stops the others
+        return f"{type(err).__name__}: {err}"
+    return "" if res["success"] else cause(f"{res.get('log') or ''}\n{res.get('error') or ''}")
+
+
+def feedback_class(root: Path, pairs: list[tuple[str, str]], url: str,
+                   workers: int | None = None) -> dict[tuple[str, str], str]:
+    """The feedback pages (nbgrader ``generate_feedback``) of every pair in ``pairs`` that has
+    an autograded notebook, made by ``workers`` processes (default: the machine's cores) with
+    the course ``root``'s configuration and the gradebook ``url``; returns ``{pair: cause}`` of
+    each page that could not be made."""
+    root = Path(root).resolve()
+    graded = [(s, lesson) for s, lesson in pairs
+              if (course_folder(root, s, lesson, "autograded") / f"{lesson}.ipynb").exists()]
+    if not graded:
+        return {}
+    with ProcessPoolExecutor(min(workers or os.cpu_count() or 1, len(graded)),
+                             mp_context=get_context("spawn"), initializer=_init_worker,
+                             initargs=(str(root), url)) as pool:
+        causes = pool.map(_feedback, [s for s, _ in graded], [lesson for _, lesson in graded])
+        return {pair: why for pair, why in zip(graded, causes, strict=True) if why}
 
 
 def _found(root: Path, lessons: list[str] | None) -> list[tuple[str, str]]:

@@ -38,7 +38,7 @@ from traitlets import TraitError
 
 from dlcourse.status import Status
 
-from .. import ROOT, STATE
+from .. import ROOT, STATE, load_config
 from ..pipeline import reference, status
 from ..pipeline.preprocessors import SandboxedExecute
 from ..sandbox.backends import BACKENDS
@@ -69,12 +69,10 @@ NO_SANDBOX_WARNING = (
 def configured_execute(root: Path = ROOT) -> SandboxedExecute:
     """The :class:`~autograder.pipeline.preprocessors.SandboxedExecute` that grading in the course
     ``root`` uses, made from its ``nbgrader_config.py`` as each grading worker makes it
-    (:func:`autograder.grade.pool.load_config`). Raises GradingStopped when ``root`` has no
+    (:func:`autograder.load_config`). Raises GradingStopped when ``root`` has no
     ``nbgrader_config.py`` (nbgrader would grade unsandboxed with its defaults), on a value traitlets
     refuses (a ``sandbox`` other than ``bwrap``/``none``, a limit out of range) or a
     ``SandboxedExecute`` setting that does not exist (a typo traitlets would only warn of)."""
-    from .pool import load_config
-
     if not (Path(root) / "nbgrader_config.py").is_file():
         raise GradingStopped(
             f"채점 설정이 없습니다 (configuration error: no nbgrader_config.py in {root}): "

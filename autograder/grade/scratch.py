@@ -15,10 +15,12 @@ import tempfile
 from pathlib import Path
 
 import nbformat
+from filelock import FileLock
+from nbgrader import __version__ as NBGRADER_VERSION
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.utils import is_solution
 
-from .. import ROOT, nbgrader
+from .. import ROOT, STATE, generate_assignments, load_config, nbgrader
 from ..paths import course_folder
 
 SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
@@ -55,6 +57,24 @@ def submission(lesson: str, answers: dict[str, str] | None = None,
     return nb
 
 
+def empty_gradebook(path: Path, root: Path = ROOT) -> None:
+    """Write at ``path`` the empty SQLite gradebook nbgrader makes for the course ``root`` (its
+    tables, the course's row, alembic's schema version), copied from one that nbgrader made once
+    per course id and nbgrader version in ``.grading/``: nbgrader makes every new gradebook by
+    running the ``alembic`` command, about 3 s each (``nbgrader.api.get_alembic_version``)."""
+    course_id = load_config(root).CourseDirectory.course_id
+    template = STATE / f"gradebook-{course_id}-nbgrader-{NBGRADER_VERSION}.db"
+    STATE.mkdir(exist_ok=True)
+    with FileLock(f"{template}.lock"):
+        if not template.exists():
+            made = template.with_suffix(".new")
+            made.unlink(missing_ok=True)
+            with Gradebook(f"sqlite:///{made}", course_id=course_id):
+                pass
+            made.replace(template)
+    shutil.copyfile(template, path)
+
+
 class ScratchCourse:
     """A temporary nbgrader course sharing this course's lessons and configuration."""
 
@@ -75,6 +95,8 @@ class ScratchCourse:
                 dest = self.path / sub / lesson
                 shutil.rmtree(dest, ignore_errors=True)
                 shutil.copytree(root / sub / lesson, dest)
+        if db_url is None:
+            empty_gradebook(self.path / "gradebook.db", root)
         self.db_url = db_url or f"sqlite:///{self.path / 'gradebook.db'}?timeout=300"
 
     def nbgrader(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -83,7 +105,7 @@ class ScratchCourse:
 
     def release(self) -> None:
         """Register every lesson in the scratch gradebook (nbgrader generate_assignment)."""
-        self.nbgrader("generate_assignment", "*", "--force")
+        generate_assignments(self.path, self.lessons, self.db_url)
 
     def submit(self, student: str, lesson: str, nb: nbformat.NotebookNode | bytes | None) -> Path:
         """Put a submission in place; ``bytes`` are written as they are (broken files),

@@ -13,10 +13,10 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib.metadata import version
 from pathlib import Path
 
 import nbformat
-import torch
 from filelock import FileLock
 from nbclient import NotebookClient
 from traitlets.config import Config
@@ -39,7 +39,7 @@ def _fingerprint(*sources: Path) -> str:
             if p.is_file() and "__pycache__" not in p.parts:
                 h.update(p.relative_to(ROOT).as_posix().encode())
                 h.update(p.read_bytes())
-    h.update(torch.__version__.encode())
+    h.update(version("torch").encode())
     return h.hexdigest()[:20]
 
 
