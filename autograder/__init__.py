@@ -67,9 +67,10 @@ def nbgrader_beside(root: Path, *args: str, env: dict[str, str] | None = None):
 
 
 def load_config(root: Path):
-    """The traitlets config of the course folder ``root``: its ``nbgrader_config.py``, whose
-    relative paths (the SQLite gradebook) resolve against the current directory."""
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    """The traitlets config of the course folder ``root``: its ``nbgrader_config.py``, loaded
+    in ``root``, against which its relative paths (the SQLite gradebook) resolve."""
+    with contextlib.chdir(root):
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
     config.CourseDirectory.root = str(root)
     return config
 
@@ -81,8 +82,7 @@ def nbgrader_api(root: Path, db_url: str | None = None) -> "NbGraderAPI":
     for each call. Its methods return nbgrader's ``{"success", "log", "error"}``."""
     from nbgrader.apps import NbGraderAPI
 
-    with contextlib.chdir(root):
-        config = load_config(root)
+    config = load_config(root)
     if db_url:
         config.CourseDirectory.db_url = db_url
     return NbGraderAPI(config=config)

@@ -49,12 +49,7 @@ WORKER_DIED = ("채점 프로세스가 이 제출물을 채점하다 죽었습�
 
 
 def db_url(root: Path) -> str:
-    cwd = os.getcwd()
-    try:
-        os.chdir(root)  # the config resolves the SQLite file against the course root
-        return load_config(root).CourseDirectory.db_url
-    finally:
-        os.chdir(cwd)
+    return load_config(root).CourseDirectory.db_url
 
 
 _api: NbGraderAPI | None = None

@@ -79,12 +79,7 @@ def configured_execute(root: Path = ROOT) -> SandboxedExecute:
             "nbgrader would grade with its own defaults, without the course's sandbox and "
             "checks. 과목 폴더의 nbgrader_config.py 를 두고 다시 실행하세요; 아무것도 채점하지 "
             "않았습니다 (nothing graded)")
-    cwd = os.getcwd()
-    try:
-        os.chdir(root)  # the configuration resolves the SQLite gradebook against the course
-        config = load_config(Path(root))
-    finally:
-        os.chdir(cwd)
+    config = load_config(Path(root))
     known = set(SandboxedExecute.class_trait_names(config=True))
     unknown = sorted(set(config.SandboxedExecute) - known)
     pipeline = config.Autograde.get("autograde_preprocessors", [])
