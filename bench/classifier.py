@@ -5,7 +5,9 @@ here by grade_id, so this script trains exactly the notebook's ``GradeNet`` with
 ``make_tensors`` / ``train_model`` / ``accuracy`` and its ``EPOCH``, ``LR``, ``SEED``.
 
 Targets: 5/5 test students at the notebook's seed; mean test accuracy over 20 seeds >= 0.95;
-training on the real table < 1 s on CPU; the whole notebook < 20 s on CPU while autograding.
+training on the real table < 1 s on CPU; the whole notebook < 20 s on CPU while autograding;
+the ms per step its timing experiment prints agree within :data:`STEP_TIME_SPREAD` at every
+class size.
 
     .venv/bin/python bench/classifier.py [--seeds 20] [--threads 1] [--no-notebook]
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import time
 
@@ -54,6 +57,12 @@ def run_seed(ns: dict, seed: int, scaled: bool) -> tuple[float, float]:
     return ns["accuracy"](model, Xt, yt), seconds
 
 
+#: The notebook's figure says an epoch's time grows with its ⌈N / 256⌉ steps, one step taking
+#: the same time at every class size N: the slowest size's ms per step may be at most this many
+#: times the fastest's (issue 25: a factor of 27 came from default threads and one epoch).
+STEP_TIME_SPREAD = 2.5
+
+
 def notebook_seconds() -> float:
     """Wall time of executing the whole solution notebook as the grader does."""
     from autograder.pipeline.reference import execute
@@ -61,6 +70,22 @@ def notebook_seconds() -> float:
     start = time.perf_counter()
     execute(nbformat.read(SOURCE, as_version=4), SOURCE.parent, timeout=600)
     return time.perf_counter() - start
+
+
+def step_times() -> dict[int, float]:
+    """``{class size N: ms per step}`` the notebook prints (``ms per step on cpu: N=…: …``) run
+    as a student runs it (every cell, its timing experiment included). Raises ``ValueError``
+    when it prints no such line."""
+    from autograder.pipeline.reference import execute
+
+    nb = execute(nbformat.read(SOURCE, as_version=4), SOURCE.parent, timeout=600,
+                 grading=False)
+    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                      for o in c.outputs if o.output_type == "stream")
+    line = re.search(r"^ms per step on cpu: (.*)$", printed, re.M)
+    if line is None:
+        raise ValueError(f"{LESSON} prints no 'ms per step on cpu: N=…: …' line")
+    return {int(n): float(ms) for n, ms in re.findall(r"N=(\d+): ([\d.]+)", line[1])}
 
 
 def main() -> None:
@@ -96,6 +121,12 @@ def main() -> None:
     if not args.no_notebook:
         print(f"whole notebook, NBGRADER_EXECUTION=autograde, CPU: {notebook_seconds():.1f} s "
               f"(target < 20 s)")
+        per_step = step_times()
+        spread = max(per_step.values()) / min(per_step.values())
+        print("ms per step, run as a student: "
+              + ", ".join(f"N={n}: {ms:.3f}" for n, ms in per_step.items())
+              + f"; slowest / fastest {spread:.2f} (target <= {STEP_TIME_SPREAD:g}: "
+              + ("met" if spread <= STEP_TIME_SPREAD else "NOT met") + ")")
 
 
 if __name__ == "__main__":

@@ -488,9 +488,11 @@ def stop(nb: NotebookNode, index: int, kind: str, message: str) -> None:
     nb.metadata.setdefault("dlcourse", {})["stopped"] = kind
 
 
-def timeout_message(cell_timeout: int, notebook_timeout: int) -> str:
+def timeout_message(cell_timeout: int, notebook_timeout: int | None) -> str:
+    """The message of a cell that timed out (``notebook_timeout=None``: no limit per notebook)."""
+    per_notebook = "" if notebook_timeout is None else f", {notebook_timeout} s per notebook"
     return (f"시간 초과 (timed out): 셀이 제한 시간 안에 끝나지 않았습니다 (limit {cell_timeout} s "
-            f"per cell, {notebook_timeout} s per notebook)")
+            f"per cell{per_notebook})")
 
 
 CRASH_MESSAGE = ("커널이 죽었습니다 (kernel crashed): 프로세스가 끝났거나 메모리 한도를 넘었습니다 "

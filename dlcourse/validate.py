@@ -23,12 +23,9 @@ from __future__ import annotations
 
 import argparse
 import functools
-import os
 import re
-import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -36,10 +33,8 @@ from pathlib import Path
 import nbformat
 
 from . import grading_env
-from .status import Status
 from .submission import (
     CELL_TIMEOUT,
-    CRASH_MESSAGE,
     NOTEBOOK_TIMEOUT,
     WARN_FILE_BYTES,
     cell_label,
@@ -52,8 +47,6 @@ from .submission import (
     read_notebook,
     rebuild,
     role,
-    stop,
-    timeout_message,
     title,
     verdict,
     visible_source,
@@ -188,44 +181,6 @@ def grading_problems(nb: nbformat.NotebookNode) -> list[str]:
     return found
 
 
-def run(nb: nbformat.NotebookNode, folder: Path, cell_timeout: int = CELL_TIMEOUT,
-        notebook_timeout: int = NOTEBOOK_TIMEOUT, kernel_manager_class=None
-        ) -> nbformat.NotebookNode:
-    """Execute ``nb`` top to bottom in a fresh kernel working in ``folder``, with the grader's
-    limits: a cell over ``cell_timeout`` seconds (or past ``notebook_timeout`` in all) is
-    ``timed out``, a dead kernel ``crashed``, and every later cell ``not run``
-    (:func:`dlcourse.submission.stop`); errors in cells do not stop the run."""
-    import zmq
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-    from traitlets.config import Config
-
-    config = Config()
-    if zmq.has("curve"):  # encrypted kernel messages, and no "running over TCP" warning
-        config.KernelManager.transport_encryption = "auto"
-    options = {"kernel_manager_class": kernel_manager_class} if kernel_manager_class else {}
-    client = NotebookClient(nb, timeout=cell_timeout, kernel_name="python3", allow_errors=True,
-                            shutdown_kernel="immediate", config=config,
-                            resources={"metadata": {"path": str(folder)}}, **options)
-    deadline = time.monotonic() + notebook_timeout
-    index = 0
-    # The kernel's own environment (never this process's: the Validate button runs in the
-    # Jupyter server, whose other kernels must not see these variables).
-    env = {**os.environ, **VALIDATE_ENV}
-    try:
-        with client.setup_kernel(stderr=subprocess.DEVNULL, env=env):
-            for index, cell in enumerate(nb.cells):
-                if cell.cell_type != "code":
-                    continue
-                client.timeout = max(1, int(min(cell_timeout, deadline - time.monotonic())))
-                client.execute_cell(cell, index)
-    except CellTimeoutError:
-        stop(nb, index, Status.TIMED_OUT, timeout_message(cell_timeout, notebook_timeout))
-    except DeadKernelError:
-        stop(nb, index, Status.CRASHED, CRASH_MESSAGE)
-    return nb
-
-
 def validate_notebook(path: str | Path, cell_timeout: int = CELL_TIMEOUT,
                       notebook_timeout: int = NOTEBOOK_TIMEOUT,
                       kernel_manager_class=None) -> Report:
@@ -262,7 +217,11 @@ def validate_notebook(path: str | Path, cell_timeout: int = CELL_TIMEOUT,
     # Like a grading kernel: a fresh folder, so files beside the notebook (which the grader
     # never sees) cannot make Validate pass.
     with tempfile.TemporaryDirectory(prefix="dlcourse-validate-") as folder:
-        nb = run(nb, Path(folder), cell_timeout, notebook_timeout, kernel_manager_class)
+        from .runner import run_notebook  # nbclient only when a notebook runs
+
+        nb = run_notebook(nb, folder, env=VALIDATE_ENV, cell_timeout=cell_timeout,
+                          notebook_timeout=notebook_timeout,
+                          kernel_manager_class=kernel_manager_class)
     for index, cell in enumerate(nb.cells):
         if is_test_cell(cell):
             ok, state, msg = verdict(cell, own_records(cell))

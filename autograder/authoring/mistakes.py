@@ -20,21 +20,19 @@ left behind by one case that changes another's score would show as a changed las
 from __future__ import annotations
 
 import json
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 import yaml
-from nbclient import NotebookClient
-from traitlets.config import Config
 
 from dlcourse.check import HINT_JOIN, HINT_MARK, fingerprint
+from dlcourse.runner import Runner
 from dlcourse.submission import SKIP_TAG, is_test_cell, rebuild, verdict
 
-from .. import KERNEL_CONFIG, ROOT
+from .. import ROOT
 from ..grade.scratch import reference_answers, release_notebook, submission
-from ..pipeline.reference import GRADING_ENV, environment, reference_records, visible_labels
+from ..pipeline.reference import GRADING_ENV, reference_records, visible_labels
 
 #: Run before every case: a clean namespace and no figures left open.
 RESET = "%reset -f\nimport matplotlib.pyplot\nmatplotlib.pyplot.close('all')"
@@ -117,8 +115,10 @@ def verdicts(lesson: str, cases: dict[str, nbformat.NotebookNode], root: Path = 
              ) -> dict[str, dict[str, tuple[bool, str, str | None]]]:
     """``{case: {test cell: (passed, message, error)}}`` for ``{case: student notebook}`` of one
     lesson: the grader's :func:`~dlcourse.submission.verdict` of each test cell (see the module
-    docstring), and the cell's error as the kernel raised it (:func:`raised`). Raises ``RuntimeError`` when the reference answers are judged differently at
-    the end of the run than at its start.
+    docstring), and the cell's error as the kernel raised it (:func:`raised`). The cases run in
+    one kernel (:class:`dlcourse.runner.Runner`). Raises ``RuntimeError`` when a case times out
+    or crashes the kernel, and when the reference answers are judged differently at the end of
+    the run than at its start.
 
     ``visible_only=True`` judges what a student can see before handing in: the release notebook
     (``notebooks/<lesson>/<lesson>.ipynb``, no hidden tests) is the template, and each test cell
@@ -138,30 +138,25 @@ def verdicts(lesson: str, cases: dict[str, nbformat.NotebookNode], root: Path = 
     ref_nb = submission(lesson, root=root)
     runs = [("(reference, first)", ref_nb), *cases.items(), ("(reference, last)", ref_nb)]
     got: dict[str, dict[str, tuple[bool, str, str | None]]] = {}
-    with environment(GRADING_ENV):
-        client = NotebookClient(ref_nb, timeout=timeout,
-                                kernel_name="python3", allow_errors=True,
-                                shutdown_kernel="immediate", config=Config(KERNEL_CONFIG),
-                                skip_cells_with_tag=SKIP_TAG,
-                                resources={"metadata": {"path": str(root / "notebooks" / lesson)}})
-        with client.setup_kernel(stderr=subprocess.DEVNULL):  # the kernel's start-up notes
-            for name, nb in runs:
-                nb = rebuild(source, nb)  # the grader's notebook: hidden tests back
-                if not skip:
-                    for cell in nb.cells:
-                        cell.metadata.pop("tags", None)  # only SKIP_TAG survives rebuild
-                nb.cells.insert(0, nbformat.v4.new_code_cell(RESET))
-                client.nb = nb
-                for i, cell in enumerate(nb.cells):
-                    if cell.cell_type == "code":
-                        client.execute_cell(cell, i)
-                got[name] = {gid: (False, "검사 셀이 없습니다 (test cell missing)", None)
-                             for gid in points}
+    with Runner(root / "notebooks" / lesson, env=GRADING_ENV, cell_timeout=timeout,
+                skip_tag=SKIP_TAG) as runner:
+        for name, nb in runs:
+            nb = rebuild(source, nb)  # the grader's notebook: hidden tests back
+            if not skip:
                 for cell in nb.cells:
-                    gid = cell.metadata.get("nbgrader", {}).get("grade_id")
-                    if gid in points:
-                        passed, _, message = verdict(cell, refs[gid])
-                        got[name][gid] = (passed, message, raised(cell))
+                    cell.metadata.pop("tags", None)  # only SKIP_TAG survives rebuild
+            nb.cells.insert(0, nbformat.v4.new_code_cell(RESET))
+            runner.run(nb)
+            if runner.stopped:
+                raise RuntimeError(f"{lesson}: case {name!r} {runner.stopped} (limit "
+                                   f"{timeout} s per cell): the check cannot judge the rest")
+            got[name] = {gid: (False, "검사 셀이 없습니다 (test cell missing)", None)
+                         for gid in points}
+            for cell in nb.cells:
+                gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+                if gid in points:
+                    passed, _, message = verdict(cell, refs[gid])
+                    got[name][gid] = (passed, message, raised(cell))
     first, last = got.pop(runs[0][0]), got.pop(runs[-1][0])
     if first != last:
         raise RuntimeError(f"{lesson}: the reference answers were judged {first} first and "

@@ -33,9 +33,9 @@ import tempfile
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 from traitlets import TraitError
 
+from dlcourse.runner import run_notebook
 from dlcourse.status import Status
 
 from .. import ROOT, STATE, load_config
@@ -159,9 +159,8 @@ def _kernel_check(execute: SandboxedExecute) -> str:
         with contextlib.ExitStack() as stack:
             stderr = stack.enter_context(open(log, "w+b"))  # bwrap's and the kernel's words
             box = stack.enter_context(BACKENDS[execute.sandbox](workdir, execute.limits()))
-            NotebookClient(nb, kernel_name="python3", kernel_manager_class=box.manager,
-                           shutdown_kernel="immediate", timeout=120, allow_errors=True,
-                           resources={"metadata": {"path": str(workdir)}}).execute(stderr=stderr)
+            run_notebook(nb, workdir, kernel_manager_class=box.manager, started=box.started,
+                         cell_timeout=120, stderr=stderr)
     except Exception as err:  # the kernel did not start: bwrap's or Python's own words
         said = log.read_bytes().decode("utf-8", "replace").strip()[-600:]
         if any(key in said for key in NAMESPACE_ERRORS):
@@ -180,8 +179,9 @@ def _kernel_check(execute: SandboxedExecute) -> str:
     outs = nb.cells[0].outputs
     errors = [o for o in outs if o.output_type == "error"]
     text = "".join(o.get("text", "") for o in outs if o.output_type == "stream")
-    if errors or "preflight" not in text:
-        detail = f"{errors[0].ename}: {errors[0].evalue}" if errors else text[-600:]
+    stopped = nb.cells[0].metadata.get("dlcourse", {}).get("message")  # timed out, crashed
+    if errors or stopped or "preflight" not in text:
+        detail = (f"{errors[0].ename}: {errors[0].evalue}" if errors else stopped or text[-600:])
         raise GradingStopped(
             "샌드박스 안의 커널이 torch, 강의 도우미(dlcourse), data/ 를 쓰지 못합니다 "
             f"(sandboxed kernel cannot import torch/dlcourse or read data/): {detail}. "

@@ -11,19 +11,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
 
 import nbformat
 from filelock import FileLock
-from nbclient import NotebookClient
-from traitlets.config import Config
 
+from dlcourse.runner import run_notebook
 from dlcourse.submission import SKIP_TAG, is_test_cell, payloads, rebuild
 
-from .. import KERNEL_CONFIG, NOT_IN_STUDENT_KERNELS, ROOT, STATE
+from .. import NOT_IN_STUDENT_KERNELS, ROOT, STATE
 
 
 class ReferenceError(RuntimeError):
@@ -50,36 +47,17 @@ GRADING_ENV = {"NBGRADER_EXECUTION": "autograde", "DLCOURSE_DEVICE": "cpu", "MPL
                "OMP_NUM_THREADS": "1"}
 
 
-@contextmanager
-def environment(env: dict[str, str | None]) -> Iterator[None]:
-    """``os.environ`` updated with ``env`` (``None`` removes a key) and restored afterwards.
-    (nbgrader.utils.setenv deletes the keys afterwards instead of restoring them.)"""
-    saved = dict(os.environ)
-    try:
-        for key, value in env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
 def execute(nb: nbformat.NotebookNode, folder: Path, timeout: int = 300, grading: bool = True,
             allow_errors: bool = False) -> nbformat.NotebookNode:
-    """Run ``nb`` top to bottom in a trusted kernel working in ``folder``: as a grading kernel
+    """Run ``nb`` top to bottom in a trusted kernel working in ``folder``
+    (:func:`dlcourse.runner.run_notebook`, ``timeout`` seconds per cell): as a grading kernel
     (``GRADING_ENV``; cells tagged :data:`~dlcourse.submission.SKIP_TAG` are not run, as the
     grader does not run them) or, with ``grading=False``, as a student's kernel (every cell).
-    The kernel is stopped at once afterwards, as the grader stops it (a polite shutdown costs
-    ~3 s per notebook)."""
-    with environment(GRADING_ENV if grading else dict.fromkeys(NOT_IN_STUDENT_KERNELS)):
-        NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
-                       shutdown_kernel="immediate", config=Config(KERNEL_CONFIG),
-                       **({"skip_cells_with_tag": SKIP_TAG} if grading else {}),
-                       resources={"metadata": {"path": str(folder)}}).execute()
-    return nb
+    ``allow_errors=False`` raises nbclient's error at the first cell that raises, times out or
+    crashes."""
+    return run_notebook(nb, folder, cell_timeout=timeout, allow_errors=allow_errors,
+                        env=GRADING_ENV if grading else dict.fromkeys(NOT_IN_STUDENT_KERNELS),
+                        skip_tag=SKIP_TAG if grading else None)
 
 
 def run_reference(source: Path, timeout: int = 300,
@@ -99,7 +77,9 @@ def run_reference(source: Path, timeout: int = 300,
         errors = [o for o in cell.outputs if o.get("output_type") == "error"]
         found = payloads(cell.outputs)
         if errors or len(found) != 1 or not found[0]["records"]:
-            detail = f"{errors[0]['ename']}: {errors[0]['evalue']}" if errors else "no payload"
+            stopped = cell.metadata.get("dlcourse", {}).get("message")  # timed out, crashed
+            detail = (f"{errors[0]['ename']}: {errors[0]['evalue']}" if errors
+                      else stopped or "no payload")
             raise ReferenceError(f"{source.name} test cell {gid!r} fails on the reference: {detail}")
         refs[gid] = found[0]["records"]
     return refs

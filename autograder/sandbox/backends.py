@@ -2,10 +2,11 @@
 :data:`BACKENDS` of the ways a graded notebook's kernel can be started.
 
 ``SandboxedExecute.sandbox`` (the course's ``nbgrader_config.py``) names one entry of
-:data:`BACKENDS`; the grader and the preflight open a notebook's sandbox the same way::
+:data:`BACKENDS`; the grader (nbgrader's ``Execute``) and the preflight (the course's runner,
+:mod:`dlcourse.runner`) open a notebook's sandbox the same way::
 
     with BACKENDS[name](workdir, limits) as box:
-        NotebookClient(nb, kernel_manager_class=box.manager or KernelManager, ...)
+        run_notebook(nb, workdir, kernel_manager_class=box.manager, started=box.started)
 
 and ask the opened :class:`Sandbox` after each cell whether a budget was exceeded. A backend is
 a context manager ``(workdir: Path, limits: Limits) -> Sandbox`` that undoes whatever it set up

@@ -39,7 +39,6 @@ from autograder.grade.scratch import ScratchCourse, reference_answers, release_n
 from autograder.pipeline import status
 from autograder.pipeline.export import rows as export_rows
 from autograder.pipeline.preprocessors import SKIPPED
-from autograder.pipeline.reference import environment
 from dlcourse.submission import SKIP_TAG, SOLUTION_REGION, WRITTEN_MESSAGE, is_written
 from tests.support.integrity_helpers import (
     OLD_NBFORMAT,
@@ -267,7 +266,8 @@ def _grade_all(shared: Path) -> dict:
     scratch = shared / "tmp"
     scratch.mkdir(exist_ok=True)
     t0 = time.monotonic()
-    with environment({"TMPDIR": str(scratch)}):
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("TMPDIR", str(scratch))
         # Round 1: some students first hand in the reference answers (full marks) ...
         first = [c for c in cases if c.earlier]
         for c in first:
