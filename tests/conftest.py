@@ -5,12 +5,15 @@ machine without it; CI sets DLCOURSE_REQUIRE_SERVICES=1, which turns those skips
 """
 
 import os
+import pickle
 import shutil
 import subprocess
 import tempfile
+import traceback
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from autograder import lessons
 from dlcourse.lab import free_port
@@ -22,6 +25,37 @@ TCP_WARNING = "Kernel is running over TCP without encryption"
 # The tests run notebooks side by side (xdist workers, grading pools, JupyterLab): with one
 # thread each, torch's OpenMP threads do not spin against one another on a small machine.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def session_folder(tmp_path_factory, name: str) -> Path:
+    """A folder ``name`` that every pytest-xdist worker of this test session shares (created):
+    beside the workers' own basetemps, or in the basetemp without xdist. Work done once per
+    session goes there, under a ``filelock.FileLock``."""
+    base = tmp_path_factory.getbasetemp()
+    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def once_per_session(tmp_path_factory, name: str, make):
+    """``make(folder)``'s result, made once per test session in :func:`session_folder` ``name``
+    by whichever pytest-xdist worker asks first and read back (pickled) by the others, so a
+    module's expensive grading is not repeated when its tests are split between workers. The
+    tests must only read what it made. When ``make`` raised, every later caller fails with its
+    traceback instead of making it again."""
+    folder = session_folder(tmp_path_factory, name)
+    done, failed = folder / "made.pickle", folder / "failed.txt"
+    with FileLock(str(folder) + ".lock"):
+        if not done.exists() and not failed.exists():
+            try:
+                done.write_bytes(pickle.dumps(make(folder)))
+            except BaseException:
+                failed.write_text(traceback.format_exc(), encoding="utf-8")
+                raise
+    if failed.exists():
+        pytest.fail(f"{name}: made by another worker, which failed:\n"
+                    + failed.read_text(encoding="utf-8"))
+    return pickle.loads(done.read_bytes())
 
 
 def need(condition: bool, reason: str) -> None:

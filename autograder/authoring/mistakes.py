@@ -179,14 +179,26 @@ def scores_of(lesson: str, judged: dict, root: Path = ROOT) -> dict[str, dict[st
             for case, cells in judged.items()}
 
 
-def visible_failures(lesson: str, mistakes: list[Mistake]) -> dict[str, list[str]]:
-    """``{mistake: [test cells it fails]}`` judged on the release's visible facts alone
-    (:func:`judge_cases` with ``visible_only=True``); the reference answers come first as
-    ``"reference"`` and must fail nothing."""
-    cases = {"reference": submission(lesson)}
-    cases.update({m.student: submission(lesson, m.answers) for m in mistakes})
+def visible_verdicts(lesson: str, mistakes: list[Mistake] | None = None,
+                     root: Path = ROOT) -> dict[str, dict[str, tuple[bool, str, str | None]]]:
+    """:func:`verdicts` on the release's visible facts alone (``visible_only=True``) of the
+    reference answers (as ``"reference"``) and of ``mistakes`` (default: every known mistake of
+    the lesson, as ``mistake.student``): one kernel run that :func:`visible_failures` and
+    :func:`shown_hints` can share."""
+    mistakes = load_mistakes(lesson, root) if mistakes is None else mistakes
+    cases = {"reference": submission(lesson, root=root)}
+    cases.update({m.student: submission(lesson, m.answers, root=root) for m in mistakes})
+    return verdicts(lesson, cases, root, visible_only=True)
+
+
+def visible_failures(lesson: str, mistakes: list[Mistake],
+                     judged: dict | None = None) -> dict[str, list[str]]:
+    """``{mistake: [test cells it fails]}`` judged on the release's visible facts alone; the
+    reference answers come first as ``"reference"`` and must fail nothing. ``judged``:
+    :func:`visible_verdicts` already run (of these mistakes or more), else it runs here."""
+    judged = judged if judged is not None else visible_verdicts(lesson, mistakes)
     maxes = max_scores(lesson)
-    got = judge_cases(lesson, cases, visible_only=True)
+    got = scores_of(lesson, {c: judged[c] for c in ["reference", *(m.student for m in mistakes)]})
     return {case: sorted(g for g, v in scores.items() if v != maxes[g])
             for case, scores in got.items()}
 
@@ -196,19 +208,20 @@ def visible_failures(lesson: str, mistakes: list[Mistake]) -> dict[str, list[str
 HINTS = ROOT / "dlcourse" / "hints"
 
 
-def shown_hints(lesson: str, root: Path = ROOT) -> tuple[dict[str, str], dict[str, dict]]:
+def shown_hints(lesson: str, root: Path = ROOT,
+                judged: dict | None = None) -> tuple[dict[str, str], dict[str, dict]]:
     """``(table, judged)``: the lesson's hint table, ``{fingerprint: hint}`` of the error each
     known mistake raises in a test cell of the release (:func:`verdicts` with
     ``visible_only=True``; the hints of mistakes that raise the same error joined by
     :data:`dlcourse.check.HINT_JOIN`, in the order of the YAML file), and the ``judged`` cases
-    themselves (``{mistake.student: {test cell: (passed, message, error)}}``). Raises
+    themselves (``{mistake.student: {test cell: (passed, message, error)}}``; ``judged``:
+    :func:`visible_verdicts` already run, else it runs here). Raises
     ``ValueError`` when a mistake that fails a visible check has no ``hint:``, when a mistake
     with a ``hint:`` fails none, or when none of its visible failures raised an error to take a
     fingerprint of (a cell whose kernel passed and whose reference run disagrees shows no
     hint)."""
     mistakes = load_mistakes(lesson, root)
-    judged = verdicts(lesson, {m.student: submission(lesson, m.answers, root=root)
-                               for m in mistakes}, root, visible_only=True)
+    judged = judged if judged is not None else visible_verdicts(lesson, mistakes, root)
     tips: dict[str, list[str]] = {}
     problems = []
     for m in mistakes:
@@ -326,6 +339,6 @@ def check_lessons(names: list[str]) -> bool:
 
 
 __all__ = ["Mistake", "load_mistakes", "expected_scores", "max_scores", "raised", "verdicts",
-           "judge_cases", "scores_of", "visible_failures", "HINTS", "shown_hints", "hints_text", "write_hints",
+           "judge_cases", "scores_of", "visible_verdicts", "visible_failures", "HINTS", "shown_hints", "hints_text", "write_hints",
            "lesson_cases", "lesson_results", "skipped_cells", "skip_differences", "differences",
            "check_lessons", "reference_answers"]

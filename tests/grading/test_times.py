@@ -23,6 +23,7 @@ from autograder.grade.command import grade_command
 from autograder.grade.distributed.coordinator import job
 from autograder.grade.scratch import ScratchCourse, submission
 from autograder.pipeline import received
+from tests.conftest import once_per_session
 
 LESSON = "01_neuron"
 KST = ZoneInfo("Asia/Seoul")
@@ -34,10 +35,15 @@ def kst(when: datetime) -> str:
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
+    """Graded once per test session, also when pytest's workers split this module
+    (:func:`tests.conftest.once_per_session`)."""
     from tests.support.integrity_helpers import require_bwrap
 
     require_bwrap()
-    tmp = tmp_path_factory.mktemp("times")
+    return once_per_session(tmp_path_factory, "times", _grade)
+
+
+def _grade(tmp):
     due = datetime.now(KST).replace(microsecond=0) - timedelta(hours=1)
     course = ScratchCourse([LESSON], path=tmp / "course")
     course.release()
@@ -103,9 +109,8 @@ def graded(tmp_path_factory):
         runs.append((rc, console.getvalue()))
     with open(course.path / "grades.csv", encoding="utf-8-sig") as fh:
         totals = {r["student"]: r for r in csv.DictReader(fh) if r["cell"] == "(total)"}
-    yield dict(course=course, due=due, early=early, real=real, name=name, lost=lost, runs=runs,
-               collect=collect.stdout + collect.stderr, totals=totals, submitted_at=submitted_at)
-    course.cleanup()
+    return dict(course=course, due=due, early=early, real=real, name=name, lost=lost, runs=runs,
+                collect=collect.stdout + collect.stderr, totals=totals, submitted_at=submitted_at)
 
 
 def test_a_submission_without_the_courses_time_stops_grading(graded):

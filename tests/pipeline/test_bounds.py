@@ -26,6 +26,7 @@ from autograder.sandbox.backends import Limits
 from autograder.sandbox.budget import Budget, describe
 from autograder.sandbox.bwrap import disk_bound
 from dlcourse.submission import CELL_TIMEOUT, NOTEBOOK_TIMEOUT, is_test_cell, role
+from tests.conftest import once_per_session
 from tests.environment.test_fresh_machine import LESSON, _copy_course, _course, _scores
 from tests.support.integrity_helpers import require_bwrap
 
@@ -146,8 +147,14 @@ def memory_killer(stop: threading.Event, killed: list[int]) -> None:
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
+    """Graded once per test session, also when pytest's workers split this module
+    (:func:`tests.conftest.once_per_session`)."""
     require_bwrap()
-    dest = _copy_course(tmp_path_factory.mktemp("bounds") / "course")
+    return once_per_session(tmp_path_factory, "bounds", _grade)
+
+
+def _grade(tmp: Path):
+    dest = _copy_course(tmp / "course")
     with open(dest / "nbgrader_config.py", "a", encoding="utf-8") as fh:
         fh.write(f"\nc.SandboxedExecute.max_output_bytes = {PER_OUTPUT}\n"
                  f"c.SandboxedExecute.max_outputs_bytes = {PER_NOTEBOOK}\n")

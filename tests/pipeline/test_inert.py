@@ -15,6 +15,7 @@ import binascii
 import bz2
 import codecs
 import csv
+import functools
 import gzip
 import html
 import io
@@ -35,7 +36,7 @@ from autograder.csvfile import neutralize
 from autograder.grade.command import grade_command, lms_export_command
 from autograder.grade.scratch import ScratchCourse, reference_answers, submission
 from autograder.pipeline.concealment import AFTER_HIDDEN, CONCEALED
-from tests.conftest import LESSONS
+from tests.conftest import LESSONS, once_per_session
 from tests.support.integrity_helpers import (
     answer_ids,
     attack,
@@ -79,10 +80,9 @@ def formula_submission() -> nbformat.NotebookNode:
         f"    raise type({FORMULA_CLASS!r}, (Exception,), {{}})({FORMULA_VALUE!r})\n")})
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    require_bwrap()
-    tmp = tmp_path_factory.mktemp("inert")
+def _grade(tmp: Path) -> dict:
+    """Grade the scratch course in ``tmp / "course"`` as the module docstring says; the return
+    codes and each leak student's scores."""
     course = ScratchCourse(LESSONS, path=tmp / "course")
     course.release()
     for lesson in LESSONS:
@@ -102,10 +102,19 @@ def graded(tmp_path_factory):
     with worksheet.open("w", newline="", encoding="utf-8-sig") as fh:
         csv.writer(fh).writerows(WORKSHEET)
     rc = grade_command(LESSONS, lms=download, roster=worksheet, workers=2, root=course.path)
-    export = tmp / "moodle-grades.csv"
-    export_rc = lms_export_command(LESSON, worksheet, export, root=course.path)
-    yield dict(course=course, rc=rc, export=export, export_rc=export_rc)
-    course.cleanup()
+    export_rc = lms_export_command(LESSON, worksheet, tmp / "moodle-grades.csv",
+                                   root=course.path)
+    return dict(rc=rc, export_rc=export_rc,
+                scores={lesson: course.scores(lesson, leak_student(lesson)) for lesson in LESSONS})
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """The one grading, done once per test session also when pytest's workers split this
+    module (:func:`tests.conftest.once_per_session`)."""
+    require_bwrap()
+    return once_per_session(tmp_path_factory, "inert", lambda tmp: dict(
+        _grade(tmp), course=tmp / "course", export=tmp / "moodle-grades.csv"))
 
 
 # --------------------------------------------------------------------------- hidden tests
@@ -166,8 +175,15 @@ def readings(text: str, depth: int = 2) -> list[str]:
     return found
 
 
+@functools.lru_cache(maxsize=8)
+def squeezed_readings(text: str) -> tuple[str, ...]:
+    """:func:`readings` of ``text`` without whitespace, kept for the files every lesson's test
+    reads (grades.csv, the LMS file, the report)."""
+    return tuple("".join(t.split()) for t in readings(text))
+
+
 def leaked(text: str, lines: list[str]) -> list[str]:
-    squeezed = ["".join(t.split()) for t in readings(text)]
+    squeezed = squeezed_readings(text)
     return [line for line in lines if any("".join(line.split()) in t for t in squeezed)]
 
 
@@ -191,24 +207,24 @@ def test_hidden_tests_leave_no_trace(graded, lesson):
     course, student = graded["course"], leak_student(lesson)
     lines = hidden_lines(lesson, ROOT)
     assert lines
-    scores = course.scores(lesson, student)
+    scores = graded["scores"][lesson]
     assert scores and set(scores.values()) == {0.0}, scores
-    page = course.path / "feedback" / student / lesson / f"{lesson}.html"
+    page = course / "feedback" / student / lesson / f"{lesson}.html"
     raw = page.read_text(encoding="utf-8")
     assert AFTER_HIDDEN in html.unescape(raw)
     assert leaked(raw, lines) == [], page
-    nb = nbformat.read(course.path / "autograded" / student / lesson / f"{lesson}.ipynb",
+    nb = nbformat.read(course / "autograded" / student / lesson / f"{lesson}.ipynb",
                        as_version=4)
     kept = nbformat.writes(nbformat.v4.new_notebook(metadata=nb.metadata, cells=[
         nbformat.v4.new_code_cell(outputs=c.get("outputs", []), metadata=c.metadata)
         for c in nb.cells]))
     assert leaked(kept, lines) == []
-    with open(course.path / "grades.csv", encoding="utf-8-sig", newline="") as fh:
+    with open(course / "grades.csv", encoding="utf-8-sig", newline="") as fh:
         rows = [r for r in csv.DictReader(fh) if r["student"] == student]
     messages = {r["message"] for r in rows if r["cell"] != "(total)"}
     assert f"Exception: {CONCEALED}" in messages, messages  # the rest carry no hidden line
-    for path in (course.path / "grades.csv", graded["export"],
-                 course.path / "reports" / "instructor-report.html"):
+    for path in (course / "grades.csv", graded["export"],
+                 course / "reports" / "instructor-report.html"):
         assert leaked(path.read_text(encoding="utf-8-sig"), lines) == [], path
 
 
@@ -224,7 +240,7 @@ def test_grades_csv_neutralizes_a_formula_message(graded):
     """A message built from the student's exception (class ``=1+1``) gets a leading ``'`` in
     grades.csv; pandas reads the scores as numbers."""
     assert graded["rc"] == 0
-    path = graded["course"].path / "grades.csv"
+    path = graded["course"] / "grades.csv"
     rows = [r for r in _csv(path) if r["student"] == "20242001"]
     first = rows[0]
     assert first["message"] == f"'{FORMULA_CLASS}: {FORMULA_VALUE}", rows
@@ -265,7 +281,7 @@ def test_numbers_stay_numbers():
 
 def test_report_escapes_student_text(graded):
     """The crashed notebook's file name, markup, is in the report as text: no element of it."""
-    raw = (graded["course"].path / "reports" / "instructor-report.html").read_text("utf-8")
+    raw = (graded["course"] / "reports" / "instructor-report.html").read_text("utf-8")
     soup = BeautifulSoup(raw, "html.parser")
     assert soup.find_all(attrs={"onerror": True}) == []
     assert soup.find_all("script") == []

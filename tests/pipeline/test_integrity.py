@@ -40,6 +40,7 @@ from autograder.pipeline import status
 from autograder.pipeline.export import rows as export_rows
 from autograder.pipeline.preprocessors import SKIPPED
 from dlcourse.submission import SKIP_TAG, SOLUTION_REGION, WRITTEN_MESSAGE, is_written
+from tests.conftest import session_folder
 from tests.support.integrity_helpers import (
     OLD_NBFORMAT,
     SUBMISSIONS,
@@ -312,9 +313,7 @@ def _grade_all(shared: Path) -> dict:
 def graded(tmp_path_factory):
     """Grade every case once per test session (shared by pytest-xdist workers)."""
     require_bwrap()
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    shared = shared / "integrity"
+    shared = session_folder(tmp_path_factory, "integrity")
     # debugging: INTEGRITY_REUSE=<folder> grades once into that folder and reuses it afterwards
     shared = Path(os.environ.get("INTEGRITY_REUSE") or shared)
     shared.mkdir(parents=True, exist_ok=True)

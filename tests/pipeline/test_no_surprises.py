@@ -34,6 +34,7 @@ from dlcourse import grading_env
 from dlcourse.grading_env import module_message, syntax_message
 from dlcourse.status import Status
 from dlcourse.submission import MAX_FILE_BYTES, WRITTEN_MESSAGE, role
+from tests.conftest import once_per_session
 from tests.environment.test_platforms import interpreter
 from tests.pipeline.test_grading_env import JUDGE
 from tests.support.integrity_helpers import (
@@ -292,12 +293,21 @@ def _write(folder: Path, fx: Fixture) -> Path:
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
+    """Every case graded once per test session, also when pytest's workers split this module
+    (:func:`tests.conftest.once_per_session`)."""
     require_bwrap()
-    base = tmp_path_factory.mktemp("no-surprises")
+    made = once_per_session(tmp_path_factory, "no-surprises", _grade_all)
+    return {**made, "cases": {f.student: f for f in _cases()}}  # (their checks do not pickle)
+
+
+def _cases() -> list[Fixture]:
     cases = fixtures()
     only = os.environ.get("NO_SURPRISES_ONLY")  # debugging: a comma-separated list of students
-    if only:
-        cases = [f for f in cases if f.student in only.split(",")]
+    return [f for f in cases if f.student in only.split(",")] if only else cases
+
+
+def _grade_all(base: Path) -> dict:
+    cases = _cases()
     lessons = sorted({f.lesson for f in cases})
     course = ScratchCourse(lessons, path=base / "course")
     course.release()
@@ -308,7 +318,7 @@ def graded(tmp_path_factory):
                           progress=False, db=course.db_url)
     course.nbgrader("generate_feedback", "*", "--force")
     course.nbgrader("export", "--to", "grades.csv")
-    return {"course": course, "cases": {f.student: f for f in cases}, "reports": reports,
+    return {"course": course, "reports": reports,
             "results": {r.student: r for r in results}, "files": files,
             "originals": originals, "status": status.load(course.db_url)}
 
