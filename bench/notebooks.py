@@ -6,10 +6,11 @@ lesson code can avoid: a lesson that makes a ``torch.optim`` optimizer (05–07)
 ``torch._dynamo`` (``Optimizer.add_param_group`` is ``torch._disable_dynamo``-wrapped, which
 imports it on the first call; about as long as ``import torch``), and the run checks whether
 the lesson's kernel really imported it. Goal (issue 26): every lesson's Run All takes at most
-2 × its floor; both ratios are printed, and the last line names the lessons that miss it. ``--record`` also times ``python -m dlcourse.validate`` on the
-student notebook with the reference answers typed in (what a student waits for on pressing
-Validate once done) and writes both times, with the hash of the code they ran, into
-``instructor/measured/run_all.json``: the times of the instructor's guide (``./course guide``).
+2 × its floor; both ratios are printed, and the last line names the lessons that miss it.
+``--record`` also times ``python -m dlcourse.validate`` on the student notebook with the
+reference answers typed in (what a student waits for on pressing Validate once done) and
+writes both times, with the hash of the code they ran, into ``instructor/measured/run_all.json``:
+the times of the instructor's guide (``./course guide``).
 
     .venv/bin/python bench/notebooks.py [--repeat 1] [--grading] [--record] [LESSON ...]
 """

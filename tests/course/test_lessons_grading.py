@@ -8,11 +8,8 @@ The cases are judged as the grader judges a test cell (``autograder.authoring.mi
 the example class and the integrity suite grade real submissions through nbgrader.
 """
 
-import json
-
 import nbformat
 import pytest
-from filelock import FileLock
 
 from autograder import ROOT
 from autograder.authoring.mistakes import (
@@ -34,7 +31,7 @@ from autograder.authoring.mistakes import (
 from autograder.grade.scratch import reference_answers, submission
 from dlcourse.check import HINT_JOIN, HINT_MARK
 from dlcourse.submission import is_written
-from tests.conftest import LESSONS, session_folder
+from tests.conftest import LESSONS, once_per_session
 
 
 def written_answers(lesson: str) -> set[str]:
@@ -71,17 +68,9 @@ def test_every_exercise_has_known_mistakes(lesson):
 def visible(tmp_path_factory):
     """``lesson -> visible_verdicts(lesson)``, run once per lesson for the whole session: the
     stated-rules and the hints tests read the same run, whichever xdist worker gets there
-    first (:func:`tests.conftest.session_folder`)."""
-    shared = session_folder(tmp_path_factory, "visible-verdicts")
-
-    def judged(lesson: str) -> dict:
-        path = shared / f"{lesson}.json"
-        with FileLock(str(path) + ".lock"):
-            if not path.exists():
-                path.write_text(json.dumps(visible_verdicts(lesson)), encoding="utf-8")
-            return json.loads(path.read_text(encoding="utf-8"))
-
-    return judged
+    first (:func:`tests.conftest.once_per_session`)."""
+    return lambda lesson: once_per_session(tmp_path_factory, f"visible-verdicts-{lesson}",
+                                           lambda _: visible_verdicts(lesson))
 
 
 @pytest.mark.slow
